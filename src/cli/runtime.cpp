@@ -1,0 +1,79 @@
+#include "cli/runtime.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+namespace hs::cli {
+namespace {
+
+template <typename F>
+F blas_symbol(const char* name) {
+  return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
+}
+
+int find_blas(dl_phdr_info* info, size_t, void* out) {
+  const std::string name = info->dlpi_name ? info->dlpi_name : "";
+  const std::string base = name.substr(name.find_last_of('/') + 1);
+  if (base.rfind("libblas", 0) == 0 || base.rfind("libopenblas", 0) == 0 || base.rfind("libmkl", 0) == 0) {
+    *static_cast<std::string*>(out) = name;
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+int configure_threads(int threads) {
+  const int n = threads > 0 ? threads : available_cores();
+  at::set_num_threads(n);
+  // OpenBLAS keeps its own pool; left alone it ignores libtorch's setting.
+  if (auto set = blas_symbol<void (*)(int)>("openblas_set_num_threads")) set(n);
+  return n;
+}
+
+BlasInfo blas_info() {
+  BlasInfo info;
+  dl_iterate_phdr(find_blas, &info.library);
+  if (auto cfg = blas_symbol<char* (*)()>("openblas_get_config")) {
+    info.vendor = "OpenBLAS";
+    info.config = cfg();
+    if (auto core = blas_symbol<char* (*)()>("openblas_get_corename")) info.core = core();
+    if (auto nt = blas_symbol<int (*)()>("openblas_get_num_threads")) info.threads = nt();
+  } else if (info.library.find("mkl") != std::string::npos) {
+    info.vendor = "MKL";
+  } else if (!info.library.empty()) {
+    info.vendor = "reference BLAS (slow: install libopenblas0-pthread)";
+  } else {
+    info.vendor = "none found";
+  }
+  return info;
+}
+
+double matmul_gflops(int n) {
+  const at::Tensor a = at::randn({n, n}), b = at::randn({n, n});
+  at::Tensor c = at::mm(a, b);  // warm-up: thread pools, page faults
+  double best = 0;
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    c = at::mm(a, b);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 2.0 * n * n * n / s / 1e9);
+  }
+  return best;
+}
+
+}  // namespace hs::cli

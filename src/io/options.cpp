@@ -1,0 +1,300 @@
+#include "io/options.h"
+
+#include <limits>
+#include <regex>
+#include <stdexcept>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+#include "io/env_expand.h"
+#include "io/option_value.h"
+
+namespace hs::io {
+
+namespace {
+
+// Builds one table row; the struct field it is bound to fixes its type.
+class Opt {
+ public:
+  template <class S, class T>
+  Opt(const char* section, const char* name, S Plan::*sec, T S::*field) {
+    s_.section = section;
+    s_.name = name;
+    if constexpr (std::is_same_v<T, std::string>) {
+      s_.type = OptionType::String;
+    } else if constexpr (std::is_same_v<T, bool>) {
+      s_.type = OptionType::Bool;
+    } else if constexpr (std::is_integral_v<T>) {
+      s_.type = OptionType::Int;
+      if constexpr (sizeof(T) < sizeof(int64_t)) {  // int64 fields hold every parsed value
+        s_.field_min = static_cast<double>(std::numeric_limits<T>::min());
+        s_.field_max = static_cast<double>(std::numeric_limits<T>::max());
+      }
+    } else if constexpr (std::is_same_v<T, double>) {
+      s_.type = OptionType::Float;
+    } else {
+      static_assert(std::is_same_v<T, std::vector<double>>, "unsupported option field type");
+      s_.type = OptionType::FloatList;
+    }
+    s_.store = [sec, field](Plan& p, const Value& v) {
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        (p.*sec).*field = static_cast<T>(std::get<int64_t>(v));
+      } else {
+        (p.*sec).*field = std::get<T>(v);
+      }
+    };
+    s_.load = [sec, field](const Plan& p) -> Value {
+      if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+        return static_cast<int64_t>((p.*sec).*field);
+      } else {
+        return (p.*sec).*field;
+      }
+    };
+  }
+
+  Opt& required() { return s_.required = true, *this; }
+  Opt& default_value(const char* v) { return set_default(std::string(v)); }
+  Opt& default_value(int v) { return set_default(static_cast<int64_t>(v)); }
+  Opt& default_value(int64_t v) { return set_default(v); }
+  Opt& default_value(double v) { return set_default(v); }
+  Opt& default_value(bool v) { return set_default(v); }
+  Opt& default_value(std::vector<double> v) { return set_default(std::move(v)); }
+  Opt& one_of(std::vector<std::string> choices) { return s_.choices = std::move(choices), *this; }
+  Opt& at_least(double lo) { return s_.min = lo, *this; }
+  Opt& range(double lo, double hi) { return s_.min = lo, s_.max = hi, *this; }
+  Opt& allowed(std::string doc, std::function<std::string(const Value&)> check) {
+    s_.allowed_doc = std::move(doc);
+    s_.check = std::move(check);
+    return *this;
+  }
+  Opt& used_when(std::string key, std::vector<std::string> values) {
+    s_.used_when = OptionCondition{std::move(key), std::move(values)};
+    return *this;
+  }
+  Opt& help(std::string text) { return s_.help = std::move(text), *this; }
+
+  operator OptionSpec() const {  // NOLINT: rows convert implicitly in the table's initializer
+    if (s_.required == s_.default_value.has_value())
+      throw std::logic_error(s_.key() + ": give either required() or a default");
+    if (s_.default_value) {
+      const std::string problem = check_option_value(s_, *s_.default_value);
+      if (!problem.empty()) throw std::logic_error(s_.key() + ": bad default: " + problem);
+    }
+    return s_;
+  }
+
+ private:
+  Opt& set_default(Value v) {
+    static const OptionType types[] = {OptionType::String, OptionType::Int, OptionType::Float,
+                                       OptionType::Bool, OptionType::FloatList};
+    if (types[v.index()] != s_.type) throw std::logic_error(s_.key() + ": default of the wrong type");
+    s_.default_value = std::move(v);
+    return *this;
+  }
+
+  OptionSpec s_;
+};
+
+std::string check_device(const Value& v) {
+  const std::string& s = std::get<std::string>(v);
+  if (s == "cpu" || s == "cuda" || s == "auto") return "";
+  const std::string n = s.rfind("cuda:", 0) == 0 ? s.substr(5) : "";
+  if (!n.empty() && n.size() <= 4 && n.find_first_not_of("0123456789") == std::string::npos) return "";
+  return "expected one of cpu, cuda, cuda:N (N = 0, 1, ...), auto; got " + quoted(s);
+}
+
+std::string cell(std::string text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out;
+}
+
+// Whether `s` reads back as the same string, unquoted, in any YAML 1.1 or 1.2 reader: words and
+// paths, but nothing that could be a number, a boolean, null or YAML syntax.
+bool plain_safe(const std::string& s) {
+  static const std::regex word("[A-Za-z_/][A-Za-z0-9_./:+-]*");
+  static const std::regex special("y|n|yes|no|true|false|on|off|null", std::regex::icase);
+  return std::regex_match(s, word) && !std::regex_match(s, special) && s.back() != ':';
+}
+
+std::string number_text(double d) { return fmt::format("{}", d); }
+
+std::string default_doc(const OptionSpec& s) {
+  if (!s.default_value) return "*required*";
+  const Value& v = *s.default_value;
+  if (s.type == OptionType::String) {
+    const auto& str = std::get<std::string>(v);
+    return str.empty() ? "`\"\"`" : "`" + str + "`";
+  }
+  return "`" + value_yaml(s, v) + "`";
+}
+
+std::string allowed_doc(const OptionSpec& s) {
+  if (!s.allowed_doc.empty()) return s.allowed_doc;
+  if (!s.choices.empty()) {
+    std::string out;
+    for (size_t i = 0; i < s.choices.size(); ++i) out += (i ? ", `" : "`") + s.choices[i] + "`";
+    return out;
+  }
+  const std::string prefix = s.type == OptionType::FloatList ? "each " : "";
+  if (s.min && s.max) return prefix + number_text(*s.min) + " to " + number_text(*s.max);
+  if (s.min) return prefix + "at least " + number_text(*s.min);
+  if (s.max) return prefix + "at most " + number_text(*s.max);
+  return "";
+}
+
+}  // namespace
+
+const std::vector<SectionSpec>& plan_sections() {
+  static const std::vector<SectionSpec> sections = {
+      {"model", "The checkpoint whose heads are masked."},
+      {"task", "The labelled data the model is scored on."},
+      {"sweep", "Which head masks are scored. Strategy parameters go here too, each marked with the "
+                "strategies that read it."},
+      {"runtime", "How the work is run. Only `seed` is meant to change results; `threads` and "
+                  "`token_budget` can change float rounding, never predictions beyond it."},
+      {"output", "Where the results go."},
+  };
+  return sections;
+}
+
+// The one declaration of every option. Adding an option: a field in io/plan.h, a row here, then
+// regenerate the tables in docs/config.md (the io tests say how when they differ).
+const std::vector<OptionSpec>& plan_options() {
+  static const std::vector<OptionSpec> table = {
+      Opt("model", "path", &Plan::model, &ModelOptions::path)
+          .required()
+          .help("Hugging Face model folder: config.json, model.safetensors, vocab.txt (and, for "
+                "sentence-transformers checkpoints, 1_Pooling/config.json)."),
+      Opt("model", "head", &Plan::model, &ModelOptions::head)
+          .default_value("auto")
+          .one_of({"auto", "classification", "regression", "similarity"})
+          .help("What is scored. `auto`: `classification` or `regression` when the checkpoint has a "
+                "classifier, otherwise `similarity` (cosine of the two pooled sentence embeddings)."),
+      Opt("model", "pooling", &Plan::model, &ModelOptions::pooling)
+          .default_value("auto")
+          .one_of({"auto", "mean", "cls"})
+          .help("How token states become a sentence embedding. `auto`: the checkpoint's "
+                "1_Pooling/config.json, or `mean` when it has none."),
+
+      Opt("task", "name", &Plan::task, &TaskOptions::name)
+          .required()
+          .allowed("a known task name", nullptr)
+          .help("GLUE task, e.g. `mnli`, `sst2`, `stsb`; the error for an unknown name lists them."),
+      Opt("task", "data_dir", &Plan::task, &TaskOptions::data_dir)
+          .required()
+          .help("The GLUE root (holding MNLI/, SST-2/, ...) or the task's own folder."),
+      Opt("task", "split", &Plan::task, &TaskOptions::split)
+          .default_value("dev")
+          .help("Which split file to score."),
+      Opt("task", "max_seq_len", &Plan::task, &TaskOptions::max_seq_len)
+          .default_value(128)
+          .range(2, 512)
+          .help("Longest input in tokens, [CLS] and [SEP] included; longer inputs are truncated."),
+      Opt("task", "limit", &Plan::task, &TaskOptions::limit)
+          .default_value(0)
+          .at_least(0)
+          .help("Keep only the first `limit` rows of the split (0 = all rows), for quick runs."),
+
+      Opt("sweep", "strategy", &Plan::sweep, &SweepOptions::strategy)
+          .default_value("single-head")
+          .one_of({"baseline", "single-head", "layer"})
+          .help("`baseline`: no head masked (1 mask). `single-head`: the baseline, then each head "
+                "masked alone (1 + L·H masks). `layer`: the baseline, then all heads of one layer "
+                "masked (1 + L masks)."),
+
+      Opt("runtime", "device", &Plan::runtime, &RuntimeOptions::device)
+          .default_value("cpu")
+          .allowed("`cpu`, `cuda`, `cuda:N`, `auto`", check_device)
+          .help("Where to run. `cuda` is `cuda:0`; `auto` is CUDA when a device is available, "
+                "otherwise the CPU."),
+      Opt("runtime", "threads", &Plan::runtime, &RuntimeOptions::threads)
+          .default_value(0)
+          .at_least(0)
+          .help("CPU threads (0 = all cores)."),
+      Opt("runtime", "token_budget", &Plan::runtime, &RuntimeOptions::token_budget)
+          .default_value(8192)
+          .at_least(64)
+          .help("Tokens per forward batch, padding included; bounds memory use."),
+      Opt("runtime", "seed", &Plan::runtime, &RuntimeOptions::seed)
+          .default_value(0)
+          .help("Seed of everything random (sampled masks, bootstrap resampling)."),
+      Opt("runtime", "progress", &Plan::runtime, &RuntimeOptions::progress)
+          .default_value("auto")
+          .one_of({"auto", "bar", "lines", "none"})
+          .help("Progress display: `bar` redraws one line, `lines` prints a line per step (for log "
+                "files), `none` is silent; `auto` is `bar` on a terminal, otherwise `lines`."),
+
+      Opt("output", "path", &Plan::output, &OutputOptions::path)
+          .required()
+          .help("The HDF5 results file (docs/hdf5-schema.md); missing parent folders are created."),
+      Opt("output", "overwrite", &Plan::output, &OutputOptions::overwrite)
+          .default_value(false)
+          .help("Replace `output.path` when it exists; otherwise an existing file is an error."),
+  };
+  return table;
+}
+
+std::string type_name(OptionType t) {
+  switch (t) {
+    case OptionType::String: return "string";
+    case OptionType::Int: return "integer";
+    case OptionType::Float: return "number";
+    case OptionType::Bool: return "boolean";
+    case OptionType::FloatList: return "list of numbers";
+  }
+  return "";
+}
+
+std::string value_yaml(const OptionSpec& spec, const Value& v) {
+  switch (spec.type) {
+    case OptionType::String: {
+      const auto& s = std::get<std::string>(v);
+      if (plain_safe(s)) return s;
+      // Double quotes keep "2024", "yes" or "" strings for any YAML reader; $${ keeps a literal ${.
+      return quoted(escape_env(s));
+    }
+    case OptionType::Int: return std::to_string(std::get<int64_t>(v));
+    case OptionType::Float: return number_text(std::get<double>(v));
+    case OptionType::Bool: return std::get<bool>(v) ? "true" : "false";
+    case OptionType::FloatList: {
+      std::string out = "[";
+      const auto& list = std::get<std::vector<double>>(v);
+      for (size_t i = 0; i < list.size(); ++i) out += (i ? ", " : "") + number_text(list[i]);
+      return out + "]";
+    }
+  }
+  return "";
+}
+
+std::string options_markdown(const std::vector<SectionSpec>& sections,
+                             const std::vector<OptionSpec>& options) {
+  std::string out;
+  for (const auto& sec : sections) {
+    out += fmt::format("### `{}`\n\n{}\n\n", sec.name, sec.help);
+    out += "| Option | Type | Default | Allowed | Description |\n";
+    out += "|---|---|---|---|---|\n";
+    for (const auto& s : options) {
+      if (s.section != sec.name) continue;
+      std::string help = s.help;
+      if (s.used_when) {
+        std::string values;
+        for (size_t i = 0; i < s.used_when->values.size(); ++i)
+          values += (i ? " or `" : "`") + s.used_when->values[i] + "`";
+        help += fmt::format(" Only with `{}` {}.", s.used_when->key, values);
+      }
+      out += fmt::format("| `{}` | {} | {} | {} | {} |\n", s.key(), type_name(s.type),
+                         cell(default_doc(s)), cell(allowed_doc(s)), cell(help));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string options_markdown() { return options_markdown(plan_sections(), plan_options()); }
+
+}  // namespace hs::io

@@ -1,0 +1,145 @@
+#include "io/plan.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "io/option_resolver.h"
+#include "io/option_value.h"
+#include "io/options.h"
+#include "io/suggest.h"
+#include "util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace hs::io {
+
+bool ModelOptions::operator==(const ModelOptions& o) const {
+  return path == o.path && head == o.head && pooling == o.pooling;
+}
+bool TaskOptions::operator==(const TaskOptions& o) const {
+  return name == o.name && data_dir == o.data_dir && split == o.split &&
+         max_seq_len == o.max_seq_len && limit == o.limit;
+}
+bool SweepOptions::operator==(const SweepOptions& o) const { return strategy == o.strategy; }
+bool RuntimeOptions::operator==(const RuntimeOptions& o) const {
+  return device == o.device && threads == o.threads && token_budget == o.token_budget &&
+         seed == o.seed && progress == o.progress;
+}
+bool OutputOptions::operator==(const OutputOptions& o) const {
+  return path == o.path && overwrite == o.overwrite;
+}
+bool Plan::operator==(const Plan& o) const {
+  return model == o.model && task == o.task && sweep == o.sweep && runtime == o.runtime &&
+         output == o.output && source == o.source;
+}
+
+namespace {
+
+[[noreturn]] void fail(const ResolvedOption& r, const std::string& msg) {
+  input_error("{}: {}: {}", r.where, r.spec->key(), msg);
+}
+
+void check_task(const ResolvedOption& r, const PlanContext& ctx) {
+  const std::string& name = std::get<std::string>(r.value);
+  const auto& names = ctx.task_names;
+  bool known = true;
+  if (ctx.is_known_task) {
+    known = ctx.is_known_task(name);
+  } else if (!names.empty()) {
+    known = std::find(names.begin(), names.end(), name) != names.end();
+  }
+  if (known) return;
+  std::string msg = "unknown task " + quoted(name);
+  const std::string guess = closest_match(name, names);
+  if (!guess.empty()) msg += " (did you mean " + guess + "?)";
+  if (!names.empty()) msg += "; known tasks: " + join(names);
+  fail(r, msg);
+}
+
+void check_folder(const ResolvedOption& r) {
+  const std::string& path = std::get<std::string>(r.value);
+  std::error_code ec;
+  const auto st = fs::status(path, ec);
+  if (!fs::exists(st)) fail(r, quoted(path) + " does not exist");
+  if (!fs::is_directory(st)) fail(r, quoted(path) + " is not a folder");
+}
+
+// The writer checks again when it creates the file; this only moves the common mistakes before
+// the model and data are loaded.
+void check_output(const ResolvedOption& r, bool overwrite) {
+  const std::string& path = std::get<std::string>(r.value);
+  std::error_code ec;
+  const auto st = fs::status(path, ec);
+  if (fs::is_directory(st)) fail(r, quoted(path) + " is a folder, not a file name");
+  if (fs::exists(st) && !overwrite)
+    fail(r, fmt::format("{} exists (set output.overwrite: true to replace it)", path));
+  for (fs::path p = fs::path(path).parent_path(); !p.empty(); p = p.parent_path()) {
+    const auto pst = fs::status(p, ec);
+    if (fs::exists(pst)) {
+      if (!fs::is_directory(pst)) fail(r, quoted(p.string()) + " is not a folder");
+      break;
+    }
+    if (p == p.parent_path()) break;
+  }
+}
+
+}  // namespace
+
+Plan load_plan_text(const std::string& yaml_text, const std::string& display_name,
+                    const std::vector<std::string>& overrides, const PlanContext& ctx) {
+  const std::vector<ResolvedOption> resolved =
+      resolve_options(plan_options(), yaml_text, display_name, overrides);
+  check_task(find_resolved(resolved, "task.name"), ctx);
+  Plan plan;
+  for (const auto& r : resolved)
+    if (r.spec->store) r.spec->store(plan, r.value);
+  plan.source = display_name;
+  if (ctx.check_paths) {
+    check_folder(find_resolved(resolved, "model.path"));
+    check_folder(find_resolved(resolved, "task.data_dir"));
+    check_output(find_resolved(resolved, "output.path"), plan.output.overwrite);
+  }
+  return plan;
+}
+
+Plan load_plan(const std::string& path, const std::vector<std::string>& overrides,
+               const PlanContext& ctx) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) input_error("{}: cannot read the config: {}", path, std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) input_error("{}: cannot read the config: {}", path, std::strerror(errno));
+  return load_plan_text(text.str(), path, overrides, ctx);
+}
+
+std::string dump_config(const Plan& plan) {
+  const auto& table = plan_options();
+  auto used = [&](const OptionSpec& s) {
+    if (!s.used_when) return true;
+    for (const auto& c : table)
+      if (c.key() == s.used_when->key) {
+        const std::string v = std::get<std::string>(c.load(plan));
+        const auto& vals = s.used_when->values;
+        return std::find(vals.begin(), vals.end(), v) != vals.end();
+      }
+    return false;
+  };
+  std::string out =
+      "# headsweep config, resolved: every option, defaults included, environment variables "
+      "expanded.\n";
+  for (const auto& sec : plan_sections()) {
+    out += "\n" + sec.name + ":\n";
+    for (const auto& s : table)
+      if (s.section == sec.name && used(s))
+        out += fmt::format("  {}: {}\n", s.name, value_yaml(s, s.load(plan)));
+  }
+  return out;
+}
+
+}  // namespace hs::io

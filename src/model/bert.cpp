@@ -1,0 +1,209 @@
+#include "model/bert.h"
+
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "model/safetensors.h"
+#include "util/error.h"
+
+namespace hs::model {
+namespace {
+
+// Tensors a checkpoint may carry that the encoder does not use: position ids buffers and the
+// pre-training / LM heads of BertForPreTraining and BertForMaskedLM exports.
+bool ignorable(const std::string& name, const std::string& prefix) {
+  const std::string local = name.substr(std::min(name.size(), prefix.size()));
+  return local == "embeddings.position_ids" || name.rfind("cls.", 0) == 0 ||
+         name.rfind(prefix + "embeddings.position_ids", 0) == 0;
+}
+
+class WeightReader {
+ public:
+  WeightReader(const SafetensorsFile& file, std::string prefix) : file_(file), prefix_(std::move(prefix)) {}
+
+  at::Tensor take(const std::string& local, std::vector<int64_t> shape, bool prefixed = true) {
+    const std::string name = prefixed ? prefix_ + local : local;
+    if (!file_.contains(name)) hs::input_error("{}: missing tensor {}", file_.path(), name);
+    const TensorView& v = file_.get(name);
+    if (v.shape != shape) {
+      hs::input_error("{}: tensor {} has shape {}, expected {}", file_.path(), name, fmt::join(v.shape, "x"),
+                      fmt::join(shape, "x"));
+    }
+    at::ScalarType st;
+    switch (v.dtype) {
+      case DType::F32: st = at::kFloat; break;
+      case DType::F16: st = at::kHalf; break;
+      case DType::BF16: st = at::kBFloat16; break;
+      case DType::F64: st = at::kDouble; break;
+      default:
+        hs::input_error("{}: tensor {} has dtype {}, expected a float type (F32, F16, BF16)", file_.path(), name,
+                        dtype_name(v.dtype));
+    }
+    used_.insert(name);
+    // from_blob views the memory map; the copy owns its data, so the map can be closed afterwards.
+    return at::from_blob(const_cast<void*>(v.data), shape, at::TensorOptions().dtype(st)).to(at::kFloat).clone();
+  }
+
+  bool has(const std::string& local, bool prefixed = true) const {
+    return file_.contains(prefixed ? prefix_ + local : local);
+  }
+
+  void check_all_used() const {
+    for (const std::string& name : file_.names()) {
+      if (used_.count(name) || ignorable(name, prefix_)) continue;
+      hs::input_error("{}: unexpected tensor {} (not part of a BERT encoder with this config.json)", file_.path(),
+                      name);
+    }
+  }
+
+ private:
+  const SafetensorsFile& file_;
+  std::string prefix_;
+  std::set<std::string> used_;
+};
+
+}  // namespace
+
+BertWeights load_bert_weights(const ModelDir& dir) {
+  const BertConfig& cfg = dir.config;
+  const int64_t C = cfg.hidden_size, F = cfg.intermediate_size;
+  SafetensorsFile file = SafetensorsFile::open(dir.weights_path);
+  WeightReader r(file, dir.weight_prefix);
+  BertWeights w;
+  w.word_emb = r.take("embeddings.word_embeddings.weight", {cfg.vocab_size, C});
+  w.pos_emb = r.take("embeddings.position_embeddings.weight", {cfg.max_position_embeddings, C});
+  w.type_emb = r.take("embeddings.token_type_embeddings.weight", {cfg.type_vocab_size, C});
+  w.emb_ln_w = r.take("embeddings.LayerNorm.weight", {C});
+  w.emb_ln_b = r.take("embeddings.LayerNorm.bias", {C});
+  for (int l = 0; l < cfg.num_hidden_layers; ++l) {
+    const std::string p = fmt::format("encoder.layer.{}.", l);
+    LayerWeights lw;
+    lw.qkv_w = at::cat({r.take(p + "attention.self.query.weight", {C, C}), r.take(p + "attention.self.key.weight", {C, C}),
+                        r.take(p + "attention.self.value.weight", {C, C})});
+    lw.qkv_b = at::cat({r.take(p + "attention.self.query.bias", {C}), r.take(p + "attention.self.key.bias", {C}),
+                        r.take(p + "attention.self.value.bias", {C})});
+    lw.out_w = r.take(p + "attention.output.dense.weight", {C, C});
+    lw.out_b = r.take(p + "attention.output.dense.bias", {C});
+    lw.ln1_w = r.take(p + "attention.output.LayerNorm.weight", {C});
+    lw.ln1_b = r.take(p + "attention.output.LayerNorm.bias", {C});
+    lw.ff1_w = r.take(p + "intermediate.dense.weight", {F, C});
+    lw.ff1_b = r.take(p + "intermediate.dense.bias", {F});
+    lw.ff2_w = r.take(p + "output.dense.weight", {C, F});
+    lw.ff2_b = r.take(p + "output.dense.bias", {C});
+    lw.ln2_w = r.take(p + "output.LayerNorm.weight", {C});
+    lw.ln2_b = r.take(p + "output.LayerNorm.bias", {C});
+    w.layers.push_back(std::move(lw));
+  }
+  if (r.has("pooler.dense.weight")) {
+    w.pooler_w = r.take("pooler.dense.weight", {C, C});
+    w.pooler_b = r.take("pooler.dense.bias", {C});
+  }
+  if (r.has("classifier.weight", false)) {
+    const int64_t K = cfg.num_labels;
+    w.classifier_w = r.take("classifier.weight", {K, C}, false);
+    w.classifier_b = r.take("classifier.bias", {K}, false);
+  }
+  r.check_all_used();
+  return w;
+}
+
+BertModel::BertModel(BertConfig config, BertWeights weights)
+    : config_(std::move(config)), weights_(std::move(weights)) {}
+
+BertModel BertModel::load(const ModelDir& dir) { return BertModel(dir.config, load_bert_weights(dir)); }
+
+int64_t BertModel::n_parameters() const {
+  int64_t n = 0;
+  auto add = [&](const at::Tensor& t) {
+    if (t.defined()) n += t.numel();
+  };
+  for (const auto& t : {weights_.word_emb, weights_.pos_emb, weights_.type_emb, weights_.emb_ln_w, weights_.emb_ln_b,
+                        weights_.pooler_w, weights_.pooler_b, weights_.classifier_w, weights_.classifier_b}) {
+    add(t);
+  }
+  for (const LayerWeights& l : weights_.layers) {
+    for (const auto& t : {l.qkv_w, l.qkv_b, l.out_w, l.out_b, l.ln1_w, l.ln1_b, l.ff1_w, l.ff1_b, l.ff2_w, l.ff2_b,
+                          l.ln2_w, l.ln2_b}) {
+      add(t);
+    }
+  }
+  return n;
+}
+
+at::Tensor BertModel::embed(const EncoderInput& in) const {
+  const int64_t T = in.input_ids.size(1);
+  if (T > config_.max_position_embeddings) {
+    hs::input_error("sequence of {} tokens exceeds max_position_embeddings {}", T, config_.max_position_embeddings);
+  }
+  const at::Tensor positions = at::arange(T, at::kLong);
+  at::Tensor e = at::embedding(weights_.word_emb, in.input_ids) + at::embedding(weights_.type_emb, in.token_type_ids) +
+                 at::embedding(weights_.pos_emb, positions).unsqueeze(0);
+  return at::layer_norm(e, {config_.hidden_size}, weights_.emb_ln_w, weights_.emb_ln_b, config_.layer_norm_eps);
+}
+
+at::Tensor BertModel::attention_bias(const at::Tensor& attention_mask) const {
+  // Hugging Face adds (1 - mask) * finfo(float32).min rather than -inf, so a fully masked row stays
+  // finite; the same constant keeps our scores identical to theirs.
+  const float neg = std::numeric_limits<float>::lowest();
+  return ((1 - attention_mask.to(at::kFloat)) * neg).view({attention_mask.size(0), 1, 1, attention_mask.size(1)});
+}
+
+at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, const at::Tensor& gates) const {
+  const LayerWeights& w = weights_.layers.at(l);
+  const int64_t B = x.size(0), T = x.size(1), C = config_.hidden_size;
+  const int64_t H = config_.num_attention_heads, D = C / H;
+  const at::Tensor qkv = at::linear(x, w.qkv_w, w.qkv_b).view({B, T, 3, H, D}).permute({2, 0, 3, 1, 4});  // (3, B, H, T, D)
+  const at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
+  at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(D)) + bias;  // (B, H, T, T)
+  const at::Tensor probs = at::softmax(scores, -1);
+  at::Tensor ctx = at::matmul(probs, v);  // (B, H, T, D)
+  const at::Tensor g = gates.dim() == 1 ? gates.view({1, H, 1, 1}) : gates.view({B, H, 1, 1});
+  ctx = (ctx * g).permute({0, 2, 1, 3}).reshape({B, T, C});
+  const at::Tensor attn = at::layer_norm(at::linear(ctx, w.out_w, w.out_b) + x, {C}, w.ln1_w, w.ln1_b,
+                                         config_.layer_norm_eps);
+  at::Tensor inter = at::linear(attn, w.ff1_w, w.ff1_b);
+  inter = config_.hidden_act == "gelu" ? at::gelu(inter) : at::gelu(inter, "tanh");
+  return at::layer_norm(at::linear(inter, w.ff2_w, w.ff2_b) + attn, {C}, w.ln2_w, w.ln2_b, config_.layer_norm_eps);
+}
+
+at::Tensor BertModel::forward(const EncoderInput& in, const at::Tensor& gates, std::vector<at::Tensor>* hidden) const {
+  const int64_t L = n_layers(), H = n_heads();
+  if (gates.dim() < 2 || gates.size(0) != L || gates.size(-1) != H) {
+    throw std::invalid_argument(fmt::format("gates must be (L={}, H={}) or (L, B, H)", L, H));
+  }
+  at::Tensor x = embed(in);
+  const at::Tensor bias = attention_bias(in.attention_mask);
+  if (hidden) hidden->assign(1, x);
+  for (int l = 0; l < L; ++l) {
+    x = layer(l, x, bias, gates[l]);
+    if (hidden) hidden->push_back(x);
+  }
+  return x;
+}
+
+at::Tensor BertModel::pool(const at::Tensor& h, const at::Tensor& attention_mask, Pooling pooling) const {
+  const at::Tensor m = attention_mask.to(h.scalar_type()).unsqueeze(-1);  // (B, T, 1)
+  switch (pooling) {
+    case Pooling::Cls:
+      return h.select(1, 0);
+    case Pooling::Max:
+      // sentence-transformers sets padding to -1e9 before the max.
+      return at::where(m > 0, h, at::full({}, -1e9, h.options())).amax(1);
+    case Pooling::Mean:
+    default:
+      return (h * m).sum(1) / m.sum(1).clamp_min(1e-9);
+  }
+}
+
+at::Tensor BertModel::pooler(const at::Tensor& h) const {
+  if (!has_pooler()) throw std::logic_error("checkpoint has no pooler");
+  return at::tanh(at::linear(h.select(1, 0), weights_.pooler_w, weights_.pooler_b));
+}
+
+at::Tensor BertModel::classify(const at::Tensor& h) const {
+  if (!has_classifier()) throw std::logic_error("checkpoint has no classification head");
+  return at::linear(pooler(h), weights_.classifier_w, weights_.classifier_b);
+}
+
+}  // namespace hs::model

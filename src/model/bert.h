@@ -1,0 +1,85 @@
+#pragma once
+// BERT encoder forward in libtorch with head gates (Hugging Face's head_mask semantics: head h's
+// attention probabilities are multiplied by G[l, h] before the output projection; 1 keeps, 0 removes).
+// Gates stay float tensors so gradients can flow through them.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "model/model_config.h"
+#include "model/model_dir.h"
+
+namespace hs::model {
+
+struct LayerWeights {
+  at::Tensor qkv_w;   // (3C, C): query, key, value stacked so one GEMM serves all three
+  at::Tensor qkv_b;   // (3C)
+  at::Tensor out_w;   // (C, C): attention output projection
+  at::Tensor out_b;   // (C)
+  at::Tensor ln1_w, ln1_b;  // (C)
+  at::Tensor ff1_w;   // (F, C)
+  at::Tensor ff1_b;   // (F)
+  at::Tensor ff2_w;   // (C, F)
+  at::Tensor ff2_b;   // (C)
+  at::Tensor ln2_w, ln2_b;  // (C)
+};
+
+struct BertWeights {
+  at::Tensor word_emb;   // (V, C)
+  at::Tensor pos_emb;    // (P, C)
+  at::Tensor type_emb;   // (2, C)
+  at::Tensor emb_ln_w, emb_ln_b;  // (C)
+  std::vector<LayerWeights> layers;  // L
+  at::Tensor pooler_w;   // (C, C), undefined when the checkpoint has no pooler
+  at::Tensor pooler_b;   // (C)
+  at::Tensor classifier_w;  // (K, C), undefined without a classification head
+  at::Tensor classifier_b;  // (K)
+};
+
+// Reads every tensor the encoder needs from the checkpoint, checking names, shapes and dtypes against
+// the config; errors name the tensor. Weights are converted to float32.
+BertWeights load_bert_weights(const ModelDir& dir);
+
+struct EncoderInput {
+  at::Tensor input_ids;       // (B, T) int64
+  at::Tensor token_type_ids;  // (B, T) int64
+  at::Tensor attention_mask;  // (B, T) int64, 1 = real token, 0 = padding
+};
+
+class BertModel {
+ public:
+  BertModel(BertConfig config, BertWeights weights);
+  static BertModel load(const ModelDir& dir);
+
+  const BertConfig& config() const { return config_; }
+  const BertWeights& weights() const { return weights_; }
+  int n_layers() const { return config_.num_hidden_layers; }
+  int n_heads() const { return config_.num_attention_heads; }
+  int64_t n_parameters() const;
+
+  at::Tensor embed(const EncoderInput& in) const;                 // (B, T, C)
+  at::Tensor attention_bias(const at::Tensor& attention_mask) const;  // (B, 1, 1, T)
+  // One encoder layer. gates: (H) shared by the batch or (B, H) per row, so rows of one batch can run
+  // under different masks.
+  at::Tensor layer(int l, const at::Tensor& x /* (B, T, C) */, const at::Tensor& bias /* (B, 1, 1, T) */,
+                   const at::Tensor& gates /* (H) or (B, H) */) const;
+  // Whole encoder; gates (L, H) or (L, B, H). hidden, when given, receives L + 1 tensors (B, T, C):
+  // the embedding output, then each layer's output, as Hugging Face's hidden_states.
+  at::Tensor forward(const EncoderInput& in, const at::Tensor& gates,
+                     std::vector<at::Tensor>* hidden = nullptr) const;  // (B, T, C)
+
+  at::Tensor pool(const at::Tensor& h /* (B, T, C) */, const at::Tensor& attention_mask /* (B, T) */,
+                  Pooling pooling) const;                          // (B, C)
+  bool has_pooler() const { return weights_.pooler_w.defined(); }
+  bool has_classifier() const { return weights_.classifier_w.defined(); }
+  at::Tensor pooler(const at::Tensor& h /* (B, T, C) */) const;    // (B, C): tanh(W h[:, 0] + b)
+  at::Tensor classify(const at::Tensor& h /* (B, T, C) */) const;  // (B, K)
+
+ private:
+  BertConfig config_;
+  BertWeights weights_;
+};
+
+}  // namespace hs::model

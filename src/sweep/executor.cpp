@@ -1,0 +1,55 @@
+#include "sweep/executor.h"
+
+#include <c10/core/InferenceMode.h>
+
+#include "metrics/score.h"
+
+namespace hs::sweep {
+
+double work_per_mask(const SweepProblem& p) {
+  double w = 0;
+  for (const Batch& b : p.batches) w += static_cast<double>(b.padded_tokens);
+  return w;
+}
+
+at::Tensor mask_gates(const masks::MaskSet& set, int64_t n) {
+  const int L = set.n_layers(), H = set.n_heads();
+  return at::from_blob(const_cast<uint8_t*>(set.mask(n)), {L, H}, at::kByte).to(at::kFloat);
+}
+
+at::Tensor score_sequences(const SweepProblem& p, const at::Tensor& gates, Progress* progress) {
+  at::Tensor out;
+  for (const Batch& b : p.batches) {
+    const at::Tensor o = sequence_outputs(*p.model, p.head, b.input, gates);
+    if (!out.defined()) out = at::empty({static_cast<int64_t>(p.inputs.sequences.size()), o.size(1)}, o.options());
+    const at::Tensor idx = at::from_blob(const_cast<int64_t*>(b.sequence_index.data()),
+                                         {static_cast<int64_t>(b.sequence_index.size())}, at::kLong);
+    out.index_copy_(0, idx, o);
+    if (progress) progress->advance(static_cast<double>(b.padded_tokens), b.input.input_ids.size(0) / p.inputs.slots);
+  }
+  return out;
+}
+
+void run_naive(const SweepProblem& p, const masks::MaskSet& set, const std::vector<int64_t>& todo, const MaskDone& done,
+               Progress& progress) {
+  c10::InferenceMode guard;
+  std::vector<int64_t> seq_example;
+  std::vector<int> seq_slot;
+  for (const Sequence& s : p.inputs.sequences) {
+    seq_example.push_back(s.example);
+    seq_slot.push_back(s.slot);
+  }
+  for (int64_t n : todo) {
+    const at::Tensor out = score_sequences(p, mask_gates(set, n), &progress);
+    MaskResult r;
+    r.mask = n;
+    r.predictions =
+        example_predictions(p.head, p.inputs.n_examples, p.inputs.slots, seq_example, seq_slot, out);
+    const std::vector<double> pred(r.predictions.begin(), r.predictions.end());
+    r.scores = metrics::score(p.metrics, pred, p.gold);
+    done(r);
+    progress.mask_done();
+  }
+}
+
+}  // namespace hs::sweep

@@ -1,0 +1,47 @@
+#pragma once
+// Scores every mask of a mask set on one dataset. This executor runs one full forward per mask and
+// batch; it is the reference that faster executors are checked against.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "masks/mask_set.h"
+#include "model/bert.h"
+#include "sweep/head.h"
+#include "sweep/inputs.h"
+#include "sweep/progress.h"
+
+namespace hs::sweep {
+
+struct SweepProblem {
+  const model::BertModel* model = nullptr;
+  HeadSpec head;
+  ScoringInputs inputs;
+  std::vector<Batch> batches;
+  std::vector<std::string> metrics;  // primary first
+  std::vector<double> gold;          // (B)
+};
+
+struct MaskResult {
+  int64_t mask = 0;
+  std::map<std::string, double> scores;
+  std::vector<float> predictions;  // (B)
+};
+
+using MaskDone = std::function<void(const MaskResult&)>;
+
+// Work units for progress: padded tokens per pass over the data.
+double work_per_mask(const SweepProblem& problem);
+
+// Gates (L, H) float32 from mask n of the set.
+at::Tensor mask_gates(const masks::MaskSet& set, int64_t n);
+
+// Scores the masks listed in todo, calling done after each (in todo order).
+void run_naive(const SweepProblem& problem, const masks::MaskSet& set, const std::vector<int64_t>& todo,
+               const MaskDone& done, Progress& progress);
+
+// Outputs of one mask over the whole dataset, in sequence order: (S, X).
+at::Tensor score_sequences(const SweepProblem& problem, const at::Tensor& gates, Progress* progress);
+
+}  // namespace hs::sweep

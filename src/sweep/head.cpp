@@ -1,0 +1,158 @@
+#include "sweep/head.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "util/error.h"
+
+namespace hs::sweep {
+
+const char* head_kind_name(HeadKind k) {
+  switch (k) {
+    case HeadKind::Classification: return "classification";
+    case HeadKind::Regression: return "regression";
+    case HeadKind::Similarity: return "similarity";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string normalise_label(std::string s) {
+  std::string out;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c))) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// Checkpoints name their classes (id2label) either after the task's labels, in any order, or
+// generically (LABEL_0, ...), in which case the index order is taken to be the task's (Hugging Face's
+// GLUE label order).
+std::vector<int> map_classes(const model::ModelDir& dir, const data::TaskSpec& task) {
+  const auto& id2label = dir.config.id2label;
+  const int K = dir.config.num_labels;
+  if (K != static_cast<int>(task.labels.size())) {
+    hs::input_error("{}: classifier has {} labels but task {} has {} ({})", dir.path, K, task.name, task.labels.size(),
+                    fmt::join(task.labels, ", "));
+  }
+  std::vector<int> map(K);
+  bool named = static_cast<int>(id2label.size()) == K;
+  for (int k = 0; k < K && named; ++k) {
+    auto it = std::find_if(task.labels.begin(), task.labels.end(),
+                           [&](const std::string& l) { return normalise_label(l) == normalise_label(id2label[k]); });
+    if (it == task.labels.end()) {
+      named = false;
+    } else {
+      map[k] = static_cast<int>(it - task.labels.begin());
+    }
+  }
+  if (named) {
+    std::vector<int> sorted = map;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end()) return map;
+  }
+  for (int k = 0; k < K; ++k) map[k] = k;
+  return map;
+}
+
+}  // namespace
+
+HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, const std::string& head,
+                      const std::string& pooling) {
+  HeadSpec spec;
+  const bool regression_task = task.kind == data::TaskKind::Regression;
+  std::string kind = head;
+  if (kind == "auto") {
+    if (dir.has_classifier) {
+      kind = dir.config.num_labels == 1 ? "regression" : "classification";
+    } else {
+      kind = "similarity";
+    }
+  }
+  if (kind == "classification" || kind == "regression") {
+    if (!dir.has_classifier) {
+      hs::input_error("{}: model.head is {} but the checkpoint has no classifier weights (classifier.weight)", dir.path,
+                      kind);
+    }
+    if (kind == "regression") {
+      if (!regression_task) hs::input_error("model.head regression needs a regression task (stsb), not {}", task.name);
+      if (dir.config.num_labels != 1) {
+        hs::input_error("{}: regression head needs num_labels = 1, the checkpoint has {}", dir.path, dir.config.num_labels);
+      }
+      spec.kind = HeadKind::Regression;
+    } else {
+      if (regression_task) hs::input_error("task {} is a regression task; a classification head cannot score it", task.name);
+      spec.kind = HeadKind::Classification;
+      spec.class_map = map_classes(dir, task);
+    }
+  } else if (kind == "similarity") {
+    if (!task.has_pair() || !regression_task) {
+      hs::input_error(
+          "model.head similarity scores sentence pairs by cosine and needs a similarity-rated pair task (stsb), not {}; "
+          "use a checkpoint with a classification head for {}",
+          task.name, task.name);
+    }
+    spec.kind = HeadKind::Similarity;
+  } else {
+    hs::input_error("unknown model.head '{}'", head);
+  }
+  if (pooling == "auto") {
+    spec.pooling = dir.pooling;
+  } else if (pooling == "mean") {
+    spec.pooling = model::Pooling::Mean;
+  } else if (pooling == "cls") {
+    spec.pooling = model::Pooling::Cls;
+  } else if (pooling == "max") {
+    spec.pooling = model::Pooling::Max;
+  } else {
+    hs::input_error("unknown model.pooling '{}'", pooling);
+  }
+  return spec;
+}
+
+at::Tensor sequence_outputs(const model::BertModel& model, const HeadSpec& head, const model::EncoderInput& in,
+                            const at::Tensor& gates) {
+  const at::Tensor h = model.forward(in, gates);  // (B, T, C)
+  switch (head.kind) {
+    case HeadKind::Classification:
+    case HeadKind::Regression:
+      return model.classify(h);
+    case HeadKind::Similarity:
+    default:
+      return model.pool(h, in.attention_mask, head.pooling);
+  }
+}
+
+std::vector<float> example_predictions(const HeadSpec& head, int64_t n_examples, int slots,
+                                       const std::vector<int64_t>& seq_example, const std::vector<int>& seq_slot,
+                                       const at::Tensor& outputs) {
+  std::vector<float> pred(n_examples, 0.0f);
+  const int64_t S = outputs.size(0);
+  if (head.kind == HeadKind::Similarity) {
+    // Gather each example's two embeddings into (B, 2, C) and take their cosine.
+    std::vector<int64_t> rows(n_examples * slots, -1);
+    for (int64_t s = 0; s < S; ++s) rows[seq_example[s] * slots + seq_slot[s]] = s;
+    const at::Tensor idx = at::from_blob(rows.data(), {n_examples, 2}, at::kLong).clone();
+    const at::Tensor a = outputs.index_select(0, idx.select(1, 0));
+    const at::Tensor b = outputs.index_select(0, idx.select(1, 1));
+    // sentence-transformers normalises each embedding with eps 1e-12 before the dot product.
+    auto normalize = [](const at::Tensor& x) { return x / x.norm(2, {1}, true).clamp_min(1e-12); };
+    const at::Tensor cos = (normalize(a) * normalize(b)).sum(1);
+    const at::Tensor c = cos.contiguous();
+    std::copy(c.data_ptr<float>(), c.data_ptr<float>() + n_examples, pred.begin());
+    return pred;
+  }
+  const at::Tensor out = outputs.contiguous();
+  for (int64_t s = 0; s < S; ++s) {
+    const at::Tensor row = out[s];
+    if (head.kind == HeadKind::Regression) {
+      pred[seq_example[s]] = row[0].item<float>();
+    } else {
+      pred[seq_example[s]] = static_cast<float>(head.class_map[row.argmax().item<int64_t>()]);
+    }
+  }
+  return pred;
+}
+
+}  // namespace hs::sweep

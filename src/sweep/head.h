@@ -1,0 +1,42 @@
+#pragma once
+// Task heads: what a forward pass is turned into, per example. Classification takes the argmax of the
+// checkpoint's classifier (its labels mapped onto the task's label order), regression the single
+// logit, and similarity the cosine of the two sentences' pooled embeddings (for checkpoints, such as
+// sentence-transformers exports, that carry no task head).
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "data/glue_tasks.h"
+#include "model/bert.h"
+#include "model/model_dir.h"
+
+namespace hs::sweep {
+
+enum class HeadKind { Classification, Regression, Similarity };
+const char* head_kind_name(HeadKind k);
+
+struct HeadSpec {
+  HeadKind kind = HeadKind::Similarity;
+  model::Pooling pooling = model::Pooling::Mean;
+  // class_map[k] = task label index of the checkpoint's output k (classification only).
+  std::vector<int> class_map;
+};
+
+// head: auto | classification | regression | similarity; pooling: auto | mean | cls.
+// Errors (InputError) when the checkpoint and task cannot be combined, naming both.
+HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, const std::string& head,
+                      const std::string& pooling);
+
+// Per-sequence outputs of one batch: (B, K) logits, (B, 1) scores, or (B, C) pooled embeddings.
+at::Tensor sequence_outputs(const model::BertModel& model, const HeadSpec& head, const model::EncoderInput& in,
+                            const at::Tensor& gates /* (L, H) or (L, B, H) */);
+
+// outputs: (S, X) in sequence order. Returns the prediction per example (B): task label index,
+// regression score, or cosine similarity.
+std::vector<float> example_predictions(const HeadSpec& head, int64_t n_examples, int slots,
+                                       const std::vector<int64_t>& seq_example /* (S) */,
+                                       const std::vector<int>& seq_slot /* (S) */, const at::Tensor& outputs);
+
+}  // namespace hs::sweep

@@ -1,0 +1,44 @@
+#pragma once
+// Turns a dataset into token sequences and length-sorted batches under a token budget, so no batch
+// pays for padding up to max_seq_len.
+#include <cstdint>
+#include <vector>
+
+#include "data/glue_tasks.h"
+#include "model/bert.h"
+#include "sweep/head.h"
+#include "text/tokenizer.h"
+
+namespace hs::sweep {
+
+struct Sequence {
+  std::vector<int32_t> ids;    // (T)
+  std::vector<int32_t> types;  // (T)
+  int64_t example;             // index into the dataset's examples
+  int slot;                    // 0: the example's input (or its first sentence), 1: its second sentence
+};
+
+// Classification and regression heads read one [CLS] a [SEP] b [SEP] sequence per example; the
+// similarity head encodes each sentence alone (as sentence-transformers does), two per example.
+struct ScoringInputs {
+  std::vector<Sequence> sequences;
+  int64_t n_examples = 0;
+  int slots = 1;
+  int64_t n_tokens = 0;  // real tokens over all sequences
+};
+
+ScoringInputs build_inputs(const data::Dataset& dataset, const text::Tokenizer& tok, const HeadSpec& head,
+                           int max_seq_len);
+
+struct Batch {
+  model::EncoderInput input;          // (B, T) each
+  std::vector<int64_t> sequence_index;  // (B) rows of ScoringInputs::sequences
+  int64_t real_tokens = 0;
+  int64_t padded_tokens = 0;          // B * T
+};
+
+// Sorts sequences by length and fills batches greedily while B * T_max stays within token_budget
+// (a single longer sequence still gets a batch of its own).
+std::vector<Batch> make_batches(const ScoringInputs& inputs, int64_t token_budget, int32_t pad_id);
+
+}  // namespace hs::sweep

@@ -1,0 +1,207 @@
+// The headsweep command end to end: real checkpoint, real GLUE files, real HDF5 output read back by
+// h5py, and every kind of bad input turned into exit status 2 with a one-line message naming it.
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
+#include "test_env.h"
+
+namespace fs = std::filesystem;
+using hs::test::run_cli;
+
+namespace {
+
+std::string config_text(const std::string& model, const std::string& glue, const std::string& out,
+                        const std::string& strategy = "single-head", int limit = 24, const std::string& task = "stsb") {
+  return fmt::format(R"(model:
+  path: {}
+task:
+  name: {}
+  data_dir: {}
+  limit: {}
+sweep:
+  strategy: {}
+runtime:
+  threads: 2
+  progress: lines
+output:
+  path: {}
+  overwrite: true
+)",
+                     model, task, glue, limit, strategy, out);
+}
+
+// A copy of the checkpoint folder whose weights file is a symlink to the real one, so single files
+// can be broken without copying 90 MB.
+std::string model_copy(const std::string& model, const std::string& name) {
+  const std::string dir = hs::test::temp_dir(name);
+  for (const auto& e : fs::directory_iterator(model)) {
+    const fs::path dest = fs::path(dir) / e.path().filename();
+    if (e.path().filename() == "model.safetensors") {
+      fs::create_symlink(fs::absolute(e.path()), dest);
+    } else {
+      fs::copy(e.path(), dest, fs::copy_options::recursive);
+    }
+  }
+  return dir;
+}
+
+void require_one_line_error(const hs::test::CliResult& r, const std::string& needle) {
+  CATCH_INFO("stderr: " << r.err);
+  CATCH_CHECK(r.status == 2);
+  CATCH_CHECK(r.err.find(needle) != std::string::npos);
+  CATCH_CHECK(r.err.rfind("headsweep: error: ", 0) == 0);
+  CATCH_CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("run: single-head sweep on STS-B writes a complete results file that h5py reads", "[cli][e2e]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  const std::string dir = hs::test::temp_dir("run-single-head");
+  const std::string out = dir + "/results.h5";
+  hs::test::write_file(dir + "/sweep.yaml", config_text(model, glue, out));
+  const auto r = run_cli({"run", dir + "/sweep.yaml"});
+  CATCH_INFO(r.out << r.err);
+  CATCH_REQUIRE(r.status == 0);
+  CATCH_CHECK(r.out.find("baseline:  spearman") != std::string::npos);
+  CATCH_CHECK(r.out.find("masks whose removal hurts spearman most") != std::string::npos);
+  CATCH_CHECK(r.err.find("progress: masks 73/73") != std::string::npos);
+  // Read back with Debian's h5py: shapes, attributes, descriptions, and the scores the CLI printed.
+  const std::string check = hs::test::source_dir() + "/tests/cli/check_results.py";
+  const std::string cmd = fmt::format("/usr/bin/python3 {} {} --masks 73 --examples 24 --layers 6 --heads 12", check, out);
+  CATCH_CHECK(std::system(cmd.c_str()) == 0);
+}
+
+CATCH_TEST_CASE("run: the full STS-B dev baseline equals sentence-transformers' Spearman", "[cli][e2e][golden]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  const std::string dir = hs::test::temp_dir("run-baseline");
+  const std::string out = dir + "/baseline.h5";
+  hs::test::write_file(dir + "/baseline.yaml", config_text(model, glue, out, "baseline", 0));
+  const auto r = run_cli({"run", dir + "/baseline.yaml"});
+  CATCH_INFO(r.out << r.err);
+  CATCH_REQUIRE(r.status == 0);
+  std::ifstream ref_file(hs::test::golden_dir() + "/stsb_dev_reference.json");
+  const nlohmann::json ref = nlohmann::json::parse(ref_file);
+  const std::string cmd = fmt::format(
+      "/usr/bin/python3 -c \"import h5py,sys; f=h5py.File('{}','r'); print(f['scores/spearman'][0], f['scores/pearson'][0])\" > {}/scores.txt",
+      out, dir);
+  CATCH_REQUIRE(std::system(cmd.c_str()) == 0);
+  std::ifstream s(dir + "/scores.txt");
+  double spearman = 0, pearson = 0;
+  s >> spearman >> pearson;
+  CATCH_INFO("ours: spearman " << spearman << " pearson " << pearson << "; sentence-transformers: "
+             << ref["spearman"].get<double>() << " " << ref["pearson"].get<double>());
+  CATCH_CHECK(std::abs(spearman - ref["spearman"].get<double>()) <= 1e-3);
+  CATCH_CHECK(std::abs(pearson - ref["pearson"].get<double>()) <= 1e-3);
+}
+
+CATCH_TEST_CASE("info, data, validate and env describe their inputs", "[cli]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  const auto info = run_cli({"info", model});
+  CATCH_CHECK(info.status == 0);
+  CATCH_CHECK(info.out.find("layers (L)     6") != std::string::npos);
+  CATCH_CHECK(info.out.find("heads (H)      12 per layer, 72 in all") != std::string::npos);
+  CATCH_CHECK(info.out.find("F32") != std::string::npos);
+
+  const auto data = run_cli({"data", "stsb", glue, "--model", model});
+  CATCH_INFO(data.out << data.err);
+  CATCH_CHECK(data.status == 0);
+  CATCH_CHECK(data.out.find("1500") != std::string::npos);
+
+  // The quickstart's model path is relative to HEADSWEEP_MODELS.
+  const std::string models = std::filesystem::path(model).parent_path().string();
+  const auto valid = run_cli({"validate", hs::test::source_dir() + "/configs/quickstart.yaml"},
+                             {"GLUE_DIR=" + glue, "HEADSWEEP_MODELS=" + models});
+  CATCH_INFO(valid.err);
+  CATCH_CHECK(valid.status == 0);
+
+  const auto env = run_cli({"env"});
+  CATCH_INFO(env.out << env.err);
+  CATCH_CHECK(env.status == 0);
+  // The GEMMs must not run on the reference BLAS.
+  CATCH_CHECK(env.out.find("BLAS        OpenBLAS") != std::string::npos);
+  CATCH_CHECK(env.out.find("GFLOP/s") != std::string::npos);
+
+  for (const char* sub : {"run", "validate", "info", "data", "env"}) {
+    const auto help = run_cli({sub, "--help"});
+    CATCH_CHECK(help.status == 0);
+    CATCH_CHECK(help.out.find("Usage") != std::string::npos);
+  }
+}
+
+CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem", "[cli][errors]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  const std::string dir = hs::test::temp_dir("bad-inputs");
+  const std::string out = dir + "/out.h5";
+  auto run_with = [&](const std::string& name, const std::string& yaml) {
+    hs::test::write_file(dir + "/" + name + ".yaml", yaml);
+    return run_cli({"run", dir + "/" + name + ".yaml"});
+  };
+
+  CATCH_SECTION("missing model directory") {
+    const auto r = run_with("nomodel", config_text(dir + "/no-such-model", glue, out));
+    require_one_line_error(r, dir + "/no-such-model");
+  }
+  CATCH_SECTION("corrupt safetensors") {
+    const std::string m = model_copy(model, "corrupt-model");
+    fs::remove(m + "/model.safetensors");
+    const std::string whole = hs::test::read_file(model + "/model.safetensors");
+    hs::test::write_file(m + "/model.safetensors", whole.substr(0, 4000));  // header cut short
+    const auto r = run_with("corrupt", config_text(m, glue, out));
+    require_one_line_error(r, m + "/model.safetensors");
+  }
+  CATCH_SECTION("shape mismatch between config.json and the weights") {
+    const std::string m = model_copy(model, "shape-model");
+    std::string cfg = hs::test::read_file(m + "/config.json");
+    cfg.replace(cfg.find("\"intermediate_size\": 1536"), 25, "\"intermediate_size\": 1024");
+    hs::test::write_file(m + "/config.json", cfg);
+    const auto r = run_with("shape", config_text(m, glue, out));
+    require_one_line_error(r, "encoder.layer.0.intermediate.dense.weight has shape 1536x384, expected 1024x384");
+  }
+  CATCH_SECTION("unknown task") {
+    const auto r = run_with("task", config_text(model, glue, out, "single-head", 24, "stsc"));
+    require_one_line_error(r, "task.name");
+  }
+  CATCH_SECTION("missing TSV") {
+    const auto r = run_with("notsv", config_text(model, dir + "/no-glue", out));
+    require_one_line_error(r, dir + "/no-glue");
+  }
+  CATCH_SECTION("malformed TSV row") {
+    const std::string tsv = hs::test::read_file(glue + "/STS-B/dev.tsv");
+    std::string broken = tsv.substr(0, tsv.find('\n', tsv.find('\n') + 1) + 1);  // header + row 1
+    broken += "bad row without enough tabs\n";
+    hs::test::write_file(dir + "/glue/STS-B/dev.tsv", broken);
+    const auto r = run_with("badtsv", config_text(model, dir + "/glue", out));
+    require_one_line_error(r, dir + "/glue/STS-B/dev.tsv:3");
+  }
+  CATCH_SECTION("bad YAML") {
+    const auto r = run_with("badyaml", "model:\n  path: x\ntask: [unclosed\n");
+    require_one_line_error(r, dir + "/badyaml.yaml:");
+  }
+  CATCH_SECTION("unknown key") {
+    const auto r = run_with("unknownkey", config_text(model, glue, out) + "extra:\n  key: 1\n");
+    require_one_line_error(r, dir + "/unknownkey.yaml:15:1");
+  }
+  CATCH_SECTION("unwritable output") {
+    hs::test::write_file(dir + "/a-file", "x");
+    const auto r = run_with("unwritable", config_text(model, glue, dir + "/a-file/out.h5"));
+    require_one_line_error(r, "output.path");
+    CATCH_CHECK(!fs::exists(dir + "/a-file/out.h5"));
+  }
+  CATCH_SECTION("CUDA requested in a CPU build") {
+    hs::test::write_file(dir + "/cuda.yaml", config_text(model, glue, out));
+    const auto r = run_cli({"run", dir + "/cuda.yaml", "--set", "runtime.device=cuda"});
+    require_one_line_error(r, "runtime.device");
+  }
+  // None of the failures may leave a results file behind.
+  CATCH_CHECK_FALSE(fs::exists(out));
+}

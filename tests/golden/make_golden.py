@@ -1,0 +1,610 @@
+#!/usr/bin/env python3
+"""Write the Hugging Face reference outputs that the C++ tests compare against.
+
+Three groups of fixtures, all deterministic (eval mode, float32, one CPU thread,
+gzip mtime 0), written under --out (default: this folder):
+
+  forward    minilm_forward.safetensors + minilm_forward.json
+             BertModel hidden states / pooled embeddings / pooler output for 8
+             STS-B dev pairs under four head masks (HF `head_mask` semantics).
+  tokenizer  tokenizer/<TASK>.dev.tsv.gz, tokenizer/CoLA.dev.cased.tsv.gz,
+             tokenizer/pairs.jsonl.gz, tokenizer/tricky.jsonl
+             token ids from the slow Python BertTokenizer (the reference).
+  stsb       stsb_dev_reference.json
+             sentence-transformers cosines for all of STS-B dev, Spearman, Pearson.
+
+See README.md in this folder for the environment and the file formats.
+"""
+
+import argparse
+import gzip
+import hashlib
+import io
+import json
+import os
+import platform
+import sys
+import unicodedata
+from pathlib import Path
+
+# Fix the thread count before torch is imported so that every matmul reduces in
+# the same order on every run.
+os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["MKL_NUM_THREADS"] = "1"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+torch.set_num_interop_threads(1)
+
+import safetensors  # noqa: E402
+import scipy  # noqa: E402
+import scipy.stats  # noqa: E402
+import sentence_transformers  # noqa: E402
+import tokenizers  # noqa: E402
+import transformers  # noqa: E402
+from safetensors.numpy import save_file  # noqa: E402
+from sentence_transformers import SentenceTransformer  # noqa: E402
+from transformers import BertModel, BertTokenizer, BertTokenizerFast  # noqa: E402
+
+transformers.logging.set_verbosity_error()
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+
+N_LAYERS = 6
+N_HEADS = 12
+HIDDEN = 384
+SLICE = 32  # hidden dims kept per position in *.hidden_slice
+MAX_LENGTH = 256
+
+# STS-B dev data rows (0-based, header excluded) used by the forward fixture.
+# Chosen for: the shortest sentence in the set (10), plain captions (0), digits
+# and an apostrophe (1266), quotes inside a headline (1332), a decimal number
+# (1308), "you've" / "5-6" / "!" (962), "$47.98" and a 44-token pair (1092),
+# curly quotes / a curly apostrophe / "60's" and the longest pair, 47 tokens (924).
+FORWARD_ROWS = [10, 0, 1266, 1332, 1308, 962, 1092, 924]
+
+# (task, has header, text columns, expected number of data rows)
+TASKS = [
+    ("CoLA", False, [3], 1043),
+    ("SST-2", True, [0], 872),
+    ("MRPC", True, [3, 4], 408),
+    ("STS-B", True, [7, 8], 1500),
+    ("RTE", True, [1, 2], 277),
+    ("QNLI", True, [1, 2], 5463),
+    ("WNLI", True, [1, 2], 71),
+]
+PAIR_TASKS = ["MRPC", "STS-B", "RTE", "QNLI"]
+PAIR_ROWS = 100
+PAIR_MAX_LENGTHS = [16, 48]
+
+TRICKY = [
+    "café résumé naïve",
+    "cafe\u0301 re\u0301sume\u0301 (combining acute accents)",
+    "\u0301leading combining mark",
+    "Ångström ÅSA Ålesund",
+    "El niño comió piñata mañana. ÑANDÚ",
+    "Tiếng Việt có dấu",
+    "ÉCOLE Française",
+    "Straße STRASSE ẞ",
+    "日本語のテキストとEnglish mixed",
+    "中文Chinese字符test，你好。",
+    "カタカナ ひらがな",
+    "한국어 텍스트",
+    "𠀀𠀁 supplementary ideographs",
+    "ΟΔΥΣΣΕΥΣ Οδυσσεύς ΣΑΣ Σ σοφός",
+    "İstanbul IŞIK ılık İ",
+    "I love 🍕 and 🎉! love🍕pizza",
+    "family 👨\u200d👩\u200d👧 emoji",
+    "zero\u200bwidth\u200cnon\u200djoiner",
+    "\ufeffbyte order mark at start",
+    "soft\u00adhyphen in\u00adside",
+    "control\x01\x07chars\x1bhere\x7f",
+    "nul\x00byte",
+    "replacement \ufffd char\ufffdinside",
+    "tabs\tand\nnewlines\r\nhere",
+    "non\u00a0breaking\u00a0space and\u2003em space",
+    ("supercalifragilistic" * 6)[:101],
+    ("supercalifragilistic" * 6)[:100],
+    "ü" * 60,
+    "don't I'd've rock'n'roll",
+    "U.S.A. e.g., i.e., etc.",
+    "$3.50 1,000,000 -42 +7 3.14159 1e-5 12345678901234567890",
+    "#hashtag @mention C++ C# F#",
+    "email@example.com http://example.com/path?x=1&y=2",
+    "a^b`c~d$e|f<g>h=i",
+    "© ® ™ € £ ¥ 5°C ±3 2×3 6÷2 €5",
+    "MiXeD CaSe WoRdS iPhone McDonald",
+    "ＡＢＣ１２３！ ｆｕｌｌｗｉｄｔｈ",
+    "ﬁnance ﬂow",
+    "Kelvin K and Ⅻ",
+    "مرحبا بالعالم",
+    "नमस्ते दुनिया हिन्दी",
+    "literal [SEP] and [MASK] tokens, [cls] lowercase",
+    "...!!!???---",
+    "  leading and trailing spaces  ",
+    "   \t\n ",
+    "",
+]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_gz(path, data):
+    """gzip with mtime 0 and no file name in the header, so reruns are byte-identical."""
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as g:
+        g.write(data)
+    path.write_bytes(buf.getvalue())
+
+
+def read_glue_rows(path, has_header, n_expected):
+    """Split on '\\n' and '\\t' only (no quote handling); returns data rows."""
+    text = path.read_bytes().decode("utf-8")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # trailing newline (CoLA dev has none)
+    if has_header:
+        lines = lines[1:]
+    rows = [line.split("\t") for line in lines]
+    assert len(rows) == n_expected, f"{path}: {len(rows)} rows, expected {n_expected}"
+    ncol = len(rows[0])
+    assert all(len(r) == ncol for r in rows), f"{path}: ragged rows"
+    assert not any("\r" in line for line in lines), f"{path}: CR found"
+    return rows
+
+
+def versions():
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+        "sentence_transformers": sentence_transformers.__version__,
+        "safetensors": safetensors.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "unicodedata": unicodedata.unidata_version,
+    }
+
+
+def g7(x):
+    return float("%.7g" % x)
+
+
+def load_slow_tokenizer(model_dir):
+    tok = BertTokenizer.from_pretrained(str(model_dir))
+    cfg = json.loads((model_dir / "tokenizer_config.json").read_text())
+    assert tok.do_lower_case == cfg.get("do_lower_case", True)
+    return tok
+
+
+# ---------------------------------------------------------------- masks
+
+
+def make_masks():
+    full = np.ones((N_LAYERS, N_HEADS), dtype=np.float32)
+
+    partial_a = full.copy()
+    partial_a[0, [0, 3, 7]] = 0
+    partial_a[2, :] = 0
+    partial_a[2, 5] = 1
+    partial_a[5, 11] = 0
+
+    rng = np.random.default_rng(20190510)
+    while True:
+        partial_b = (rng.random((N_LAYERS, N_HEADS)) >= 0.5).astype(np.float32)
+        off = (partial_b == 0).sum(axis=1)
+        if (off >= 1).all() and (off < N_HEADS).all() and abs(int(off.sum()) - 36) <= 2:
+            break
+
+    layer3_off = full.copy()
+    layer3_off[3, :] = 0
+
+    return [
+        ("full", full, "all heads kept (equal to running without head_mask)"),
+        ("partial_a", partial_a,
+         "hand-picked: layer 0 heads 0,3,7 off; layer 2 all heads off except head 5; layer 5 head 11 off"),
+        ("partial_b", partial_b,
+         "random: numpy default_rng(20190510), each head off with p=0.5, redrawn until every layer has "
+         "at least one head off and one kept and 34..38 of the 72 heads are off"),
+        ("layer3_off", layer3_off, "layer 3 (0-based) all 12 heads off; every other head kept"),
+    ]
+
+
+# ---------------------------------------------------------------- forward fixture
+
+
+def mean_pool(last_hidden, attention_mask):
+    """sentence-transformers Pooling(mean): masked mean of the last hidden state."""
+    m = attention_mask.unsqueeze(-1).expand(last_hidden.size()).to(last_hidden.dtype)
+    return (last_hidden * m).sum(1) / torch.clamp(m.sum(1), min=1e-9)
+
+
+def cosine_pairs(pooled):
+    a = pooled[0::2].double()
+    b = pooled[1::2].double()
+    return (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1))
+
+
+def run_model(model, enc, head_mask):
+    with torch.no_grad():
+        out = model(
+            input_ids=enc["input_ids"],
+            attention_mask=enc["attention_mask"],
+            token_type_ids=enc["token_type_ids"],
+            head_mask=None if head_mask is None else torch.from_numpy(head_mask).to(model.dtype),
+            output_hidden_states=True,
+            return_dict=True,
+        )
+    hs = torch.stack(out.hidden_states)  # (L+1, B, T, C)
+    return hs, out.pooler_output
+
+
+def make_forward(model_dir, glue_dir, out_dir):
+    tok = load_slow_tokenizer(model_dir)
+    fast = BertTokenizerFast.from_pretrained(str(model_dir))
+    model, info = BertModel.from_pretrained(
+        str(model_dir), attn_implementation="eager", torch_dtype=torch.float32, output_loading_info=True
+    )
+    assert not info["missing_keys"], info["missing_keys"]  # e.g. a random pooler would not be reproducible
+    model.eval()
+    assert model.config.num_hidden_layers == N_LAYERS and model.config.num_attention_heads == N_HEADS
+    model64 = BertModel.from_pretrained(str(model_dir), attn_implementation="eager").double().eval()
+
+    stsb_path = glue_dir / "STS-B" / "dev.tsv"
+    rows = read_glue_rows(stsb_path, True, 1500)
+    pairs = [(r, rows[r][7], rows[r][8], float(rows[r][9]), rows[r][1]) for r in FORWARD_ROWS]
+    singles = [s for _, a, b, _, _ in pairs for s in (a, b)]
+    s1 = [a for _, a, _, _, _ in pairs]
+    s2 = [b for _, _, b, _, _ in pairs]
+
+    single = tok(singles, padding="longest", truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
+    pair = tok(s1, s2, padding="longest", truncation=True, max_length=MAX_LENGTH, return_tensors="pt")
+    for name, enc, fenc in (
+        ("single", single, fast(singles, padding="longest", truncation=True, max_length=MAX_LENGTH, return_tensors="pt")),
+        ("pair", pair, fast(s1, s2, padding="longest", truncation=True, max_length=MAX_LENGTH, return_tensors="pt")),
+    ):
+        for k in ("input_ids", "attention_mask", "token_type_ids"):
+            assert torch.equal(enc[k], fenc[k]), f"slow and fast tokenizers differ on {name}.{k}"
+
+    tensors = {}
+    for name, enc in (("single", single), ("pair", pair)):
+        for k in ("input_ids", "attention_mask", "token_type_ids"):
+            tensors[f"{name}.{k}"] = enc[k].numpy().astype(np.int64)
+
+    hs_nomask, _ = run_model(model, single, None)
+    masks = make_masks()
+    mask_meta = {}
+    fp32_err = {}
+    full_hidden = None
+    for mname, hmask, desc in masks:
+        tensors[f"{mname}.head_mask"] = hmask
+        off = [[int(l), int(h)] for l, h in zip(*np.nonzero(hmask == 0))]
+        mask_meta[mname] = {
+            "description": desc,
+            "heads_off": off,
+            "n_heads_off": len(off),
+            "head_mask": hmask.astype(int).tolist(),
+        }
+
+        hs, _ = run_model(model, single, hmask)
+        hs64, _ = run_model(model64, single, hmask)
+        if mname == "full":
+            assert torch.equal(hs, hs_nomask), "all-ones head_mask must equal no head_mask"
+            full_hidden = hs
+        if mname == "layer3_off":
+            assert torch.equal(hs[:4], full_hidden[:4]), "layers before 3 must be unaffected"
+            assert not torch.equal(hs[4], full_hidden[4])
+        hsd = hs.double()
+        tensors[f"{mname}.single.hidden_slice"] = hs[..., :SLICE].contiguous().numpy()
+        tensors[f"{mname}.single.hidden_sum"] = hsd.sum(-1).numpy()
+        tensors[f"{mname}.single.hidden_sumsq"] = (hsd * hsd).sum(-1).numpy()
+        pooled = mean_pool(hs[-1], single["attention_mask"])
+        pooled64 = mean_pool(hs64[-1], single["attention_mask"])
+        tensors[f"{mname}.single.mean_pooled"] = pooled.numpy()
+        cos = cosine_pairs(pooled)
+        tensors[f"{mname}.cosine"] = cos.float().numpy()
+
+        phs, pooler = run_model(model, pair, hmask)
+        phs64, pooler64 = run_model(model64, pair, hmask)
+        phsd = phs.double()
+        tensors[f"{mname}.pair.hidden_slice"] = phs[..., :SLICE].contiguous().numpy()
+        tensors[f"{mname}.pair.hidden_sum"] = phsd.sum(-1).numpy()
+        tensors[f"{mname}.pair.hidden_sumsq"] = (phsd * phsd).sum(-1).numpy()
+        tensors[f"{mname}.pair.pooler_output"] = pooler.numpy()
+
+        def maxabs(a, b):
+            return float("%.3g" % (a.double() - b).abs().max().item())
+
+        fp32_err[mname] = {
+            "single_hidden": [maxabs(hs[l], hs64[l]) for l in range(N_LAYERS + 1)],
+            "pair_hidden": [maxabs(phs[l], phs64[l]) for l in range(N_LAYERS + 1)],
+            "mean_pooled": maxabs(pooled, pooled64),
+            "cosine": maxabs(cos, cosine_pairs(pooled64)),
+            "pooler_output": maxabs(pooler, pooler64),
+        }
+
+    # The full-mask embeddings must be what sentence-transformers itself produces.
+    st = SentenceTransformer(str(model_dir), device="cpu")
+    st_emb = st.encode(singles, batch_size=len(singles), convert_to_numpy=True, show_progress_bar=False)
+    ours = torch.nn.functional.normalize(torch.from_numpy(tensors["full.single.mean_pooled"]), dim=-1).numpy()
+    st_diff = float(np.abs(st_emb - ours).max())
+    print(f"forward: max |ours - SentenceTransformer.encode| = {st_diff:.3g}")
+    assert st_diff < 1e-5, st_diff
+
+    for k, v in tensors.items():
+        assert v.dtype in (np.float32, np.float64, np.int64), (k, v.dtype)
+    st_path = out_dir / "minilm_forward.safetensors"
+    save_file({k: np.ascontiguousarray(v) for k, v in sorted(tensors.items())}, str(st_path),
+              metadata={"format": "np", "description": "headsweep golden forward outputs; see minilm_forward.json"})
+    os.chmod(st_path, 0o644)
+
+    T = int(single["input_ids"].shape[1])
+    T2 = int(pair["input_ids"].shape[1])
+    layout = {}
+    for k in sorted(tensors):
+        layout[k] = {"dtype": str(tensors[k].dtype), "shape": list(tensors[k].shape)}
+    single_len = single["attention_mask"].sum(1).tolist()
+    pair_len = pair["attention_mask"].sum(1).tolist()
+    meta = {
+        "description": "Hugging Face BertModel outputs for all-MiniLM-L6-v2 under head masks; "
+                       "tensors in minilm_forward.safetensors",
+        "model": {
+            "name": "sentence-transformers/all-MiniLM-L6-v2",
+            "model.safetensors sha256": sha256_file(model_dir / "model.safetensors"),
+            "vocab.txt sha256": sha256_file(model_dir / "vocab.txt"),
+            "n_layers": N_LAYERS, "n_heads": N_HEADS, "hidden": HIDDEN, "head_dim": HIDDEN // N_HEADS,
+        },
+        "source": {"file": "STS-B/dev.tsv", "sha256": sha256_file(stsb_path),
+                   "columns": {"sentence1": 7, "sentence2": 8, "score": 9}},
+        "pairs": [
+            {"pair": i, "stsb_dev_row": r, "genre": g, "score": sc, "sentence1": a, "sentence2": b,
+             "single_rows": [2 * i, 2 * i + 1], "single_lengths": single_len[2 * i: 2 * i + 2],
+             "pair_length": pair_len[i]}
+            for i, (r, a, b, sc, g) in enumerate(pairs)
+        ],
+        "T": T,
+        "T2": T2,
+        "masks": mask_meta,
+        "mask_order": [m for m, _, _ in masks],
+        "settings": {
+            "tokenizer": "slow BertTokenizer from the model folder (do_lower_case from tokenizer_config.json); "
+                         "padding='longest', truncation=True, max_length=256; BertTokenizerFast gives the same ids here",
+            "model": "BertModel.from_pretrained(model_dir, attn_implementation='eager'), eval(), float32, "
+                     "torch.no_grad(), 1 CPU thread",
+            "head_mask": "passed as head_mask=(6, 12) float32; HF multiplies it into the attention "
+                         "probabilities after softmax (1 = keep, 0 = head output is zero)",
+            "attention_mask": "HF adds (1 - attention_mask) * torch.finfo(float32).min "
+                              f"(= {float(torch.finfo(torch.float32).min):.9g}) to the scores of padded keys; "
+                              "padded query positions are still computed and are stored too",
+            "pooling": "mean_pooled = sum_t(h[t] * mask[t]) / max(sum_t mask[t], 1e-9) over the last hidden state, "
+                       "as sentence-transformers Pooling(mean); not normalised",
+            "cosine": "cosine(mean_pooled[2i], mean_pooled[2i+1]) computed in float64, stored float32",
+        },
+        "layout_notes": {
+            "lengths": "pairs[].single_lengths and pairs[].pair_length count non-padding tokens including "
+                       "[CLS]/[SEP] (the attention_mask sums)",
+            "single.*": "the 16 sentences in order s1[0], s2[0], s1[1], s2[1], ...: [CLS] s [SEP] [PAD]...",
+            "pair.*": "the 8 pairs as [CLS] s1 [SEP] s2 [SEP] [PAD]...; token_type_ids 0 up to and including the "
+                      "first [SEP], 1 after it, 0 on padding",
+            "<m>.head_mask": "(L=6, H=12), 1 = head kept",
+            "<m>.*.hidden_slice": "(7, B, T, 32) float32: hidden_states[l][:, :, :32]; l = 0 is the embedding "
+                                  "output (after its LayerNorm), l = i + 1 the output of encoder layer i",
+            "<m>.*.hidden_sum": "(7, B, T) float64: sum over all 384 hidden dims, accumulated in float64",
+            "<m>.*.hidden_sumsq": "(7, B, T) float64: sum of squares over all 384 hidden dims, in float64",
+            "<m>.single.mean_pooled": "(16, 384) float32",
+            "<m>.cosine": "(8,) float32",
+            "<m>.pair.pooler_output": "(8, 384) float32: tanh(W h[CLS] + b) from BertModel's pooler",
+        },
+        "fp32_vs_fp64_max_abs": {
+            "description": "max |float32 output - same model in float64| per mask: the float32 rounding error of the "
+                           "reference itself, a scale for test tolerances (lists are per hidden_states index 0..6)",
+            **fp32_err,
+        },
+        "sentence_transformers_check_max_abs": float("%.3g" % st_diff),
+        "tensors": layout,
+        "versions": versions(),
+    }
+    (out_dir / "minilm_forward.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    print(f"forward: T={T} T2={T2}, {len(tensors)} tensors, "
+          f"{st_path.stat().st_size} bytes in {st_path.name}")
+    for mname, m in mask_meta.items():
+        print(f"  mask {mname}: {m['n_heads_off']} heads off: {m['heads_off']}")
+
+
+# ---------------------------------------------------------------- tokenizer fixtures
+
+
+def make_tokenizer(model_dir, glue_dir, out_dir):
+    tdir = out_dir / "tokenizer"
+    tdir.mkdir(parents=True, exist_ok=True)
+    slow = load_slow_tokenizer(model_dir)
+    fast = BertTokenizerFast.from_pretrained(str(model_dir))
+    vocab = str(model_dir / "vocab.txt")
+    slow_cased = BertTokenizer(vocab, do_lower_case=False)
+    fast_cased = BertTokenizerFast(vocab, do_lower_case=False)
+    assert slow.do_lower_case and not slow_cased.do_lower_case
+
+    disagree = {}
+    examples = []
+    total = 0
+    present = {}
+    for task, has_header, cols, n in TASKS:
+        path = glue_dir / task / "dev.tsv"
+        if not path.exists():
+            print(f"tokenizer: {task}: {path} not found, skipped")
+            continue
+        rows = read_glue_rows(path, has_header, n)
+        present[task] = rows
+        variants = [("", slow, fast)]
+        if task == "CoLA":
+            variants.append(("cased", slow_cased, fast_cased))
+        for suffix, stok, ftok in variants:
+            lines = []
+            key = task + ("." + suffix if suffix else "")
+            disagree[key] = 0
+            for i, r in enumerate(rows):
+                for c in cols:
+                    ids = stok.encode(r[c], add_special_tokens=False)
+                    lines.append(f"{i}\t{c}\t{' '.join(map(str, ids))}\n")
+                    total += 1
+                    if ftok.encode(r[c], add_special_tokens=False) != ids:
+                        disagree[key] += 1
+                        if len(examples) < 10:
+                            examples.append((key, i, c, r[c]))
+            name = f"{task}.dev.{suffix + '.' if suffix else ''}tsv.gz"
+            write_gz(tdir / name, "".join(lines).encode("utf-8"))
+            print(f"tokenizer: {name}: {len(lines)} lines, fast != slow on {disagree[key]}")
+
+    pair_lines = []
+    pair_disagree = 0
+    for task in PAIR_TASKS:
+        if task not in present:
+            continue
+        cols = dict((t, c) for t, _, c, _ in TASKS)[task]
+        for i, r in enumerate(present[task][:PAIR_ROWS]):
+            a, b = r[cols[0]], r[cols[1]]
+            for m in PAIR_MAX_LENGTHS:
+                enc = slow(a, b, truncation="longest_first", max_length=m)
+                fenc = fast(a, b, truncation="longest_first", max_length=m)
+                rec = {"task": task, "row": i, "max_length": m,
+                       "input_ids": enc["input_ids"], "token_type_ids": enc["token_type_ids"]}
+                if fenc["input_ids"] != enc["input_ids"] or fenc["token_type_ids"] != enc["token_type_ids"]:
+                    # Informational only: BertTokenizerFast splits an odd truncation budget the other way.
+                    pair_disagree += 1
+                    rec["fast_input_ids"] = fenc["input_ids"]
+                    rec["fast_token_type_ids"] = fenc["token_type_ids"]
+                pair_lines.append(json.dumps(rec, separators=(",", ":")) + "\n")
+    write_gz(tdir / "pairs.jsonl.gz", "".join(pair_lines).encode("utf-8"))
+    print(f"tokenizer: pairs.jsonl.gz: {len(pair_lines)} lines, fast != slow on {pair_disagree}")
+
+    tricky_lines = []
+    tricky_disagree = []
+    for text in TRICKY:
+        lower = slow.encode(text, add_special_tokens=False)
+        cased = slow_cased.encode(text, add_special_tokens=False)
+        if fast.encode(text, add_special_tokens=False) != lower:
+            tricky_disagree.append(("lower", text))
+        if fast_cased.encode(text, add_special_tokens=False) != cased:
+            tricky_disagree.append(("cased", text))
+        rec = {"text": text, "utf8_hex": text.encode("utf-8").hex(), "lower": lower, "cased": cased}
+        tricky_lines.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":")) + "\n")
+    (tdir / "tricky.jsonl").write_text("".join(tricky_lines), encoding="utf-8")
+    print(f"tokenizer: tricky.jsonl: {len(TRICKY)} strings, fast != slow on {len(tricky_disagree)}")
+    for kind, text in tricky_disagree:
+        ids_s = (slow if kind == "lower" else slow_cased).tokenize(text)
+        ids_f = (fast if kind == "lower" else fast_cased).tokenize(text)
+        print(f"  {kind} {text!r}\n    slow {ids_s}\n    fast {ids_f}")
+
+    n_dis = sum(disagree.values())
+    print(f"tokenizer: fast != slow on {n_dis} of {total} dev texts: {disagree}")
+    for key, i, c, text in examples:
+        stok, ftok = (slow_cased, fast_cased) if key.endswith("cased") else (slow, fast)
+        s, f = stok.tokenize(text), ftok.tokenize(text)
+        j = next((k for k in range(min(len(s), len(f))) if s[k] != f[k]), min(len(s), len(f)))
+        print(f"  {key} row {i} col {c}: slow {s[max(0, j - 3): j + 4]} fast {f[max(0, j - 3): j + 4]}")
+
+
+# ---------------------------------------------------------------- STS-B reference
+
+
+def make_stsb(model_dir, glue_dir, out_dir):
+    path = glue_dir / "STS-B" / "dev.tsv"
+    rows = read_glue_rows(path, True, 1500)
+    s1 = [r[7] for r in rows]
+    s2 = [r[8] for r in rows]
+    gold = np.array([float(r[9]) for r in rows], dtype=np.float64)
+
+    st = SentenceTransformer(str(model_dir), device="cpu")
+    e1 = st.encode(s1, batch_size=64, convert_to_numpy=True, show_progress_bar=False).astype(np.float64)
+    e2 = st.encode(s2, batch_size=64, convert_to_numpy=True, show_progress_bar=False).astype(np.float64)
+    cos = (e1 * e2).sum(1) / (np.linalg.norm(e1, axis=1) * np.linalg.norm(e2, axis=1))
+
+    spearman = float(scipy.stats.spearmanr(cos, gold).correlation)
+    pearson = float(scipy.stats.pearsonr(cos, gold)[0])
+
+    # Cross-check with plain numpy (average ranks for ties).
+    def avg_rank(x):
+        order = np.argsort(x, kind="mergesort")
+        ranks = np.empty(len(x))
+        xs = x[order]
+        i = 0
+        while i < len(x):
+            j = i
+            while j + 1 < len(x) and xs[j + 1] == xs[i]:
+                j += 1
+            ranks[order[i: j + 1]] = (i + j) / 2.0 + 1.0
+            i = j + 1
+        return ranks
+
+    sp_np = float(np.corrcoef(avg_rank(cos), avg_rank(gold))[0, 1])
+    assert abs(sp_np - spearman) < 1e-12, (sp_np, spearman)
+
+    out = {
+        "description": "sentence-transformers all-MiniLM-L6-v2 on GLUE STS-B dev: cosine of the two sentence "
+                       "embeddings per row, and its correlation with the gold score (column 9)",
+        "n": len(rows),
+        "spearman": spearman,
+        "pearson": pearson,
+        "settings": {
+            "encode": "SentenceTransformer(model_dir, device='cpu').encode(sentences, batch_size=64); "
+                      f"max_seq_length={st.max_seq_length}; modules Transformer -> Pooling(mean) -> Normalize",
+            "cosine": "computed in float64 from the float32 embeddings; written rounded to 7 significant digits; "
+                      "spearman/pearson use the unrounded values",
+            "spearman": "scipy.stats.spearmanr (average ranks for ties)",
+            "tokenizer": "sentence-transformers uses the fast tokenizer (tokenizer.json)",
+        },
+        "source": {"file": "STS-B/dev.tsv", "sha256": sha256_file(path),
+                   "columns": {"sentence1": 7, "sentence2": 8, "score": 9}},
+        "versions": versions(),
+        "cosines": [g7(c) for c in cos],
+    }
+    (out_dir / "stsb_dev_reference.json").write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+    print(f"stsb: n={len(rows)} spearman={spearman:.6f} pearson={pearson:.6f}")
+
+
+# ---------------------------------------------------------------- main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", type=Path, default=REPO / "models" / "all-MiniLM-L6-v2",
+                    help="Hugging Face model folder (default: models/all-MiniLM-L6-v2)")
+    ap.add_argument("--glue", type=Path,
+                    default=Path(os.environ["GLUE_DIR"]) if os.environ.get("GLUE_DIR")
+                    else REPO.parent / "shared" / "data" / "glue",
+                    help="GLUE data folder with <TASK>/dev.tsv (default: $GLUE_DIR or ../shared/data/glue)")
+    ap.add_argument("--out", type=Path, default=HERE, help="output folder (default: tests/golden)")
+    ap.add_argument("--only", choices=["forward", "tokenizer", "stsb"], action="append",
+                    help="write only these fixture groups (repeatable; default: all)")
+    args = ap.parse_args()
+
+    torch.manual_seed(0)
+    args.out.mkdir(parents=True, exist_ok=True)
+    parts = args.only or ["forward", "tokenizer", "stsb"]
+    if "forward" in parts:
+        make_forward(args.model, args.glue, args.out)
+    if "tokenizer" in parts:
+        make_tokenizer(args.model, args.glue, args.out)
+    if "stsb" in parts:
+        make_stsb(args.model, args.glue, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

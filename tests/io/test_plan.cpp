@@ -1,0 +1,235 @@
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "io/plan.h"
+#include "plan_fixtures.h"
+#include "util/error.h"
+
+using namespace hs::io;
+using hs::io::test::kMinimalConfig;
+using hs::io::test::load;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A scratch folder removed at the end of the test.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() /
+           ("hs_io_plan_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+};
+
+void write_text(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+}  // namespace
+
+CATCH_TEST_CASE("a minimal config gets every default", "[io][plan]") {
+  const Plan p = load(kMinimalConfig);
+  CATCH_CHECK(p.model.path == "/models/bert");
+  CATCH_CHECK(p.model.head == "auto");
+  CATCH_CHECK(p.model.pooling == "auto");
+  CATCH_CHECK(p.task.name == "mnli");
+  CATCH_CHECK(p.task.data_dir == "/data/glue");
+  CATCH_CHECK(p.task.split == "dev");
+  CATCH_CHECK(p.task.max_seq_len == 128);
+  CATCH_CHECK(p.task.limit == 0);
+  CATCH_CHECK(p.sweep.strategy == "single-head");
+  CATCH_CHECK(p.runtime.device == "cpu");
+  CATCH_CHECK(p.runtime.threads == 0);
+  CATCH_CHECK(p.runtime.token_budget == 8192);
+  CATCH_CHECK(p.runtime.seed == 0);
+  CATCH_CHECK(p.runtime.progress == "auto");
+  CATCH_CHECK(p.output.path == "results/run.h5");
+  CATCH_CHECK(p.output.overwrite == false);
+  CATCH_CHECK(p.source == "config.yaml");
+}
+
+CATCH_TEST_CASE("every option can be set", "[io][plan]") {
+  const Plan p = load(
+      "# a comment\n"
+      "model:\n"
+      "  path: \"/models/my model\"\n"
+      "  head: similarity\n"
+      "  pooling: cls\n"
+      "task:\n"
+      "  name: stsb\n"
+      "  data_dir: '/data/glue'\n"
+      "  split: train\n"
+      "  max_seq_len: 512\n"
+      "  limit: +50\n"
+      "sweep: {strategy: layer}\n"
+      "runtime:\n"
+      "  device: cuda:1\n"
+      "  threads: 4\n"
+      "  token_budget: 64\n"
+      "  seed: -7\n"
+      "  progress: lines\n"
+      "output:\n"
+      "  path: out.h5\n"
+      "  overwrite: True\n");
+  CATCH_CHECK(p.model.path == "/models/my model");
+  CATCH_CHECK(p.model.head == "similarity");
+  CATCH_CHECK(p.model.pooling == "cls");
+  CATCH_CHECK(p.task.name == "stsb");
+  CATCH_CHECK(p.task.split == "train");
+  CATCH_CHECK(p.task.max_seq_len == 512);
+  CATCH_CHECK(p.task.limit == 50);
+  CATCH_CHECK(p.sweep.strategy == "layer");
+  CATCH_CHECK(p.runtime.device == "cuda:1");
+  CATCH_CHECK(p.runtime.threads == 4);
+  CATCH_CHECK(p.runtime.token_budget == 64);
+  CATCH_CHECK(p.runtime.seed == -7);
+  CATCH_CHECK(p.runtime.progress == "lines");
+  CATCH_CHECK(p.output.overwrite == true);
+}
+
+CATCH_TEST_CASE("string options take plain scalars as text", "[io][plan]") {
+  // A split or a path that YAML would read as a number or a boolean is still a string.
+  const Plan p = load(kMinimalConfig, {"task.split=2024", "output.path=true"});
+  CATCH_CHECK(p.task.split == "2024");
+  CATCH_CHECK(p.output.path == "true");
+}
+
+CATCH_TEST_CASE("${VAR} is expanded in string values", "[io][plan][env]") {
+  ::setenv("HS_TEST_GLUE", "/scratch/glue", 1);
+  ::unsetenv("HS_TEST_UNSET");
+  const Plan p = load(
+      "model:\n  path: ${HS_TEST_UNSET:-/models/default}\n"
+      "task:\n  name: sst2\n  data_dir: ${HS_TEST_GLUE}/SST-2\n"
+      "output:\n  path: \"$${HS_TEST_GLUE}/literal.h5\"\n");
+  CATCH_CHECK(p.model.path == "/models/default");
+  CATCH_CHECK(p.task.data_dir == "/scratch/glue/SST-2");
+  CATCH_CHECK(p.output.path == "${HS_TEST_GLUE}/literal.h5");
+  // Overrides are expanded too (a single-quoted shell argument reaches us unexpanded).
+  const Plan q = load(kMinimalConfig, {"output.path=${HS_TEST_GLUE}/out.h5"});
+  CATCH_CHECK(q.output.path == "/scratch/glue/out.h5");
+  ::unsetenv("HS_TEST_GLUE");
+}
+
+CATCH_TEST_CASE("overrides apply after the file and the last one wins", "[io][plan]") {
+  const Plan p = load(kMinimalConfig, {"task.limit=50", "runtime.device=cuda", "output.overwrite=true",
+                       "task.limit=60", "model.head=regression", "task.split='007'"});
+  CATCH_CHECK(p.task.limit == 60);
+  CATCH_CHECK(p.runtime.device == "cuda");
+  CATCH_CHECK(p.output.overwrite);
+  CATCH_CHECK(p.model.head == "regression");
+  CATCH_CHECK(p.task.split == "007");
+  // A required option may come from --set alone, and an override replaces a broken file value.
+  const Plan q = load("model:\n  path: /m\ntask:\n  name: cola\n  data_dir: /d\n  limit: oops\n",
+                      {"output.path=o.h5", "task.limit=3"});
+  CATCH_CHECK(q.output.path == "o.h5");
+  CATCH_CHECK(q.task.limit == 3);
+}
+
+CATCH_TEST_CASE("dump_config writes every option and reloads to the same plan", "[io][plan]") {
+  ::setenv("HS_TEST_ROOT", "/data", 1);
+  const Plan p = load(
+      "model:\n  path: \"/models/a \\\"quoted\\\" name\\twith tab\"\n  pooling: mean\n"
+      "task:\n  name: mrpc\n  data_dir: ${HS_TEST_ROOT}/glue\n  split: \"123\"\n  limit: 9\n"
+      "runtime:\n  seed: 12345678901234\n  device: auto\n"
+      "output:\n  path: \"r\u00e9sultats/$${HOME}.h5\"\n");
+  ::unsetenv("HS_TEST_ROOT");
+  const std::string dump = dump_config(p);
+  CATCH_CAPTURE(dump);
+  for (const char* key : {"path:", "head: auto", "pooling: mean", "name: mrpc", "data_dir: /data/glue",
+                          "split: \"123\"", "max_seq_len: 128", "limit: 9", "strategy: single-head",
+                          "device: auto", "threads: 0", "token_budget: 8192", "seed: 12345678901234",
+                          "progress: auto", "overwrite: false"})
+    CATCH_CHECK(dump.find(key) != std::string::npos);
+  CATCH_CHECK(dump.find("${HS_TEST_ROOT}") == std::string::npos);
+  const Plan again = load(dump);
+  CATCH_CHECK(again == p);
+  CATCH_CHECK(again.output.path == "r\u00e9sultats/${HOME}.h5");
+  CATCH_CHECK(dump_config(again) == dump);
+}
+
+CATCH_TEST_CASE("dump_config quotes exactly the strings that need it", "[io][plan]") {
+  Plan p = load(kMinimalConfig);
+  for (const std::string path :
+       {"cpu", "/data/glue", "./rel", "cuda:1", "2024", "1.5", "yes", "Null", "~", "", " padded ", "a: b",
+        "x #y", "-x", "[x]", "e:", "quote\"d", "back\\slash", "new\nline", "${HOME}", "\u00e9t\u00e9"}) {
+    CATCH_CAPTURE(path);
+    p.output.path = path;
+    const std::string dump = dump_config(p);
+    CATCH_CHECK(load(dump) == p);
+  }
+  p.output.path = "/data/glue";
+  CATCH_CHECK(dump_config(p).find("  path: /data/glue\n") != std::string::npos);
+  p.output.path = "2024";
+  CATCH_CHECK(dump_config(p).find("  path: \"2024\"\n") != std::string::npos);
+}
+
+CATCH_TEST_CASE("load_plan reads a file and names it in errors", "[io][plan]") {
+  TempDir dir;
+  const fs::path cfg = dir.path / "exp.yaml";
+  write_text(cfg, kMinimalConfig);
+  const Plan p = load_plan(cfg.string(), {}, hs::io::test::test_context());
+  CATCH_CHECK(p.source == cfg.string());
+  CATCH_CHECK(p.task.name == "mnli");
+
+  write_text(cfg, std::string(kMinimalConfig) + "  overwrite: maybe\n");
+  CATCH_REQUIRE_THROWS_WITH(load_plan(cfg.string(), {}, hs::io::test::test_context()),
+                            cfg.string() + ":8:14: output.overwrite: expected true or false, got \"maybe\"");
+  CATCH_REQUIRE_THROWS_WITH(load_plan((dir.path / "missing.yaml").string(), {}, hs::io::test::test_context()),
+                            (dir.path / "missing.yaml").string() +
+                                ": cannot read the config: No such file or directory");
+}
+
+CATCH_TEST_CASE("check_paths checks folders and the output file up front", "[io][plan]") {
+  TempDir dir;
+  fs::create_directories(dir.path / "model");
+  fs::create_directories(dir.path / "glue");
+  write_text(dir.path / "taken.h5", "x");
+  write_text(dir.path / "file", "x");
+  PlanContext ctx = hs::io::test::test_context();
+  ctx.check_paths = true;
+  const std::string d = dir.path.string();
+  auto config = [&](const std::string& model, const std::string& data, const std::string& out) {
+    return "model:\n  path: " + model + "\ntask:\n  name: cola\n  data_dir: " + data +
+           "\noutput:\n  path: " + out + "\n";
+  };
+  CATCH_CHECK_NOTHROW(load_plan_text(config(d + "/model", d + "/glue", d + "/new/sub/r.h5"), "c.yaml", {}, ctx));
+  CATCH_REQUIRE_THROWS_WITH(
+      load_plan_text(config(d + "/nomodel", d + "/glue", d + "/r.h5"), "c.yaml", {}, ctx),
+      "c.yaml:2:9: model.path: \"" + d + "/nomodel\" does not exist");
+  CATCH_REQUIRE_THROWS_WITH(
+      load_plan_text(config(d + "/model", d + "/file", d + "/r.h5"), "c.yaml", {}, ctx),
+      "c.yaml:5:13: task.data_dir: \"" + d + "/file\" is not a folder");
+  CATCH_REQUIRE_THROWS_WITH(
+      load_plan_text(config(d + "/model", d + "/glue", d + "/taken.h5"), "c.yaml", {}, ctx),
+      "c.yaml:7:9: output.path: " + d + "/taken.h5 exists (set output.overwrite: true to replace it)");
+  CATCH_CHECK_NOTHROW(load_plan_text(config(d + "/model", d + "/glue", d + "/taken.h5"), "c.yaml",
+                                     {"output.overwrite=true"}, ctx));
+  CATCH_REQUIRE_THROWS_WITH(
+      load_plan_text(config(d + "/model", d + "/glue", d + "/file/r.h5"), "c.yaml", {}, ctx),
+      "c.yaml:7:9: output.path: \"" + d + "/file\" is not a folder");
+}
+
+CATCH_TEST_CASE("is_known_task accepts aliases", "[io][plan]") {
+  PlanContext ctx = hs::io::test::test_context();
+  ctx.is_known_task = [](const std::string& n) { return n == "STS-B" || n == "stsb"; };
+  const Plan p = load_plan_text(
+      "model: {path: m}\ntask: {name: STS-B, data_dir: d}\noutput: {path: o.h5}\n", "c.yaml", {}, ctx);
+  CATCH_CHECK(p.task.name == "STS-B");
+  // No task list and no predicate: any name passes (the caller checks later).
+  PlanContext open;
+  open.check_paths = false;
+  CATCH_CHECK_NOTHROW(load_plan_text("model: {path: m}\ntask: {name: anything, data_dir: d}\noutput: {path: o.h5}\n",
+                                     "c.yaml", {}, open));
+}

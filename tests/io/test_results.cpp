@@ -1,0 +1,317 @@
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "io/results.h"
+#include "io/results_file.h"
+#include "test_env.h"
+#include "util/error.h"
+
+using namespace hs::io;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int n = 0;
+    path = fs::temp_directory_path() /
+           ("hs_io_results_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
+    fs::remove_all(path, ec);
+  }
+};
+
+// 4 masks over 2 layers x 3 heads, 5 examples, two metrics.
+struct Sample {
+  ResultsHeader header;
+  std::vector<uint8_t> masks;  // (N, L, H)
+  std::vector<std::string> names = {"baseline", "-L0.H1", "-L1.H2", "-L1"};
+  std::vector<double> labels = {0, 2, 1, 1, 0};
+  std::vector<int64_t> rows = {0, 1, 2, 4, 7};
+
+  Sample() {
+    header.tool_version = "0.1.0";
+    header.config_yaml = "model:\n  path: \"/models/tiny\"\n";
+    header.model_path = "/models/tiny";
+    header.model_id = "tiny-bert";
+    header.model_sha256 = std::string(64, 'a');
+    header.task = "mnli";
+    header.split = "dev";
+    header.strategy = "single-head";
+    header.n_layers = 2;
+    header.n_heads = 3;
+    header.metrics = {"accuracy", "f1"};
+    masks = {1, 1, 1, 1, 1, 1,   // baseline
+             1, 0, 1, 1, 1, 1,   // -L0.H1
+             1, 1, 1, 1, 1, 0,   // -L1.H2
+             1, 1, 1, 0, 0, 0};  // -L1
+  }
+
+  ResultsWriter create(const std::string& path, bool overwrite = false) const {
+    return ResultsWriter::create(path, header, masks, names, labels, rows, overwrite);
+  }
+
+  static std::map<std::string, double> scores(int64_t n) {
+    return {{"accuracy", 0.8 - 0.1 * n}, {"f1", 0.7 - 0.05 * n}};
+  }
+  static std::vector<float> predictions(int64_t n) {
+    std::vector<float> p(5);
+    for (int b = 0; b < 5; ++b) p[b] = static_cast<float>((b + n) % 3) + 0.25f * n;
+    return p;
+  }
+};
+
+// What check_results.py compares the file against.
+nlohmann::json expected_json(const Sample& s, const std::vector<int64_t>& written, bool complete) {
+  nlohmann::json j;
+  j["n_masks"] = s.names.size();
+  j["n_layers"] = s.header.n_layers;
+  j["n_heads"] = s.header.n_heads;
+  j["n_examples"] = s.labels.size();
+  j["metrics"] = s.header.metrics;
+  j["mask_names"] = s.names;
+  j["masks"] = s.masks;
+  j["labels"] = s.labels;
+  j["rows"] = s.rows;
+  j["complete"] = complete ? 1 : 0;
+  j["attrs"] = {{"tool_version", s.header.tool_version}, {"config", s.header.config_yaml},
+                {"model_path", s.header.model_path},     {"model_id", s.header.model_id},
+                {"model_sha256", s.header.model_sha256}, {"task", s.header.task},
+                {"split", s.header.split},               {"strategy", s.header.strategy}};
+  j["written"] = nlohmann::json::object();
+  for (int64_t n : written) {
+    nlohmann::json scores = Sample::scores(n);
+    j["written"][std::to_string(n)] = {{"scores", scores}, {"predictions", Sample::predictions(n)}};
+  }
+  return j;
+}
+
+// Runs tests/io/check_results.py (h5py) on `file`; false when h5py is not available.
+bool run_h5py_check(const fs::path& file, const nlohmann::json& expected, const fs::path& dir) {
+  const fs::path json_path = dir / (file.stem().string() + ".expected.json");
+  std::ofstream(json_path) << expected.dump(1);
+  const std::string src = hs::test::source_dir();
+  const std::string cmd = "/usr/bin/python3 " + src + "/tests/io/check_results.py " + file.string() +
+                          " " + json_path.string() + " " + src + "/docs/hdf5-schema.md";
+  const int rc = std::system(cmd.c_str());
+  const int status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  if (status == 77 || status == 127) {
+    if (hs::test::require_data()) CATCH_FAIL("h5py is required in CI: " + cmd);
+    CATCH_WARN("skipping the h5py check (/usr/bin/python3 with h5py not found)");
+    return false;
+  }
+  CATCH_CHECK(status == 0);
+  return true;
+}
+
+bool is_nan(double v) { return std::isnan(v); }
+
+// Collects what C code (HDF5's error printer) writes to stderr while alive.
+class StderrCapture {
+ public:
+  StderrCapture() : tmp_(std::tmpfile()) {
+    std::fflush(stderr);
+    saved_ = ::dup(2);
+    ::dup2(::fileno(tmp_), 2);
+  }
+  std::string finish() {
+    std::fflush(stderr);
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    std::rewind(tmp_);
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, tmp_)) > 0;) out.append(buf, n);
+    std::fclose(tmp_);
+    return out;
+  }
+
+ private:
+  std::FILE* tmp_;
+  int saved_ = -1;
+};
+
+}  // namespace
+
+CATCH_TEST_CASE("results round trip through the reader", "[io][results]") {
+  TempDir dir;
+  const Sample s;
+  const std::string path = (dir.path / "deep" / "er" / "r.h5").string();  // parents created
+  {
+    ResultsWriter w = s.create(path);
+    CATCH_CHECK(w.n_masks() == 4);
+    CATCH_CHECK(w.n_examples() == 5);
+    for (int64_t n : {0, 1, 3}) w.write_mask(n, Sample::scores(n), Sample::predictions(n));
+    CATCH_CHECK(w.mask_done(3));
+    CATCH_CHECK_FALSE(w.mask_done(2));
+    w.finish();
+  }
+  const ResultsFile f = ResultsFile::open(path);
+  const ResultsInfo& i = f.info();
+  CATCH_CHECK(i.schema_version == 1);
+  CATCH_CHECK(i.tool == "headsweep");
+  CATCH_CHECK(i.complete);
+  CATCH_CHECK(i.n_masks == 4);
+  CATCH_CHECK(i.n_examples == 5);
+  CATCH_CHECK(i.created.size() == 20);
+  CATCH_CHECK(i.created.back() == 'Z');
+  CATCH_CHECK(i.header.tool_version == "0.1.0");
+  CATCH_CHECK(i.header.config_yaml == s.header.config_yaml);
+  CATCH_CHECK(i.header.model_path == "/models/tiny");
+  CATCH_CHECK(i.header.model_id == "tiny-bert");
+  CATCH_CHECK(i.header.model_sha256 == s.header.model_sha256);
+  CATCH_CHECK(i.header.task == "mnli");
+  CATCH_CHECK(i.header.split == "dev");
+  CATCH_CHECK(i.header.strategy == "single-head");
+  CATCH_CHECK(i.header.n_layers == 2);
+  CATCH_CHECK(i.header.n_heads == 3);
+  CATCH_CHECK(i.header.metrics == s.header.metrics);
+  CATCH_CHECK(f.masks() == s.masks);
+  CATCH_CHECK(f.mask_names() == s.names);
+  CATCH_CHECK(f.masks_done() == std::vector<uint8_t>{1, 1, 0, 1});
+  CATCH_CHECK(f.labels() == s.labels);
+  CATCH_CHECK(f.rows() == s.rows);
+  const auto acc = f.scores("accuracy");
+  CATCH_REQUIRE(acc.size() == 4);
+  CATCH_CHECK(acc[0] == 0.8);
+  CATCH_CHECK(acc[3] == Sample::scores(3).at("accuracy"));
+  CATCH_CHECK(is_nan(acc[2]));
+  CATCH_CHECK(f.scores("f1")[1] == Sample::scores(1).at("f1"));
+  CATCH_CHECK(f.predictions(1) == Sample::predictions(1));
+  for (float p : f.predictions(2)) CATCH_CHECK(std::isnan(p));
+  CATCH_REQUIRE_THROWS_WITH(f.scores("mcc"), path + ": no metric mcc (the file has accuracy, f1)");
+}
+
+CATCH_TEST_CASE("h5py reads the file as docs/hdf5-schema.md says", "[io][results][h5py]") {
+  TempDir dir;
+  const Sample s;
+  // A finished run, with one mask left unwritten (as a shard or an interrupted resume would).
+  const fs::path done = dir.path / "done.h5";
+  {
+    ResultsWriter w = s.create(done.string());
+    for (int64_t n : {0, 1, 3}) w.write_mask(n, Sample::scores(n), Sample::predictions(n));
+    w.finish();
+  }
+  if (!run_h5py_check(done, expected_json(s, {0, 1, 3}, true), dir.path)) return;
+  // A run that never reached finish().
+  const fs::path partial = dir.path / "partial.h5";
+  {
+    ResultsWriter w = s.create(partial.string());
+    w.write_mask(2, Sample::scores(2), Sample::predictions(2));
+  }
+  run_h5py_check(partial, expected_json(s, {2}, false), dir.path);
+}
+
+CATCH_TEST_CASE("a file whose finish() never ran says complete = 0", "[io][results]") {
+  TempDir dir;
+  const Sample s;
+  const std::string path = (dir.path / "r.h5").string();
+  {
+    ResultsWriter w = s.create(path);
+    w.write_mask(0, Sample::scores(0), Sample::predictions(0));
+    // Readable while the writer still holds it: every write_mask is flushed.
+    const ResultsFile live = ResultsFile::open(path);
+    CATCH_CHECK_FALSE(live.info().complete);
+    CATCH_CHECK(live.masks_done() == std::vector<uint8_t>{1, 0, 0, 0});
+    CATCH_CHECK(live.scores("accuracy")[0] == 0.8);
+  }
+  const ResultsFile f = ResultsFile::open(path);
+  CATCH_CHECK_FALSE(f.info().complete);
+  CATCH_CHECK(f.masks_done() == std::vector<uint8_t>{1, 0, 0, 0});
+}
+
+CATCH_TEST_CASE("an existing file is kept unless overwrite is set", "[io][results]") {
+  TempDir dir;
+  const Sample s;
+  const std::string path = (dir.path / "r.h5").string();
+  { s.create(path).finish(); }
+  CATCH_REQUIRE_THROWS_WITH(s.create(path), path + " exists (set output.overwrite: true to replace it)");
+  CATCH_CHECK(ResultsFile::open(path).info().complete);  // untouched
+  {
+    ResultsWriter w = s.create(path, true);
+    CATCH_CHECK_FALSE(ResultsFile::open(path).info().complete);  // replaced
+  }
+}
+
+CATCH_TEST_CASE("unwritable paths are InputErrors naming the path", "[io][results]") {
+  TempDir dir;
+  const Sample s;
+  const std::string proc = "/proc/forbidden/x.h5";
+  CATCH_REQUIRE_THROWS_AS(s.create(proc), hs::InputError);
+  CATCH_REQUIRE_THROWS_WITH(s.create(proc), Catch::Matchers::StartsWith(proc + ": "));
+
+  std::ofstream(dir.path / "plain") << "x";
+  const std::string under_file = (dir.path / "plain" / "sub" / "x.h5").string();
+  CATCH_REQUIRE_THROWS_WITH(s.create(under_file), under_file + ": cannot create the results file: " +
+                                                      (dir.path / "plain").string() + " is not a folder");
+
+  CATCH_REQUIRE_THROWS_WITH(s.create(dir.path.string()),
+                            dir.path.string() + ": is a folder, not a results file name");
+
+  if (::geteuid() != 0) {  // root ignores permissions
+    const fs::path locked = dir.path / "locked";
+    fs::create_directories(locked);
+    fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
+    const std::string p = (locked / "x.h5").string();
+    CATCH_REQUIRE_THROWS_WITH(s.create(p), p + ": cannot create the results file: Permission denied");
+  }
+  CATCH_CHECK_FALSE(fs::exists(dir.path / "plain" / "sub"));
+}
+
+CATCH_TEST_CASE("HDF5 failures become one clear message and nothing on stderr", "[io][results]") {
+  const Sample s;
+  // The folder exists, so HDF5 itself is asked to create the file, and fails (even for root).
+  const std::string path = "/proc/headsweep-test.h5";
+  StderrCapture capture;
+  std::string message;
+  try {
+    s.create(path);
+  } catch (const hs::InputError& e) {
+    message = e.what();
+  }
+  const std::string err = capture.finish();
+  CATCH_CHECK_THAT(message, Catch::Matchers::StartsWith(path + ": cannot create the results file: "));
+  CATCH_CHECK(message.find("HDF5") == std::string::npos);
+  CATCH_CHECK(err.empty());
+}
+
+CATCH_TEST_CASE("the reader rejects files that are not results", "[io][results]") {
+  TempDir dir;
+  const std::string missing = (dir.path / "none.h5").string();
+  CATCH_REQUIRE_THROWS_WITH(ResultsFile::open(missing), missing + ": no such file");
+  const std::string text = (dir.path / "t.h5").string();
+  std::ofstream(text) << "not hdf5";
+  CATCH_REQUIRE_THROWS_WITH(ResultsFile::open(text), text + ": not an HDF5 file");
+}
+
+CATCH_TEST_CASE("writer misuse is a programming error, not an InputError", "[io][results]") {
+  TempDir dir;
+  Sample s;
+  const std::string path = (dir.path / "r.h5").string();
+  ResultsWriter w = s.create(path);
+  CATCH_CHECK_THROWS_AS(w.write_mask(4, Sample::scores(0), Sample::predictions(0)), std::out_of_range);
+  CATCH_CHECK_THROWS_AS(w.write_mask(0, Sample::scores(0), {1.0f}), std::invalid_argument);
+  CATCH_CHECK_THROWS_AS(w.write_mask(0, {{"accuracy", 1.0}}, Sample::predictions(0)), std::invalid_argument);
+  CATCH_CHECK_THROWS_AS(w.write_mask(0, {{"accuracy", 1.0}, {"mcc", 0.0}}, Sample::predictions(0)),
+                        std::invalid_argument);
+  s.masks.pop_back();
+  CATCH_CHECK_THROWS_AS(s.create((dir.path / "bad.h5").string()), std::invalid_argument);
+  CATCH_CHECK_FALSE(fs::exists(dir.path / "bad.h5"));
+  // Moving keeps one owner of the file.
+  ResultsWriter moved = std::move(w);
+  moved.write_mask(0, Sample::scores(0), Sample::predictions(0));
+  moved.finish();
+  CATCH_CHECK_THROWS_AS(moved.write_mask(1, Sample::scores(1), Sample::predictions(1)), std::logic_error);
+}
