@@ -193,7 +193,7 @@ const std::vector<OptionSpec>& plan_options() {
           .help("Which split file to score."),
       Opt("task", "max_seq_len", &Plan::task, &TaskOptions::max_seq_len)
           .default_value(128)
-          .range(2, 512)
+          .range(3, 512)
           .help("Longest input in tokens, [CLS] and [SEP] included; longer inputs are truncated."),
       Opt("task", "limit", &Plan::task, &TaskOptions::limit)
           .default_value(0)

@@ -25,7 +25,12 @@ at::Tensor score_sequences(const SweepProblem& p, const at::Tensor& gates, Progr
     const at::Tensor idx = at::from_blob(const_cast<int64_t*>(b.sequence_index.data()),
                                          {static_cast<int64_t>(b.sequence_index.size())}, at::kLong);
     out.index_copy_(0, idx, o);
-    if (progress) progress->advance(static_cast<double>(b.padded_tokens), b.input.input_ids.size(0) / p.inputs.slots);
+    if (progress) {
+      // An example counts once, on the row holding its first (or only) sequence.
+      int64_t examples = 0;
+      for (int64_t s : b.sequence_index) examples += p.inputs.sequences[s].slot == 0;
+      progress->advance(static_cast<double>(b.padded_tokens), examples);
+    }
   }
   return out;
 }

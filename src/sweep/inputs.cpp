@@ -56,27 +56,67 @@ static Batch pack(const ScoringInputs& in, const std::vector<int64_t>& idx, int3
 }
 
 std::vector<Batch> make_batches(const ScoringInputs& in, int64_t token_budget, int32_t pad_id) {
-  std::vector<int64_t> order(in.sequences.size());
+  const int64_t S = static_cast<int64_t>(in.sequences.size());
+  std::vector<int64_t> order(S);
   std::iota(order.begin(), order.end(), 0);
-  // Longest first: the first batch is the largest, so memory peaks at the start, not after an hour.
+  // Longest first: the first batch holds the longest rows, so memory peaks at the start, not after an hour.
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
     return in.sequences[a].ids.size() > in.sequences[b].ids.size();
   });
-  std::vector<Batch> batches;
-  std::vector<int64_t> cur;
-  int64_t cur_t = 0;
-  for (int64_t s : order) {
-    const int64_t t = static_cast<int64_t>(in.sequences[s].ids.size());
-    const int64_t t_max = std::max(cur_t, t);
-    if (!cur.empty() && t_max * static_cast<int64_t>(cur.size() + 1) > token_budget) {
-      batches.push_back(pack(in, cur, pad_id));
-      cur.clear();
-      cur_t = 0;
+  if (S == 0) return {};
+  std::vector<int64_t> len(S);
+  for (int64_t k = 0; k < S; ++k) len[k] = static_cast<int64_t>(in.sequences[order[k]].ids.size());
+  // Rows that fit a batch starting with a sequence of length t; an over-budget sequence runs alone.
+  auto cap = [&](int64_t t) { return std::max<int64_t>(1, token_budget / std::max<int64_t>(1, t)); };
+
+  // A batch is a run [j, i) of the sorted order and pads to its first length: (i - j) * len[j]
+  // tokens. Filling each batch until the budget runs out gives the fewest batches but leaves its
+  // boundaries wherever that happens (on STS-B dev, 16% padding at 8192). Among partitions with
+  // that fewest count, this picks the one with the least padding, by dynamic programming over run
+  // ends, so it never costs an extra forward.
+  struct Cost {
+    int64_t batches, padded;
+    bool operator<(const Cost& o) const { return batches != o.batches ? batches < o.batches : padded < o.padded; }
+  };
+  // Runs of equal length [run_begin[r], run_end[r]), longest first. Within one run the earliest
+  // reachable start is always at least as good (dropping a row from the end of any partition of
+  // [0, j + 1) saves >= len[j]), so each end i only needs one candidate per run: O(S * lengths).
+  std::vector<int64_t> run_begin, run_end, run_of(S);
+  for (int64_t k = 0; k < S; ++k) {
+    if (k == 0 || len[k] != len[k - 1]) {
+      run_begin.push_back(k);
+      run_end.push_back(k);
     }
-    cur.push_back(s);
-    cur_t = std::max(cur_t, t);
+    run_end.back() = k + 1;
+    run_of[k] = static_cast<int64_t>(run_begin.size()) - 1;
   }
-  if (!cur.empty()) batches.push_back(pack(in, cur, pad_id));
+  std::vector<Cost> best(S + 1);
+  std::vector<int64_t> from(S + 1, 0);
+  best[0] = Cost{0, 0};
+  for (int64_t i = 1; i <= S; ++i) {
+    bool found = false;
+    // Earlier runs are longer, so they reach back less far: stop at the first one out of reach.
+    for (int64_t r = run_of[i - 1]; r >= 0; --r) {
+      const int64_t t = len[run_begin[r]];
+      const int64_t j = std::max(run_begin[r], i - cap(t));
+      if (j >= std::min(run_end[r], i)) break;
+      const Cost c{best[j].batches + 1, best[j].padded + (i - j) * t};
+      if (!found || c < best[i]) {
+        best[i] = c;
+        from[i] = j;
+        found = true;
+      }
+    }
+  }
+  std::vector<int64_t> ends;
+  for (int64_t i = S; i > 0; i = from[i]) ends.push_back(i);
+  std::reverse(ends.begin(), ends.end());
+  std::vector<Batch> batches;
+  int64_t j = 0;
+  for (int64_t i : ends) {
+    batches.push_back(pack(in, std::vector<int64_t>(order.begin() + j, order.begin() + i), pad_id));
+    j = i;
+  }
   return batches;
 }
 

@@ -37,8 +37,9 @@ struct Batch {
   int64_t padded_tokens = 0;          // B * T
 };
 
-// Sorts sequences by length and fills batches greedily while B * T_max stays within token_budget
-// (a single longer sequence still gets a batch of its own).
+// Sorts sequences by length (longest first) and cuts the order into batches with B * T_max within
+// token_budget (a single longer sequence still gets a batch of its own): as few batches as filling
+// each one to the budget would give, and among those cuts the one with the least padding.
 std::vector<Batch> make_batches(const ScoringInputs& inputs, int64_t token_budget, int32_t pad_id);
 
 }  // namespace hs::sweep

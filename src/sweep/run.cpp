@@ -45,6 +45,10 @@ RunSummary run_plan(const io::Plan& plan) {
   const HeadSpec head = resolve_head(dir, task, plan.model.head, plan.model.pooling);
   const data::Dataset dataset = data::load_split(task, plan.task.data_dir, plan.task.split, plan.task.limit);
   if (dataset.examples.empty()) hs::input_error("{}: no examples to score", dataset.path);
+  if (plan.task.max_seq_len > dir.config.max_position_embeddings) {
+    hs::input_error("task.max_seq_len {} exceeds the model's max_position_embeddings {} ({}/config.json)",
+                    plan.task.max_seq_len, dir.config.max_position_embeddings, dir.path);
+  }
   const text::Tokenizer tok = text::Tokenizer::from_model_dir(dir.path);
   const int L = dir.config.num_hidden_layers, H = dir.config.num_attention_heads;
   const masks::MaskSet mask_set = masks::make_masks(plan.sweep.strategy, L, H);

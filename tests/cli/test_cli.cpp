@@ -89,13 +89,18 @@ CATCH_TEST_CASE("run: the full STS-B dev baseline equals sentence-transformers' 
   CATCH_REQUIRE(r.status == 0);
   std::ifstream ref_file(hs::test::golden_dir() + "/stsb_dev_reference.json");
   const nlohmann::json ref = nlohmann::json::parse(ref_file);
+  // Scores and the largest per-pair cosine difference from sentence-transformers' own cosines.
   const std::string cmd = fmt::format(
-      "/usr/bin/python3 -c \"import h5py,sys; f=h5py.File('{}','r'); print(f['scores/spearman'][0], f['scores/pearson'][0])\" > {}/scores.txt",
-      out, dir);
+      "/usr/bin/python3 -c \"import h5py,json,numpy as np; f=h5py.File('{}','r'); "
+      "ref=np.array(json.load(open('{}'))['cosines']); "
+      "print(repr(f['scores/spearman'][0]), repr(f['scores/pearson'][0]), np.abs(f['predictions'][0]-ref).max())\" > {}/scores.txt",
+      out, hs::test::golden_dir() + "/stsb_dev_reference.json", dir);
   CATCH_REQUIRE(std::system(cmd.c_str()) == 0);
   std::ifstream s(dir + "/scores.txt");
-  double spearman = 0, pearson = 0;
-  s >> spearman >> pearson;
+  double spearman = 0, pearson = 0, max_cos_diff = 1;
+  s >> spearman >> pearson >> max_cos_diff;
+  CATCH_INFO("max |cosine - sentence-transformers cosine| " << max_cos_diff);
+  CATCH_CHECK(max_cos_diff <= 1e-5);
   CATCH_INFO("ours: spearman " << spearman << " pearson " << pearson << "; sentence-transformers: "
              << ref["spearman"].get<double>() << " " << ref["pearson"].get<double>());
   CATCH_CHECK(std::abs(spearman - ref["spearman"].get<double>()) <= 1e-3);

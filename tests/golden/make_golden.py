@@ -12,6 +12,10 @@ gzip mtime 0), written under --out (default: this folder):
              token ids from the slow Python BertTokenizer (the reference).
   stsb       stsb_dev_reference.json
              sentence-transformers cosines for all of STS-B dev, Spearman, Pearson.
+  heads      heads.safetensors + heads.json
+             BertForSequenceClassification logits built from the MiniLM weights with
+             seeded classifiers: a 2-class head for RTE whose id2label is the reverse
+             of the task's label order, and a 1-output regression head for STS-B.
 
 See README.md in this folder for the environment and the file formats.
 """
@@ -49,7 +53,8 @@ import tokenizers  # noqa: E402
 import transformers  # noqa: E402
 from safetensors.numpy import save_file  # noqa: E402
 from sentence_transformers import SentenceTransformer  # noqa: E402
-from transformers import BertModel, BertTokenizer, BertTokenizerFast  # noqa: E402
+from transformers import (BertForSequenceClassification, BertModel, BertTokenizer,  # noqa: E402
+                          BertTokenizerFast)
 
 transformers.logging.set_verbosity_error()
 
@@ -578,6 +583,192 @@ def make_stsb(model_dir, glue_dir, out_dir):
     print(f"stsb: n={len(rows)} spearman={spearman:.6f} pearson={pearson:.6f}")
 
 
+# ---------------------------------------------------------------- task heads
+
+HEADS_ROWS = 16  # first data rows of each dev file
+HEADS_MAX_LENGTH = 128  # headsweep's default task.max_seq_len
+HEADS_MASKS = ["full", "partial_a"]
+HEADS_STD = 0.5  # classifier init: normal(0, 0.5) weights and bias
+# One task per head kind. id2label of the RTE head is the reverse of the task's label order
+# (entailment = 0, not_entailment = 1, as in Hugging Face's GLUE processors), so that a reader which
+# ignores id2label gets every prediction wrong. Seeds are fixed; seed 13 gives RTE both classes
+# (at least 4 of 16 each) under both masks, with every logit margin above 0.01.
+HEADS_TASKS = [
+    # (key, folder, rows in dev, text columns, label column, task labels, id2label, seed)
+    ("rte", "RTE", 277, (1, 2), 3, ["entailment", "not_entailment"], {0: "not_entailment", 1: "entailment"}, 13),
+    ("stsb", "STS-B", 1500, (7, 8), 9, None, None, 14),
+]
+
+
+def make_heads(model_dir, glue_dir, out_dir):
+    tok = load_slow_tokenizer(model_dir)
+    masks = {m: h for m, h, _ in make_masks() if m in HEADS_MASKS}
+    tensors = {f"{m}.head_mask": masks[m] for m in HEADS_MASKS}
+    meta_tasks = {}
+    fp32_err = {}
+    for key, folder, n_rows, cols, label_col, task_labels, id2label, seed in HEADS_TASKS:
+        path = glue_dir / folder / "dev.tsv"
+        rows = read_glue_rows(path, True, n_rows)[:HEADS_ROWS]
+        a = [r[cols[0]] for r in rows]
+        b = [r[cols[1]] for r in rows]
+        enc = tok(a, b, truncation="longest_first", max_length=HEADS_MAX_LENGTH, padding="longest",
+                  return_tensors="pt")
+
+        regression = task_labels is None
+        kwargs = {"num_labels": 1} if regression else {
+            "num_labels": len(id2label), "id2label": id2label, "label2id": {v: k for k, v in id2label.items()}}
+        model, info = BertForSequenceClassification.from_pretrained(
+            str(model_dir), attn_implementation="eager", torch_dtype=torch.float32, output_loading_info=True, **kwargs)
+        # Everything but the new classifier comes from the checkpoint (the pooler included).
+        assert sorted(info["missing_keys"]) == ["classifier.bias", "classifier.weight"], info["missing_keys"]
+        assert not info["unexpected_keys"], info["unexpected_keys"]
+        K = model.config.num_labels
+        rng = np.random.default_rng(seed)
+        w = rng.normal(0.0, HEADS_STD, (K, HIDDEN)).astype(np.float32)
+        bias = rng.normal(0.0, HEADS_STD, (K,)).astype(np.float32)
+        with torch.no_grad():
+            model.classifier.weight.copy_(torch.from_numpy(w))
+            model.classifier.bias.copy_(torch.from_numpy(bias))
+        model.eval()
+        model64 = BertForSequenceClassification.from_pretrained(
+            str(model_dir), attn_implementation="eager", **kwargs)
+        model64.load_state_dict(model.state_dict())
+        model64 = model64.double().eval()
+
+        tensors[f"{key}.classifier.weight"] = w
+        tensors[f"{key}.classifier.bias"] = bias
+        for k in ("input_ids", "token_type_ids", "attention_mask"):
+            tensors[f"{key}.{k}"] = enc[k].numpy().astype(np.int64)
+
+        def logits_of(m, hmask):
+            with torch.no_grad():
+                return m(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                         token_type_ids=enc["token_type_ids"],
+                         head_mask=None if hmask is None else torch.from_numpy(hmask).to(m.dtype)).logits
+
+        assert torch.equal(logits_of(model, None), logits_of(model, masks["full"])), \
+            "all-ones head_mask must equal no head_mask"
+        if regression:
+            gold = np.array([float(r[label_col]) for r in rows], dtype=np.float64)
+            tensors[f"{key}.label"] = gold
+        else:
+            gold = np.array([task_labels.index(r[label_col]) for r in rows], dtype=np.int64)
+            tensors[f"{key}.label"] = gold
+            class_map = [task_labels.index(id2label[k]) for k in range(K)]
+
+        per_mask = {}
+        fp32_err[key] = {}
+        for mname in HEADS_MASKS:
+            logits = logits_of(model, masks[mname])
+            logits64 = logits_of(model64, masks[mname])
+            tensors[f"{key}.{mname}.logits"] = logits.numpy()
+            fp32_err[key][mname] = float("%.3g" % (logits.double() - logits64).abs().max().item())
+            if regression:
+                pred = logits[:, 0].double().numpy()
+                gaps = np.diff(np.sort(pred))
+                per_mask[mname] = {
+                    "predictions": [float(x) for x in logits[:, 0].numpy()],
+                    "pearson": float(scipy.stats.pearsonr(pred, gold)[0]),
+                    "spearman": float(scipy.stats.spearmanr(pred, gold).correlation),
+                    "min_prediction_gap": float("%.3g" % gaps.min()),
+                }
+            else:
+                cls = logits.argmax(-1).numpy()
+                labels = [class_map[c] for c in cls]
+                counts = [labels.count(i) for i in range(K)]
+                srt = logits.sort(-1, descending=True).values
+                margin = float((srt[:, 0] - srt[:, 1]).min())
+                assert min(counts) >= 4, f"{key} {mname}: predicted class counts {counts}; pick another seed"
+                assert margin > 0.01, f"{key} {mname}: smallest logit margin {margin}; pick another seed"
+                per_mask[mname] = {
+                    "predicted_class_ids": [int(c) for c in cls],
+                    "predicted_labels": labels,
+                    "predicted_label_names": [task_labels[i] for i in labels],
+                    "predicted_label_counts": counts,
+                    "accuracy": float(np.mean(np.array(labels) == gold)),
+                    "min_logit_margin": float("%.3g" % margin),
+                }
+        if not regression:
+            assert per_mask["full"]["predicted_labels"] != per_mask["partial_a"]["predicted_labels"], \
+                "the mask should change at least one prediction"
+
+        cfg = model.config
+        config = {"architectures": ["BertForSequenceClassification"], "num_labels": K,
+                  "id2label": {str(k): v for k, v in cfg.id2label.items()},
+                  "label2id": {k: int(v) for k, v in cfg.label2id.items()}}
+        entry = {
+            "task": key,
+            "source": {"file": f"{folder}/dev.tsv", "sha256": sha256_file(path), "rows": list(range(HEADS_ROWS)),
+                       "text_columns": list(cols), "label_column": label_col},
+            "head": "regression" if regression else "classification",
+            "config": config,
+            "classifier_init": {"rng": f"numpy.random.default_rng({seed})", "weight": f"normal(0, {HEADS_STD}) ({K}, {HIDDEN})",
+                                "bias": f"normal(0, {HEADS_STD}) ({K},), drawn after the weight"},
+            "sequence_lengths": enc["attention_mask"].sum(1).tolist(),
+            "T": int(enc["input_ids"].shape[1]),
+            "gold": gold.tolist(),
+            "masks": per_mask,
+        }
+        if not regression:
+            entry["task_labels"] = task_labels
+            entry["class_map"] = class_map
+        meta_tasks[key] = entry
+        print(f"heads: {key}: K={K} T={entry['T']} " + "; ".join(
+            f"{m}: " + (f"accuracy {v['accuracy']:.4f} counts {v['predicted_label_counts']}" if not regression
+                        else f"pearson {v['pearson']:.6f} spearman {v['spearman']:.6f}")
+            for m, v in per_mask.items()))
+
+    for k, v in tensors.items():
+        assert v.dtype in (np.float32, np.float64, np.int64), (k, v.dtype)
+    st_path = out_dir / "heads.safetensors"
+    save_file({k: np.ascontiguousarray(v) for k, v in sorted(tensors.items())}, str(st_path),
+              metadata={"format": "np", "description": "headsweep golden task-head outputs; see heads.json"})
+    os.chmod(st_path, 0o644)
+    meta = {
+        "description": "Hugging Face BertForSequenceClassification logits for the first 16 rows of RTE and STS-B dev, "
+                       "built from all-MiniLM-L6-v2 (encoder and pooler) plus a seeded classifier; "
+                       "tensors in heads.safetensors",
+        "model": {
+            "name": "sentence-transformers/all-MiniLM-L6-v2",
+            "model.safetensors sha256": sha256_file(model_dir / "model.safetensors"),
+            "vocab.txt sha256": sha256_file(model_dir / "vocab.txt"),
+            "checkpoint": "the MiniLM config.json plus each task's \"config\" below; every MiniLM tensor under the "
+                          "\"bert.\" prefix, and classifier.weight / classifier.bias = <task>.classifier.*",
+        },
+        "settings": {
+            "tokenizer": "slow BertTokenizer from the model folder; tok(sentence1, sentence2, "
+                         f"truncation='longest_first', max_length={HEADS_MAX_LENGTH}, padding='longest')",
+            "model": "BertForSequenceClassification.from_pretrained(model_dir, num_labels=..., id2label=..., "
+                     "attn_implementation='eager'), classifier overwritten, eval(), float32, torch.no_grad(), "
+                     "1 CPU thread; logits = classifier(tanh(pooler(h[CLS])))",
+            "head_mask": "the full and partial_a masks of minilm_forward.json, passed as head_mask=(6, 12)",
+            "predicted_labels": "task label indices (the task's label order, entailment = 0 for RTE): "
+                                "class_map[argmax logits], class_map[k] = task_labels.index(id2label[k])",
+            "accuracy": "mean(predicted_labels == gold) over the 16 rows",
+            "pearson/spearman": "scipy.stats.pearsonr / spearmanr of the float32 logits (as float64) against the gold "
+                                "scores",
+        },
+        "layout_notes": {
+            "<m>.head_mask": "(6, 12) float32, 1 = head kept",
+            "<task>.classifier.weight": "(K, 384) float32; K = 2 (rte), 1 (stsb)",
+            "<task>.classifier.bias": "(K,) float32",
+            "<task>.input_ids / token_type_ids / attention_mask": "(16, T) int64, [CLS] a [SEP] b [SEP], padded",
+            "<task>.<m>.logits": "(16, K) float32",
+            "rte.label": "(16,) int64 gold label in task order",
+            "stsb.label": "(16,) float64 gold score",
+        },
+        "tasks": meta_tasks,
+        "fp32_vs_fp64_max_abs": {
+            "description": "max |float32 logits - same model in float64| per task and mask",
+            **fp32_err,
+        },
+        "tensors": {k: {"dtype": str(tensors[k].dtype), "shape": list(tensors[k].shape)} for k in sorted(tensors)},
+        "versions": versions(),
+    }
+    (out_dir / "heads.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
+    print(f"heads: {len(tensors)} tensors, {st_path.stat().st_size} bytes in {st_path.name}")
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -590,19 +781,21 @@ def main():
                     else REPO.parent / "shared" / "data" / "glue",
                     help="GLUE data folder with <TASK>/dev.tsv (default: $GLUE_DIR or ../shared/data/glue)")
     ap.add_argument("--out", type=Path, default=HERE, help="output folder (default: tests/golden)")
-    ap.add_argument("--only", choices=["forward", "tokenizer", "stsb"], action="append",
+    ap.add_argument("--only", choices=["forward", "tokenizer", "stsb", "heads"], action="append",
                     help="write only these fixture groups (repeatable; default: all)")
     args = ap.parse_args()
 
     torch.manual_seed(0)
     args.out.mkdir(parents=True, exist_ok=True)
-    parts = args.only or ["forward", "tokenizer", "stsb"]
+    parts = args.only or ["forward", "tokenizer", "stsb", "heads"]
     if "forward" in parts:
         make_forward(args.model, args.glue, args.out)
     if "tokenizer" in parts:
         make_tokenizer(args.model, args.glue, args.out)
     if "stsb" in parts:
         make_stsb(args.model, args.glue, args.out)
+    if "heads" in parts:
+        make_heads(args.model, args.glue, args.out)
     return 0
 
 

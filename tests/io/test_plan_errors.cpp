@@ -101,7 +101,7 @@ CATCH_TEST_CASE("wrong scalar types", "[io][plan][errors]") {
 
 CATCH_TEST_CASE("values out of range or not allowed", "[io][plan][errors]") {
   CATCH_REQUIRE_THROWS_WITH(load(last("task", "  max_seq_len: 1024\n")),
-                            "config.yaml:8:16: task.max_seq_len: expected an integer from 2 to 512, "
+                            "config.yaml:8:16: task.max_seq_len: expected an integer from 3 to 512, "
                             "got 1024");
   CATCH_REQUIRE_THROWS_WITH(load(last("task", "  limit: -1\n")),
                             "config.yaml:8:10: task.limit: expected an integer of at least 0, got -1");
@@ -167,7 +167,7 @@ CATCH_TEST_CASE("override errors name the --set flag", "[io][plan][errors]") {
                             "--set task.limit=abc: task.limit: expected an integer, got \"abc\"");
   CATCH_REQUIRE_THROWS_WITH(load(kMinimalConfig, {"task.max_seq_len=4096"}),
                             "--set task.max_seq_len=4096: task.max_seq_len: expected an integer from "
-                            "2 to 512, got 4096");
+                            "3 to 512, got 4096");
   CATCH_REQUIRE_THROWS_WITH(load(kMinimalConfig, {"task.limit"}),
                             "--set task.limit: expected --set SECTION.OPTION=VALUE, e.g. --set "
                             "task.limit=50");

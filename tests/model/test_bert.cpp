@@ -10,27 +10,14 @@
 #include "model/bert.h"
 #include "model/model_dir.h"
 #include "model/safetensors.h"
+#include "golden_tensors.h"
 #include "test_env.h"
 
 using hs::model::SafetensorsFile;
+using hs::test::fixture;
+using hs::test::max_abs;
 
 namespace {
-
-at::Tensor fixture(const SafetensorsFile& f, const std::string& name) {
-  const hs::model::TensorView& v = f.get(name);
-  at::ScalarType st = at::kFloat;
-  switch (v.dtype) {
-    case hs::model::DType::F32: st = at::kFloat; break;
-    case hs::model::DType::F64: st = at::kDouble; break;
-    case hs::model::DType::I64: st = at::kLong; break;
-    default: CATCH_FAIL("unexpected fixture dtype for " << name);
-  }
-  return at::from_blob(const_cast<void*>(v.data), v.shape, at::TensorOptions().dtype(st)).clone();
-}
-
-double max_abs(const at::Tensor& a, const at::Tensor& b) {
-  return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
-}
 
 // Tolerances: max-abs per component. The reference's own float32 rounding error (float32 vs float64,
 // recorded in minilm_forward.json) reaches ~4e-5 in the deepest layers at a few positions; elementwise

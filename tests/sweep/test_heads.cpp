@@ -1,0 +1,155 @@
+// Task heads on checkpoints laid out as Hugging Face's BertForSequenceClassification (built from the
+// MiniLM weights and the seeded classifiers of tests/golden/heads.*): the RTE head's id2label is the
+// reverse of the task's label order, so predictions must go through class_map to match HF's labels.
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "../model/checkpoint_fixtures.h"
+#include "classifier_checkpoint.h"
+#include "data/glue_tasks.h"
+#include "model/bert.h"
+#include "model/model_dir.h"
+#include "model/safetensors.h"
+#include "sweep/head.h"
+#include "golden_tensors.h"
+#include "test_env.h"
+
+using hs::model::SafetensorsFile;
+using hs::test::fixture;
+using hs::test::max_abs;
+using hs::sweep::HeadKind;
+
+namespace {
+
+// One sequence per example, stored in reverse example order so that example_predictions has to use
+// seq_example rather than the row position.
+struct Order {
+  std::vector<int64_t> seq_example;
+  std::vector<int> seq_slot;
+  at::Tensor rows;  // (S) row of the fixture batch for each sequence
+};
+
+Order reversed(int64_t n) {
+  Order o;
+  for (int64_t s = 0; s < n; ++s) o.seq_example.push_back(n - 1 - s);
+  o.seq_slot.assign(n, 0);
+  o.rows = at::from_blob(o.seq_example.data(), {n}, at::kLong).clone();
+  return o;
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("resolve_head maps a reversed id2label onto the task's label order", "[sweep][heads]") {
+  HS_REQUIRE_MODEL(minilm);
+  hs::test::TempDir tmp;
+  hs::test::write_classifier_model_dir(tmp.path(), minilm, hs::test::golden_dir(), "rte");
+  const hs::model::ModelDir dir = hs::model::inspect_model_dir(tmp.path());
+  const hs::data::TaskSpec& rte = hs::data::find_task("rte");
+  CATCH_REQUIRE(rte.labels == std::vector<std::string>{"entailment", "not_entailment"});
+  CATCH_REQUIRE(dir.config.id2label == std::vector<std::string>{"not_entailment", "entailment"});
+
+  for (const char* head : {"auto", "classification"}) {
+    const hs::sweep::HeadSpec spec = hs::sweep::resolve_head(dir, rte, head, "auto");
+    CATCH_CHECK(spec.kind == HeadKind::Classification);
+    CATCH_CHECK(spec.class_map == std::vector<int>{1, 0});
+  }
+  // Generic names (LABEL_i) are taken to be in the task's order already; so are names in that order.
+  hs::model::ModelDir generic = dir;
+  generic.config.id2label = {"LABEL_0", "LABEL_1"};
+  CATCH_CHECK(hs::sweep::resolve_head(generic, rte, "auto", "auto").class_map == std::vector<int>{0, 1});
+  hs::model::ModelDir same = dir;
+  same.config.id2label = {"entailment", "not_entailment"};
+  CATCH_CHECK(hs::sweep::resolve_head(same, rte, "auto", "auto").class_map == std::vector<int>{0, 1});
+  // The regression head does not fit a classification task.
+  CATCH_CHECK_THROWS(hs::sweep::resolve_head(dir, rte, "regression", "auto"));
+}
+
+CATCH_TEST_CASE("example_predictions gives Hugging Face's labels in the task's order", "[sweep][heads][golden]") {
+  HS_REQUIRE_MODEL(minilm);
+  const std::string golden = hs::test::golden_dir();
+  const SafetensorsFile g = SafetensorsFile::open(golden + "/heads.safetensors");
+  const nlohmann::json meta = hs::test::read_json(golden + "/heads.json");
+  hs::test::TempDir tmp;
+  hs::test::write_classifier_model_dir(tmp.path(), minilm, golden, "rte");
+  const hs::model::ModelDir dir = hs::model::inspect_model_dir(tmp.path());
+  const hs::sweep::HeadSpec head = hs::sweep::resolve_head(dir, hs::data::find_task("rte"), "auto", "auto");
+  const hs::model::BertModel model = hs::model::BertModel::load(dir);
+  const hs::model::EncoderInput in{fixture(g, "rte.input_ids"), fixture(g, "rte.token_type_ids"),
+                                   fixture(g, "rte.attention_mask")};
+  const int64_t B = in.input_ids.size(0);
+  const Order order = reversed(B);
+  at::NoGradGuard no_grad;
+
+  for (const char* mask : {"full", "partial_a"}) {
+    CATCH_SECTION(mask) {
+      const auto expected = meta["tasks"]["rte"]["masks"][mask]["predicted_labels"].get<std::vector<int>>();
+      CATCH_REQUIRE(static_cast<int64_t>(expected.size()) == B);
+      // From HF's own logits: only the head's mapping is under test.
+      const at::Tensor hf = fixture(g, std::string("rte.") + mask + ".logits").index_select(0, order.rows);
+      const std::vector<float> from_hf =
+          hs::sweep::example_predictions(head, B, 1, order.seq_example, order.seq_slot, hf);
+      // From our forward pass through sequence_outputs.
+      const at::Tensor gates = fixture(g, std::string(mask) + ".head_mask");
+      const at::Tensor ours = hs::sweep::sequence_outputs(model, head, in, gates).index_select(0, order.rows);
+      CATCH_REQUIRE(ours.sizes() == hf.sizes());
+      const std::vector<float> from_ours =
+          hs::sweep::example_predictions(head, B, 1, order.seq_example, order.seq_slot, ours);
+      // Control: reading the classes in index order (ignoring id2label) gets every label wrong.
+      hs::sweep::HeadSpec unmapped = head;
+      unmapped.class_map = {0, 1};
+      const std::vector<float> from_unmapped =
+          hs::sweep::example_predictions(unmapped, B, 1, order.seq_example, order.seq_slot, hf);
+      for (int64_t i = 0; i < B; ++i) {
+        CATCH_INFO("example " << i);
+        CATCH_CHECK(from_hf[i] == static_cast<float>(expected[i]));
+        CATCH_CHECK(from_ours[i] == static_cast<float>(expected[i]));
+        CATCH_CHECK(from_unmapped[i] == static_cast<float>(1 - expected[i]));
+      }
+    }
+  }
+}
+
+CATCH_TEST_CASE("The regression head predicts Hugging Face's single logit", "[sweep][heads][golden]") {
+  HS_REQUIRE_MODEL(minilm);
+  const std::string golden = hs::test::golden_dir();
+  const SafetensorsFile g = SafetensorsFile::open(golden + "/heads.safetensors");
+  hs::test::TempDir tmp;
+  hs::test::write_classifier_model_dir(tmp.path(), minilm, golden, "stsb");
+  const hs::model::ModelDir dir = hs::model::inspect_model_dir(tmp.path());
+  const hs::data::TaskSpec& stsb = hs::data::find_task("stsb");
+  const hs::sweep::HeadSpec head = hs::sweep::resolve_head(dir, stsb, "auto", "auto");
+  CATCH_REQUIRE(head.kind == HeadKind::Regression);
+  CATCH_CHECK(hs::sweep::resolve_head(dir, stsb, "regression", "auto").kind == HeadKind::Regression);
+  // A one-output head cannot be read as a classifier.
+  CATCH_CHECK_THROWS(hs::sweep::resolve_head(dir, stsb, "classification", "auto"));
+
+  const hs::model::BertModel model = hs::model::BertModel::load(dir);
+  const hs::model::EncoderInput in{fixture(g, "stsb.input_ids"), fixture(g, "stsb.token_type_ids"),
+                                   fixture(g, "stsb.attention_mask")};
+  const int64_t B = in.input_ids.size(0);
+  const Order order = reversed(B);
+  at::NoGradGuard no_grad;
+  for (const char* mask : {"full", "partial_a"}) {
+    CATCH_SECTION(mask) {
+      const at::Tensor hf = fixture(g, std::string("stsb.") + mask + ".logits");  // (B, 1)
+      const std::vector<float> from_hf = hs::sweep::example_predictions(head, B, 1, order.seq_example, order.seq_slot,
+                                                                        hf.index_select(0, order.rows));
+      const at::Tensor gates = fixture(g, std::string(mask) + ".head_mask");
+      const at::Tensor ours = hs::sweep::sequence_outputs(model, head, in, gates);
+      CATCH_REQUIRE(ours.sizes() == hf.sizes());
+      const std::vector<float> from_ours = hs::sweep::example_predictions(head, B, 1, order.seq_example, order.seq_slot,
+                                                                          ours.index_select(0, order.rows));
+      for (int64_t i = 0; i < B; ++i) {
+        CATCH_INFO("example " << i);
+        CATCH_CHECK(from_hf[i] == hf[i][0].item<float>());
+        CATCH_CHECK(std::abs(from_ours[i] - hf[i][0].item<float>()) <= 1e-5);
+      }
+    }
+  }
+}
