@@ -26,6 +26,11 @@ void add_run_command(CLI::App& app, int* status) {
       return;
     }
     configure_threads(plan.runtime.threads);
+    const BlasInfo blas = blas_info();
+    if (blas.vendor != "OpenBLAS" && blas.vendor != "MKL") {
+      fmt::print(stderr, "headsweep: warning: GEMMs run on {} ({}); expect a run 20-50x slower\n", blas.vendor,
+                 blas.library);
+    }
     const sweep::RunSummary summary = sweep::run_plan(plan);
     fmt::print("{}", sweep::format_summary(summary));
     *status = 0;

@@ -47,12 +47,19 @@ int configure_threads(int threads) {
 
 BlasInfo blas_info() {
   BlasInfo info;
-  dl_iterate_phdr(find_blas, &info.library);
-  if (auto cfg = blas_symbol<char* (*)()>("openblas_get_config")) {
+  // The library that resolves sgemm_ is the one libtorch's GEMMs call. Another BLAS (e.g. the
+  // OpenBLAS behind LAPACK) may be loaded too, so vendor symbols are looked up in that library only.
+  Dl_info where{};
+  void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+  if (sgemm && dladdr(sgemm, &where) && where.dli_fname) info.library = where.dli_fname;
+  if (info.library.empty()) dl_iterate_phdr(find_blas, &info.library);
+  void* lib = info.library.empty() ? nullptr : dlopen(info.library.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+  auto sym = [&](const char* name) { return lib ? dlsym(lib, name) : nullptr; };
+  if (auto cfg = reinterpret_cast<char* (*)()>(sym("openblas_get_config"))) {
     info.vendor = "OpenBLAS";
     info.config = cfg();
-    if (auto core = blas_symbol<char* (*)()>("openblas_get_corename")) info.core = core();
-    if (auto nt = blas_symbol<int (*)()>("openblas_get_num_threads")) info.threads = nt();
+    if (auto core = reinterpret_cast<char* (*)()>(sym("openblas_get_corename"))) info.core = core();
+    if (auto nt = reinterpret_cast<int (*)()>(sym("openblas_get_num_threads"))) info.threads = nt();
   } else if (info.library.find("mkl") != std::string::npos) {
     info.vendor = "MKL";
   } else if (!info.library.empty()) {
@@ -60,6 +67,7 @@ BlasInfo blas_info() {
   } else {
     info.vendor = "none found";
   }
+  if (lib) dlclose(lib);
   return info;
 }
 

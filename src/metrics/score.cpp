@@ -1,6 +1,7 @@
 #include "metrics/score.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "metrics/classification.h"
 #include "metrics/correlation.h"

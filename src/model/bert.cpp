@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <fmt/ranges.h>
 
 #include "model/safetensors.h"
 #include "util/error.h"

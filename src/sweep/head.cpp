@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <fmt/ranges.h>
 
 #include "util/error.h"
 

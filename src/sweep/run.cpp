@@ -27,8 +27,9 @@ void check_device(const std::string& device) {
 #endif
 }
 
+// The folder name identifies the checkpoint as the user knows it; config.json's _name_or_path
+// often names the model it was fine-tuned from instead (all-MiniLM-L6-v2 says MiniLM-L6-H384-uncased).
 std::string model_id(const model::ModelDir& dir) {
-  if (!dir.config.name_or_path.empty()) return dir.config.name_or_path;
   std::string p = dir.path;
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   return p.substr(p.find_last_of('/') + 1);

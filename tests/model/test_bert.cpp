@@ -5,6 +5,7 @@
 #include <string>
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <catch2/catch.hpp>
 
 #include "model/bert.h"
@@ -36,7 +37,7 @@ CATCH_TEST_CASE("BertModel matches Hugging Face layer by layer under head masks"
   const hs::model::ModelDir dir = hs::model::inspect_model_dir(model_dir);
   const hs::model::BertModel model = hs::model::BertModel::load(dir);
   const SafetensorsFile g = SafetensorsFile::open(hs::test::golden_dir() + "/minilm_forward.safetensors");
-  at::NoGradGuard no_grad;
+  c10::InferenceMode no_grad;
 
   for (const char* mask : {"full", "partial_a", "partial_b", "layer3_off"}) {
     const at::Tensor gates = fixture(g, std::string(mask) + ".head_mask");
@@ -88,7 +89,7 @@ CATCH_TEST_CASE("Gates are per row when given as (L, B, H)", "[model]") {
   HS_REQUIRE_MODEL(model_dir);
   const hs::model::BertModel model = hs::model::BertModel::load(hs::model::inspect_model_dir(model_dir));
   const SafetensorsFile g = SafetensorsFile::open(hs::test::golden_dir() + "/minilm_forward.safetensors");
-  at::NoGradGuard no_grad;
+  c10::InferenceMode no_grad;
   hs::model::EncoderInput in{fixture(g, "single.input_ids"), fixture(g, "single.token_type_ids"),
                              fixture(g, "single.attention_mask")};
   const at::Tensor ga = fixture(g, "partial_a.head_mask"), gb = fixture(g, "partial_b.head_mask");

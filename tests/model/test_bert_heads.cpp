@@ -5,6 +5,7 @@
 #include <string>
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -34,7 +35,7 @@ CATCH_TEST_CASE("Classification and regression heads match Hugging Face's BertFo
   const std::string golden = hs::test::golden_dir();
   const SafetensorsFile g = SafetensorsFile::open(golden + "/heads.safetensors");
   const nlohmann::json meta = hs::test::read_json(golden + "/heads.json");
-  at::NoGradGuard no_grad;
+  c10::InferenceMode no_grad;
 
   for (const char* task : {"rte", "stsb"}) {
     CATCH_SECTION(task) {

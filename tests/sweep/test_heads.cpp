@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -84,7 +85,7 @@ CATCH_TEST_CASE("example_predictions gives Hugging Face's labels in the task's o
                                    fixture(g, "rte.attention_mask")};
   const int64_t B = in.input_ids.size(0);
   const Order order = reversed(B);
-  at::NoGradGuard no_grad;
+  c10::InferenceMode no_grad;
 
   for (const char* mask : {"full", "partial_a"}) {
     CATCH_SECTION(mask) {
@@ -134,7 +135,7 @@ CATCH_TEST_CASE("The regression head predicts Hugging Face's single logit", "[sw
                                    fixture(g, "stsb.attention_mask")};
   const int64_t B = in.input_ids.size(0);
   const Order order = reversed(B);
-  at::NoGradGuard no_grad;
+  c10::InferenceMode no_grad;
   for (const char* mask : {"full", "partial_a"}) {
     CATCH_SECTION(mask) {
       const at::Tensor hf = fixture(g, std::string("stsb.") + mask + ".logits");  // (B, 1)
