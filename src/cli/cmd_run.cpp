@@ -1,3 +1,5 @@
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -13,11 +15,18 @@ void add_run_command(CLI::App& app, int* status) {
     std::string config;
     std::vector<std::string> sets;
     bool dump = false;
+    std::string shard;
+    std::string output;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("config", a->config, "experiment config (YAML)")->required();
   cmd->add_option("--set", a->sets, "override an option, e.g. --set task.limit=100 (repeatable)");
   cmd->add_flag("--dump-config", a->dump, "print the resolved config and exit without running");
+  cmd->add_option("--shard", a->shard,
+                  "score only shard INDEX/COUNT of the masks (INDEX from 0), into output.path with "
+                  ".shard-INDEX-of-COUNT before the extension; default: from SLURM_ARRAY_TASK_ID and "
+                  "SLURM_ARRAY_TASK_COUNT when set (docs/cluster.md); 0/1 = the whole sweep");
+  cmd->add_option("--output", a->output, "write the results here instead of output.path (or its shard name)");
   cmd->callback([a, status] {
     const io::Plan plan = io::load_plan(a->config, a->sets, plan_context());
     if (a->dump) {
@@ -25,13 +34,20 @@ void add_run_command(CLI::App& app, int* status) {
       *status = 0;
       return;
     }
+    sweep::RunOptions options;
+    if (!a->shard.empty()) {
+      options.shard = sweep::parse_shard(a->shard);
+    } else if (auto env = sweep::shard_from_env([](const char* name) { return std::getenv(name); })) {
+      options.shard = *env;
+    }
+    options.output = a->output;
     configure_threads(plan.runtime.threads);
     const BlasInfo blas = blas_info();
     if (blas.vendor != "OpenBLAS" && blas.vendor != "MKL") {
       fmt::print(stderr, "headsweep: warning: GEMMs run on {} ({}); expect a run 20-50x slower\n", blas.vendor,
                  blas.library);
     }
-    const sweep::RunSummary summary = sweep::run_plan(plan);
+    const sweep::RunSummary summary = sweep::run_plan(plan, options);
     fmt::print("{}", sweep::format_summary(summary));
     *status = 0;
   });

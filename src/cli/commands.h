@@ -10,5 +10,6 @@ void add_validate_command(CLI::App& app, int* status);
 void add_info_command(CLI::App& app, int* status);
 void add_data_command(CLI::App& app, int* status);
 void add_env_command(CLI::App& app, int* status);
+void add_merge_command(CLI::App& app, int* status);
 
 }  // namespace hs::cli

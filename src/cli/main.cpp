@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   hs::cli::add_info_command(app, &status);
   hs::cli::add_data_command(app, &status);
   hs::cli::add_env_command(app, &status);
+  hs::cli::add_merge_command(app, &status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -123,15 +123,16 @@ class Resolver {
       ResolvedOption& r = out[i];
       if (s.used_when) {
         const auto c = row_.find(s.used_when->key);
-        if (c == row_.end() || table_[c->second].type != OptionType::String)
+        if (c == row_.end() || (table_[c->second].type != OptionType::String &&
+                                table_[c->second].type != OptionType::StringList))
           throw std::logic_error(s.key() + ": used_when needs a string option, not " + s.used_when->key);
-        const std::string& current = std::get<std::string>(out[c->second].value);
+        const Value& current = out[c->second].value;
         const auto& allowed = s.used_when->values;
-        r.used = std::find(allowed.begin(), allowed.end(), current) != allowed.end();
+        r.used = condition_holds(current, allowed);
         if (!r.used && r.origin != OptionOrigin::Default)
           fail(r.where, s.key(),
                fmt::format("only used when {} is {} (it is {})", s.used_when->key, join(allowed, " or "),
-                           current));
+                           condition_text(current)));
       }
       if (r.used && s.required && r.origin == OptionOrigin::Default)
         fail(r.where, s.key(), "required option is missing");

@@ -29,6 +29,7 @@ std::string expected_text(OptionType t) {
     case OptionType::Float: return "a number";
     case OptionType::Bool: return "true or false";
     case OptionType::FloatList: return "a list of numbers";
+    case OptionType::StringList: return "a string or a list of strings";
   }
   return "";
 }
@@ -91,6 +92,25 @@ std::string parse_float(const YAML::Node& n, double& out) {
   return "";
 }
 
+// A string against the spec's allowed values (none = anything goes); returns the problem or "".
+std::string check_choice(const OptionSpec& spec, const std::string& s) {
+  if (spec.choices.empty() || std::find(spec.choices.begin(), spec.choices.end(), s) != spec.choices.end())
+    return "";
+  std::string msg = "expected one of " + join(spec.choices) + "; got " + quoted(s);
+  const std::string guess = closest_match(s, spec.choices);
+  if (!guess.empty()) msg += " (did you mean " + guess + "?)";
+  return msg;
+}
+
+// A string scalar with ${VAR} expanded.
+std::string parse_string(const YAML::Node& n, const EnvLookup& env, std::string& out) {
+  if (!n.IsDefined() || !n.IsScalar()) return mismatch(OptionType::String, n);
+  Expanded e = expand_env(n.Scalar(), env);
+  if (!e.error.empty()) return e.error;
+  out = std::move(e.text);
+  return "";
+}
+
 std::string parse_bool(const YAML::Node& n, bool& out) {
   if (n.IsScalar() && plain_or(n, "bool")) {
     const std::string& s = n.Scalar();
@@ -139,13 +159,20 @@ std::string check_option_value(const OptionSpec& spec, const Value& v) {
       break;
     }
     case OptionType::String: {
-      const auto& s = std::get<std::string>(v);
-      if (!spec.choices.empty() &&
-          std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end()) {
-        std::string msg = "expected one of " + join(spec.choices) + "; got " + quoted(s);
-        const std::string guess = closest_match(s, spec.choices);
-        if (!guess.empty()) msg += " (did you mean " + guess + "?)";
-        return msg;
+      const std::string problem = check_choice(spec, std::get<std::string>(v));
+      if (!problem.empty()) return problem;
+      break;
+    }
+    case OptionType::StringList: {
+      const auto& list = std::get<std::vector<std::string>>(v);
+      if (list.empty()) return "expected at least one value, got an empty list";
+      for (size_t i = 0; i < list.size(); ++i) {
+        // A single value is usually written as a scalar, where "item 1" would only confuse.
+        const std::string item = list.size() > 1 ? fmt::format("item {}: ", i + 1) : "";
+        const std::string problem = check_choice(spec, list[i]);
+        if (!problem.empty()) return item + problem;
+        for (size_t j = 0; j < i; ++j)
+          if (list[j] == list[i]) return fmt::format("{}{} repeats item {}", item, quoted(list[i]), j + 1);
       }
       break;
     }
@@ -154,15 +181,32 @@ std::string check_option_value(const OptionSpec& spec, const Value& v) {
   return spec.check ? spec.check(v) : "";
 }
 
+bool condition_holds(const Value& v, const std::vector<std::string>& values) {
+  auto one_of = [&](const std::string& s) {
+    return std::find(values.begin(), values.end(), s) != values.end();
+  };
+  if (const auto* s = std::get_if<std::string>(&v)) return one_of(*s);
+  if (const auto* list = std::get_if<std::vector<std::string>>(&v))
+    return std::any_of(list->begin(), list->end(), one_of);
+  return false;
+}
+
+std::string condition_text(const Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* list = std::get_if<std::vector<std::string>>(&v))
+    return list->size() == 1 ? list->front() : "[" + join(*list) + "]";
+  return "";
+}
+
 std::string parse_option_value(const OptionSpec& spec, const YAML::Node& node, const EnvLookup& env,
                                Value& out) {
   std::string problem;
   switch (spec.type) {
     case OptionType::String: {
-      if (!node.IsDefined() || !node.IsScalar()) return mismatch(spec.type, node);
-      Expanded e = expand_env(node.Scalar(), env);
-      if (!e.error.empty()) return e.error;
-      out = std::move(e.text);
+      std::string s;
+      const std::string p = parse_string(node, env, s);
+      if (!p.empty()) return p;
+      out = std::move(s);
       break;
     }
     case OptionType::Int: {
@@ -191,6 +235,27 @@ std::string parse_option_value(const OptionSpec& spec, const YAML::Node& node, c
         const std::string p = parse_float(node[i], d);
         if (!p.empty()) return fmt::format("item {}: {}", i + 1, p);
         list.push_back(d);
+      }
+      out = std::move(list);
+      break;
+    }
+    case OptionType::StringList: {
+      // One scalar is a list of one, so `strategy: single-head` and `strategy: [single-head]` agree.
+      std::vector<std::string> list;
+      if (node.IsDefined() && node.IsScalar()) {
+        std::string s;
+        const std::string p = parse_string(node, env, s);
+        if (!p.empty()) return p;
+        list.push_back(std::move(s));
+      } else if (node.IsDefined() && node.IsSequence()) {
+        for (size_t i = 0; i < node.size(); ++i) {
+          std::string s;
+          const std::string p = parse_string(node[i], env, s);
+          if (!p.empty()) return fmt::format("item {}: {}", i + 1, p);
+          list.push_back(std::move(s));
+        }
+      } else {
+        return mismatch(spec.type, node);
       }
       out = std::move(list);
       break;

@@ -1,6 +1,7 @@
 #pragma once
 // Reads one YAML node as the value of one option: type, range, allowed values, ${VAR} expansion.
 #include <string>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
@@ -19,5 +20,11 @@ std::string check_option_value(const OptionSpec& spec, const Value& v);
 
 // `"text"` with quotes and control characters escaped, for messages.
 std::string quoted(const std::string& text);
+
+// Whether the value of a used_when key (a String or StringList option) is one of `values`; a list
+// holds when any of its items does, so `strategy: [single-head, random]` uses random's options.
+bool condition_holds(const Value& v, const std::vector<std::string>& values);
+// A String or StringList value as messages show it: `random`, `[single-head, random]`.
+std::string condition_text(const Value& v);
 
 }  // namespace hs::io

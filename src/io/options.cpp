@@ -33,9 +33,11 @@ class Opt {
       }
     } else if constexpr (std::is_same_v<T, double>) {
       s_.type = OptionType::Float;
-    } else {
-      static_assert(std::is_same_v<T, std::vector<double>>, "unsupported option field type");
+    } else if constexpr (std::is_same_v<T, std::vector<double>>) {
       s_.type = OptionType::FloatList;
+    } else {
+      static_assert(std::is_same_v<T, std::vector<std::string>>, "unsupported option field type");
+      s_.type = OptionType::StringList;
     }
     s_.store = [sec, field](Plan& p, const Value& v) {
       if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
@@ -60,6 +62,7 @@ class Opt {
   Opt& default_value(double v) { return set_default(v); }
   Opt& default_value(bool v) { return set_default(v); }
   Opt& default_value(std::vector<double> v) { return set_default(std::move(v)); }
+  Opt& default_value(std::vector<std::string> v) { return set_default(std::move(v)); }
   Opt& one_of(std::vector<std::string> choices) { return s_.choices = std::move(choices), *this; }
   Opt& at_least(double lo) { return s_.min = lo, *this; }
   Opt& range(double lo, double hi) { return s_.min = lo, s_.max = hi, *this; }
@@ -86,8 +89,9 @@ class Opt {
 
  private:
   Opt& set_default(Value v) {
-    static const OptionType types[] = {OptionType::String, OptionType::Int, OptionType::Float,
-                                       OptionType::Bool, OptionType::FloatList};
+    static const OptionType types[] = {OptionType::String, OptionType::Int,
+                                       OptionType::Float,  OptionType::Bool,
+                                       OptionType::FloatList, OptionType::StringList};
     if (types[v.index()] != s_.type) throw std::logic_error(s_.key() + ": default of the wrong type");
     s_.default_value = std::move(v);
     return *this;
@@ -102,6 +106,20 @@ std::string check_device(const Value& v) {
   const std::string n = s.rfind("cuda:", 0) == 0 ? s.substr(5) : "";
   if (!n.empty() && n.size() <= 4 && n.find_first_not_of("0123456789") == std::string::npos) return "";
   return "expected one of cpu, cuda, cuda:N (N = 0, 1, ...), auto; got " + quoted(s);
+}
+
+// Sparsities are fractions of heads removed: 0 would repeat the baseline, 1 remove every head.
+// Repeats would only draw more masks under a misleading name (use samples for that).
+std::string check_sparsities(const Value& v) {
+  const auto& list = std::get<std::vector<double>>(v);
+  if (list.empty()) return "expected at least one sparsity, got an empty list";
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!(list[i] > 0 && list[i] < 1))
+      return fmt::format("item {}: expected a number above 0 and below 1, got {}", i + 1, list[i]);
+    for (size_t j = 0; j < i; ++j)
+      if (list[j] == list[i]) return fmt::format("item {}: {} repeats item {}", i + 1, list[i], j + 1);
+  }
+  return "";
 }
 
 std::string cell(std::string text) {
@@ -138,7 +156,7 @@ std::string allowed_doc(const OptionSpec& s) {
   if (!s.choices.empty()) {
     std::string out;
     for (size_t i = 0; i < s.choices.size(); ++i) out += (i ? ", `" : "`") + s.choices[i] + "`";
-    return out;
+    return s.type == OptionType::StringList ? out + "; or a list of them" : out;
   }
   const std::string prefix = s.type == OptionType::FloatList ? "each " : "";
   if (s.min && s.max) return prefix + number_text(*s.min) + " to " + number_text(*s.max);
@@ -200,12 +218,54 @@ const std::vector<OptionSpec>& plan_options() {
           .at_least(0)
           .help("Keep only the first `limit` rows of the split (0 = all rows), for quick runs."),
 
-      Opt("sweep", "strategy", &Plan::sweep, &SweepOptions::strategy)
-          .default_value("single-head")
-          .one_of({"baseline", "single-head", "layer"})
-          .help("`baseline`: no head masked (1 mask). `single-head`: the baseline, then each head "
-                "masked alone (1 + L·H masks). `layer`: the baseline, then all heads of one layer "
-                "masked (1 + L masks)."),
+      // The names are masks::strategies(); a masks test checks that the two lists agree.
+      Opt("sweep", "strategy", &Plan::sweep, &SweepOptions::strategies)
+          .default_value(std::vector<std::string>{"single-head"})
+          .one_of({"baseline", "single-head", "layer", "leave-one-in", "random", "exhaustive-layer",
+                   "file"})
+          .help("Which masks are scored, the baseline (nothing masked) always first: `baseline` "
+                "(1 mask), `single-head` (each head masked alone, 1 + L·H), `layer` (each layer's "
+                "heads all masked, 1 + L), `leave-one-in` (one head left in one layer, 1 + L·H), "
+                "`random` (heads masked at random, `samples` per sparsity), `exhaustive-layer` "
+                "(every subset of one layer's heads, 2^H), `file` (masks read from `path`). A list, "
+                "e.g. `[single-head, layer]`, scores the union: each distinct mask once. See "
+                "[Strategies](#strategies)."),
+      Opt("sweep", "sparsities", &Plan::sweep, &SweepOptions::sparsities)
+          .default_value(std::vector<double>{0.25, 0.5, 0.75})
+          .allowed("each above 0 and below 1, no repeats", check_sparsities)
+          .used_when("sweep.strategy", {"random"})
+          .help("Fractions of the L·H heads to mask; each removes round(s·L·H) heads (halves away "
+                "from zero)."),
+      Opt("sweep", "samples", &Plan::sweep, &SweepOptions::samples)
+          .default_value(10)
+          .at_least(1)
+          .used_when("sweep.strategy", {"random"})
+          .help("Distinct random masks per sparsity."),
+      Opt("sweep", "seed", &Plan::sweep, &SweepOptions::seed)
+          .default_value(0)
+          .used_when("sweep.strategy", {"random"})
+          .help("Seed of the random masks: the same seed gives the same masks on every machine."),
+      Opt("sweep", "min_heads_per_layer", &Plan::sweep, &SweepOptions::min_heads_per_layer)
+          .default_value(0)
+          .at_least(0)
+          .used_when("sweep.strategy", {"random"})
+          .help("Heads every layer keeps in every random mask (1: no layer is removed whole). Masks "
+                "are drawn uniformly from those that keep them, not by redrawing."),
+      Opt("sweep", "layer", &Plan::sweep, &SweepOptions::layer)
+          .required()
+          .at_least(0)
+          .used_when("sweep.strategy", {"exhaustive-layer"})
+          .help("The layer whose heads are masked in every combination (0-based; below L)."),
+      Opt("sweep", "path", &Plan::sweep, &SweepOptions::path)
+          .required()
+          .used_when("sweep.strategy", {"file"})
+          .help("File of masks: HDF5 (e.g. another run's results file), `.npy`, or text with the "
+                "masked heads of one mask per line (`L0.H3 L2.H11`)."),
+      Opt("sweep", "dataset", &Plan::sweep, &SweepOptions::dataset)
+          .default_value("/masks")
+          .used_when("sweep.strategy", {"file"})
+          .help("The dataset of an HDF5 `path` that holds the masks, uint8 or bool (N, L, H) or "
+                "(L, H), 1 = head kept."),
 
       Opt("runtime", "device", &Plan::runtime, &RuntimeOptions::device)
           .default_value("cpu")
@@ -220,9 +280,16 @@ const std::vector<OptionSpec>& plan_options() {
           .default_value(8192)
           .at_least(64)
           .help("Tokens per forward batch, padding included; bounds memory use."),
+      Opt("runtime", "executor", &Plan::runtime, &RuntimeOptions::executor)
+          .default_value("trie")
+          .one_of({"trie", "naive"})
+          .help("`trie` computes each distinct mask prefix once, shares a layer's attention between "
+                "masks that differ only there, and skips gated-off heads; `naive` runs one full "
+                "forward pass per mask (the reference the trie is tested against)."),
       Opt("runtime", "seed", &Plan::runtime, &RuntimeOptions::seed)
           .default_value(0)
-          .help("Seed of everything random (sampled masks, bootstrap resampling)."),
+          .help("Seed of the run's own randomness (bootstrap resampling); random masks are drawn "
+                "from `sweep.seed`, so they stay the same when this changes."),
       Opt("runtime", "progress", &Plan::runtime, &RuntimeOptions::progress)
           .default_value("auto")
           .one_of({"auto", "bar", "lines", "none"})
@@ -246,6 +313,7 @@ std::string type_name(OptionType t) {
     case OptionType::Float: return "number";
     case OptionType::Bool: return "boolean";
     case OptionType::FloatList: return "list of numbers";
+    case OptionType::StringList: return "string or list of strings";
   }
   return "";
 }
@@ -265,6 +333,18 @@ std::string value_yaml(const OptionSpec& spec, const Value& v) {
       std::string out = "[";
       const auto& list = std::get<std::vector<double>>(v);
       for (size_t i = 0; i < list.size(); ++i) out += (i ? ", " : "") + number_text(list[i]);
+      return out + "]";
+    }
+    case OptionType::StringList: {
+      // A list of one is written as the plain scalar, as users write it.
+      // Inside [...] a ':' could start a map entry, so such items are quoted too.
+      auto item = [](const std::string& s) {
+        return plain_safe(s) && s.find(':') == std::string::npos ? s : quoted(escape_env(s));
+      };
+      const auto& list = std::get<std::vector<std::string>>(v);
+      if (list.size() == 1) return item(list[0]);
+      std::string out = "[";
+      for (size_t i = 0; i < list.size(); ++i) out += (i ? ", " : "") + item(list[i]);
       return out + "]";
     }
   }

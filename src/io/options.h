@@ -13,13 +13,16 @@
 
 namespace hs::io {
 
-enum class OptionType { String, Int, Float, Bool, FloatList };
+enum class OptionType { String, Int, Float, Bool, FloatList, StringList };
 
 // One option value. Ints are int64 whatever the struct field is; the table's range keeps them in
-// the field's bounds.
-using Value = std::variant<std::string, int64_t, double, bool, std::vector<double>>;
+// the field's bounds. The alternatives are in OptionType order. A StringList is written as one
+// scalar or as a YAML list; it is never empty and never repeats an item.
+using Value =
+    std::variant<std::string, int64_t, double, bool, std::vector<double>, std::vector<std::string>>;
 
-// "a.key is used only when b.key is one of values"
+// "a.key is used only when b.key is one of values"; when b.key is a StringList, when any of its
+// items is.
 struct OptionCondition {
   std::string key;
   std::vector<std::string> values;
@@ -32,7 +35,7 @@ struct OptionSpec {
   bool required = false;
   std::optional<Value> default_value;  // absent for required options
   std::string help;
-  std::vector<std::string> choices;  // String: the allowed values, if restricted
+  std::vector<std::string> choices;  // String, StringList items: the allowed values, if restricted
   std::optional<double> min, max;    // Int, Float, FloatList elements: as documented
   std::optional<double> field_min, field_max;  // the struct field's own bounds (e.g. int)
   std::string allowed_doc;  // the "Allowed" docs cell when `check` replaces `choices`

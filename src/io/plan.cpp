@@ -26,10 +26,14 @@ bool TaskOptions::operator==(const TaskOptions& o) const {
   return name == o.name && data_dir == o.data_dir && split == o.split &&
          max_seq_len == o.max_seq_len && limit == o.limit;
 }
-bool SweepOptions::operator==(const SweepOptions& o) const { return strategy == o.strategy; }
+bool SweepOptions::operator==(const SweepOptions& o) const {
+  return strategies == o.strategies && sparsities == o.sparsities && samples == o.samples &&
+         seed == o.seed && min_heads_per_layer == o.min_heads_per_layer && layer == o.layer &&
+         path == o.path && dataset == o.dataset;
+}
 bool RuntimeOptions::operator==(const RuntimeOptions& o) const {
   return device == o.device && threads == o.threads && token_budget == o.token_budget &&
-         seed == o.seed && progress == o.progress;
+         executor == o.executor && seed == o.seed && progress == o.progress;
 }
 bool OutputOptions::operator==(const OutputOptions& o) const {
   return path == o.path && overwrite == o.overwrite;
@@ -62,6 +66,14 @@ void check_task(const ResolvedOption& r, const PlanContext& ctx) {
   fail(r, msg);
 }
 
+void check_file(const ResolvedOption& r) {
+  const std::string& path = std::get<std::string>(r.value);
+  std::error_code ec;
+  const auto st = fs::status(path, ec);
+  if (!fs::exists(st)) fail(r, quoted(path) + " does not exist");
+  if (fs::is_directory(st)) fail(r, quoted(path) + " is a folder, not a file");
+}
+
 void check_folder(const ResolvedOption& r) {
   const std::string& path = std::get<std::string>(r.value);
   std::error_code ec;
@@ -71,14 +83,13 @@ void check_folder(const ResolvedOption& r) {
 }
 
 // The writer checks again when it creates the file; this only moves the common mistakes before
-// the model and data are loaded.
-void check_output(const ResolvedOption& r, bool overwrite) {
+// the model and data are loaded. An existing file is not an error here: `headsweep run` resumes it
+// when it was made by the same sweep and refuses it otherwise (sweep/run.cpp, docs/cluster.md).
+void check_output(const ResolvedOption& r, bool /*overwrite*/) {
   const std::string& path = std::get<std::string>(r.value);
   std::error_code ec;
   const auto st = fs::status(path, ec);
   if (fs::is_directory(st)) fail(r, quoted(path) + " is a folder, not a file name");
-  if (fs::exists(st) && !overwrite)
-    fail(r, fmt::format("{} exists (set output.overwrite: true to replace it)", path));
   for (fs::path p = fs::path(path).parent_path(); !p.empty(); p = p.parent_path()) {
     const auto pst = fs::status(p, ec);
     if (fs::exists(pst)) {
@@ -97,13 +108,16 @@ Plan load_plan_text(const std::string& yaml_text, const std::string& display_nam
       resolve_options(plan_options(), yaml_text, display_name, overrides);
   check_task(find_resolved(resolved, "task.name"), ctx);
   Plan plan;
+  // A required option that is not used has no value; its field keeps its zero value.
   for (const auto& r : resolved)
-    if (r.spec->store) r.spec->store(plan, r.value);
+    if (r.spec->store && (r.used || r.spec->default_value)) r.spec->store(plan, r.value);
+  plan.sweep.strategy = join(plan.sweep.strategies, "+");
   plan.source = display_name;
   if (ctx.check_paths) {
     check_folder(find_resolved(resolved, "model.path"));
     check_folder(find_resolved(resolved, "task.data_dir"));
     check_output(find_resolved(resolved, "output.path"), plan.output.overwrite);
+    if (const ResolvedOption& masks = find_resolved(resolved, "sweep.path"); masks.used) check_file(masks);
   }
   return plan;
 }
@@ -124,9 +138,7 @@ std::string dump_config(const Plan& plan) {
     if (!s.used_when) return true;
     for (const auto& c : table)
       if (c.key() == s.used_when->key) {
-        const std::string v = std::get<std::string>(c.load(plan));
-        const auto& vals = s.used_when->values;
-        return std::find(vals.begin(), vals.end(), v) != vals.end();
+        return condition_holds(c.load(plan), s.used_when->values);
       }
     return false;
   };

@@ -23,10 +23,23 @@ struct TaskOptions {
   bool operator==(const TaskOptions& o) const;
 };
 
-// Strategy parameters are added here and in the table; a parameter that only one strategy reads is
-// declared with used_when("sweep.strategy", {...}) so that setting it for another strategy is an error.
+// Strategy parameters are added here and in the table; a parameter that only some strategies read
+// is declared with used_when("sweep.strategy", {...}) so that setting it for another strategy is an
+// error. Parameters of strategies not in `strategies` keep their zero values. masks::make_masks reads
+// this struct; masks/strategies.h says what each strategy emits.
 struct SweepOptions {
-  std::string strategy;  // baseline | single-head | layer
+  // sweep.strategy: one name, or several whose masks are pooled (each distinct mask once).
+  std::vector<std::string> strategies;
+  std::vector<double> sparsities;  // random: fractions of the L·H heads removed, each in (0, 1)
+  int64_t samples = 0;             // random: masks per sparsity
+  int64_t seed = 0;                // random
+  int min_heads_per_layer = 0;     // random: heads every layer keeps
+  int layer = 0;                   // exhaustive-layer
+  std::string path;                // file: HDF5, .npy or text
+  std::string dataset;             // file: the HDF5 dataset holding the masks
+  // `strategies` joined by "+" ("single-head", "single-head+layer"), set by load_plan: how results
+  // files and summaries name the sweep. Derived, so operator== ignores it.
+  std::string strategy;
   bool operator==(const SweepOptions& o) const;
 };
 
@@ -34,6 +47,7 @@ struct RuntimeOptions {
   std::string device;  // cpu | cuda | cuda:N | auto
   int threads = 0;     // 0 = all cores
   int64_t token_budget = 0;
+  std::string executor;  // trie | naive
   int64_t seed = 0;
   std::string progress;  // auto | bar | lines | none
   bool operator==(const RuntimeOptions& o) const;
@@ -63,15 +77,17 @@ struct PlanContext {
   std::vector<std::string> task_names;
   // Accepts aliases the data module understands (e.g. "STS-B" for "stsb").
   std::function<bool(const std::string&)> is_known_task;
-  // Check the file system before any work: model.path and task.data_dir are folders, and
-  // output.path does not exist unless output.overwrite is true. Off for configs meant for
-  // another machine and for tests.
+  // Check the file system before any work: model.path and task.data_dir are folders, sweep.path
+  // (when a strategy reads it) is a file, and output.path is not a folder (an existing results
+  // file is resumed or refused by the run, not here). Off for configs meant for another machine
+  // and for tests.
   bool check_paths = true;
 };
 
 // Reads, expands and validates a config file, then applies `overrides` ("section.key=value", the
 // --set flags). Every problem is an hs::InputError "FILE:LINE:COL: section.key: message" (or
-// "--set section.key=value: ..."); nothing else needs checking afterwards.
+// "--set section.key=value: ..."). What depends on the model (sweep.layer below L, the shape of
+// the masks in sweep.path) is checked by masks::make_masks once L and H are known.
 Plan load_plan(const std::string& path, const std::vector<std::string>& overrides,
                const PlanContext& ctx);
 Plan load_plan_text(const std::string& yaml_text, const std::string& display_name,

@@ -1,7 +1,13 @@
 #include "io/results.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <limits>
@@ -10,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "io/h5_util.h"
+#include "io/results_identity.h"
 #include "io/results_schema.h"
 #include "util/error.h"
 
@@ -28,9 +35,18 @@ struct ResultsWriter::Impl {
   int64_t n_masks = 0;
   int64_t n_examples = 0;
   bool finished = false;
+  bool durable = true;
+  double commit_interval_s = 0;
+  std::vector<int64_t> pending;  // rows written whose masks_done flag is not set yet
+  std::chrono::steady_clock::time_point last_commit = std::chrono::steady_clock::now();
 
   ~Impl() {
     H5Quiet quiet;
+    // A writer left unfinished (an exception unwinding the run) still keeps the rows it wrote.
+    try {
+      if (!finished && durable) commit();
+    } catch (...) {
+    }
     masks_done.reset();
     predictions.reset();
     scores.clear();
@@ -39,6 +55,35 @@ struct ResultsWriter::Impl {
 
   void flush() {
     if (H5Fflush(file.get(), H5F_SCOPE_GLOBAL) < 0) h5_fail(path, "cannot flush the results file");
+  }
+
+  // Flush, then fsync: kill -9 only needs the flush (the data is then in the kernel), a node that
+  // crashes or loses power needs the fsync too.
+  void sync() {
+    flush();
+    void* handle = nullptr;
+    if (H5Fget_vfd_handle(file.get(), H5P_DEFAULT, &handle) < 0 || handle == nullptr)
+      h5_fail(path, "cannot get the results file's descriptor");
+    if (::fsync(*static_cast<int*>(handle)) != 0)
+      throw std::runtime_error(fmt::format("{}: fsync failed: {}", path, std::strerror(errno)));
+  }
+
+  // Every pending row reaches the file (and the disk) before its flag: HDF5 writes one flush's
+  // buffered raw data in no particular order, so a flag flushed with its row could land first.
+  void commit() {
+    if (pending.empty()) return;
+    sync();
+    const uint8_t one = 1;
+    for (int64_t n : pending) write_block(masks_done.get(), H5T_NATIVE_UINT8, {static_cast<hsize_t>(n)}, {1}, &one);
+    sync();
+    pending.clear();
+    last_commit = std::chrono::steady_clock::now();
+  }
+
+  void open_datasets() {
+    masks_done = open_dataset(file.get(), schema::kMasksDone);
+    predictions = open_dataset(file.get(), schema::kPredictions);
+    for (const std::string& m : metrics) scores.emplace(m, open_dataset(file.get(), std::string(schema::kScores) + "/" + m));
   }
 };
 
@@ -112,12 +157,31 @@ std::string open_failure_reason() {
   return detail.empty() ? "unknown HDF5 error" : detail;
 }
 
-void write_layout(ResultsWriter::Impl& w, const ResultsHeader& h, const std::vector<uint8_t>& masks,
+// Writes NaN into the /predictions rows listed, which allocates their chunks now (and, rows being
+// whole chunks, fixes their addresses), so that scoring them later overwrites raw data only.
+void allocate_rows(hid_t predictions, hsize_t N, hsize_t B, std::vector<int64_t> rows) {
+  if (N == 0 || B == 0) return;
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  const hsize_t max_rows = std::max<hsize_t>(1, (hsize_t{1} << 22) / B);  // ~16 MiB per write
+  std::vector<float> nans;
+  for (size_t i = 0; i < rows.size();) {
+    if (rows[i] < 0 || static_cast<hsize_t>(rows[i]) >= N)
+      throw std::out_of_range(fmt::format("results: row {} to write of {}", rows[i], N));
+    size_t j = i + 1;
+    while (j < rows.size() && rows[j] == rows[j - 1] + 1 && static_cast<hsize_t>(j - i) < max_rows) ++j;
+    const hsize_t count = static_cast<hsize_t>(j - i);
+    nans.assign(count * B, std::numeric_limits<float>::quiet_NaN());
+    write_block(predictions, H5T_NATIVE_FLOAT, {static_cast<hsize_t>(rows[i]), 0}, {count, B}, nans.data());
+    i = j;
+  }
+}
+
+void write_layout(hid_t root, const ResultsHeader& h, const std::vector<uint8_t>& masks,
                   const std::vector<std::string>& names, const std::vector<double>& labels,
-                  const std::vector<int64_t>& rows) {
-  const hid_t root = w.file.get();
-  const hsize_t N = static_cast<hsize_t>(w.n_masks);
-  const hsize_t B = static_cast<hsize_t>(w.n_examples);
+                  const std::vector<int64_t>& rows, const std::optional<std::vector<int64_t>>& rows_to_write) {
+  const hsize_t N = static_cast<hsize_t>(names.size());
+  const hsize_t B = static_cast<hsize_t>(labels.size());
   const hsize_t L = static_cast<hsize_t>(h.n_layers);
   const hsize_t H = static_cast<hsize_t>(h.n_heads);
 
@@ -125,18 +189,24 @@ void write_layout(ResultsWriter::Impl& w, const ResultsHeader& h, const std::vec
   write_attr(root, "tool", schema::kTool);
   write_attr(root, "tool_version", h.tool_version);
   write_attr(root, "config", h.config_yaml);
+  write_attr(root, "config_sha256", config_sha256(h.config_yaml));
   write_attr(root, "model_path", h.model_path);
   write_attr(root, "model_id", h.model_id);
   write_attr(root, "model_sha256", h.model_sha256);
   write_attr(root, "task", h.task);
   write_attr(root, "split", h.split);
-  write_attr(root, "n_examples", w.n_examples);
+  write_attr(root, "n_examples", static_cast<int64_t>(B));
   write_attr(root, "n_layers", static_cast<int64_t>(h.n_layers));
   write_attr(root, "n_heads", static_cast<int64_t>(h.n_heads));
   write_attr(root, "metrics", h.metrics);
   write_attr(root, "strategy", h.strategy);
   write_attr(root, "created", utc_now());
   write_attr(root, "complete", int64_t{0});
+  if (h.shard_count > 0) {
+    write_attr(root, "shard_index", static_cast<int64_t>(h.shard_index));
+    write_attr(root, "shard_count", static_cast<int64_t>(h.shard_count));
+  }
+  if (!h.merged_from.empty()) write_attr(root, "merged_from", h.merged_from);
 
   // Masks are read whole; chunks of about 64 KiB keep them compressible without a huge chunk.
   const hsize_t masks_per_chunk = std::clamp<hsize_t>(65536 / (L * H), 1, std::max<hsize_t>(N, 1));
@@ -153,11 +223,12 @@ void write_layout(ResultsWriter::Impl& w, const ResultsHeader& h, const std::vec
              "(layer 2 masked), ..."});
   write_strings(mn.get(), names);
 
-  w.masks_done = create_dataset(
+  // Contiguous and written in full now, so their storage exists before any mask is scored.
+  H5Handle done = create_dataset(
       root, {schema::kMasksDone, H5T_STD_U8LE, {N}, {}, std::nullopt, false,
              "1 once the mask's scores and predictions are written, (N); rows with 0 are NaN."});
-  w.done.assign(N, 0);
-  if (N > 0) write_all(w.masks_done.get(), H5T_NATIVE_UINT8, w.done.data());
+  const std::vector<uint8_t> zeros(N, 0);
+  if (N > 0) write_all(done.get(), H5T_NATIVE_UINT8, zeros.data());
 
   H5Handle scores = create_group(root, schema::kScores,
                                  "One (N) float64 dataset per metric, named after it; NaN until written.");
@@ -170,18 +241,27 @@ void write_layout(ResultsWriter::Impl& w, const ResultsHeader& h, const std::vec
                                    "written.",
                                    metric, i == 0 ? " (the primary metric)" : "")});
     if (N > 0) write_all(d.get(), H5T_NATIVE_DOUBLE, nans.data());
-    w.scores.emplace(metric, std::move(d));
   }
 
-  // One chunk per mask row: writing a row touches one chunk, and rows never written cost no space
-  // and read as the NaN fill value.
+  // One chunk per mask row, uncompressed: a row's chunk is allocated once (below, for the rows this
+  // run will write) and later writes overwrite it in place. A compressed chunk would be re-allocated
+  // on every write, changing HDF5's chunk index (metadata) while masks are scored.
   const bool chunked = N > 0 && B > 0;
-  w.predictions = create_dataset(
+  H5Handle pred = create_dataset(
       root, {schema::kPredictions, H5T_IEEE_F32LE, {N, B},
-             chunked ? std::vector<hsize_t>{1, B} : std::vector<hsize_t>{}, kNaN, true,
+             chunked ? std::vector<hsize_t>{1, B} : std::vector<hsize_t>{}, kNaN, false,
              "Output per mask and example, (N, B): the class index (classification), the score "
              "(regression) or the cosine of the two sentence embeddings (similarity); NaN until "
              "written."});
+  if (chunked) {
+    if (rows_to_write) {
+      allocate_rows(pred.get(), N, B, *rows_to_write);
+    } else {
+      std::vector<int64_t> all(N);
+      for (hsize_t n = 0; n < N; ++n) all[n] = static_cast<int64_t>(n);
+      allocate_rows(pred.get(), N, B, all);
+    }
+  }
 
   H5Handle ex = create_group(root, schema::kExamples, "The scored examples, in column order of /predictions.");
   H5Handle label = create_dataset(
@@ -193,6 +273,36 @@ void write_layout(ResultsWriter::Impl& w, const ResultsHeader& h, const std::vec
              "Row of each example in the split's TSV file, (B): 0 = the first data row after the "
              "header."});
   if (B > 0) write_all(row.get(), H5T_NATIVE_INT64, rows.data());
+}
+
+void fsync_path(const std::string& path, bool directory) {
+  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) return;  // best effort: some file systems do not open folders
+  ::fsync(fd);
+  ::close(fd);
+}
+
+// Moves the finished temporary file to `path`. Without overwrite, a file that appeared at `path`
+// meanwhile (another run) is kept: link() fails rather than replace it.
+void publish(const std::string& tmp, const std::string& path, bool overwrite) {
+  if (!overwrite) {
+    if (::link(tmp.c_str(), path.c_str()) == 0) {
+      ::unlink(tmp.c_str());
+      return;
+    }
+    const int err = errno;
+    if (err == EEXIST) input_error("{} exists (set output.overwrite: true to replace it)", path);
+    // File systems without hard links: check, then rename.
+    std::error_code ec;
+    if (fs::exists(path, ec)) input_error("{} exists (set output.overwrite: true to replace it)", path);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    input_error("{}: cannot create the results file: {}", path, std::strerror(errno));
+}
+
+std::string parent_or_dot(const std::string& path) {
+  const fs::path parent = fs::path(path).parent_path();
+  return parent.empty() ? "." : parent.string();
 }
 
 }  // namespace
@@ -208,26 +318,73 @@ ResultsWriter ResultsWriter::create(const std::string& path, const ResultsHeader
                                     const std::vector<std::string>& mask_names,
                                     const std::vector<double>& labels,
                                     const std::vector<int64_t>& rows, bool overwrite) {
+  WriterOptions options;
+  options.overwrite = overwrite;
+  return create(path, header, masks, mask_names, labels, rows, options);
+}
+
+ResultsWriter ResultsWriter::create(const std::string& path, const ResultsHeader& header,
+                                    const std::vector<uint8_t>& masks,
+                                    const std::vector<std::string>& mask_names,
+                                    const std::vector<double>& labels,
+                                    const std::vector<int64_t>& rows, const WriterOptions& options) {
   check_shapes(header, masks, mask_names, labels, rows);
-  prepare_path(path, overwrite);
+  prepare_path(path, options.overwrite);
+  // Built under a temporary name next to `path` and renamed into place once complete and closed, so
+  // a kill during creation leaves no half-built file at `path` (at most the temporary file).
+  const std::string tmp = fmt::format("{}.creating-{}", path, ::getpid());
+  {
+    H5Quiet quiet;
+    H5Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
+    if (!file.valid()) input_error("{}: cannot create the results file: {}", path, open_failure_reason());
+    try {
+      write_layout(file.get(), header, masks, mask_names, labels, rows, options.rows_to_write);
+      if (!file.reset()) h5_fail(path, "cannot close the new results file");
+    } catch (...) {
+      file.reset();
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw;
+    }
+  }
+  try {
+    fsync_path(tmp, false);
+    publish(tmp, path, options.overwrite);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
+  }
+  fsync_path(parent_or_dot(path), true);
+  ResultsWriter w = reopen(path, options.commit_interval_s);
+  w.impl_->durable = options.durable;
+  return w;
+}
+
+ResultsWriter ResultsWriter::reopen(const std::string& path, double commit_interval_s) {
   H5Quiet quiet;
   auto w = std::make_unique<Impl>();
   w->path = path;
-  w->metrics = header.metrics;
-  w->n_masks = static_cast<int64_t>(mask_names.size());
-  w->n_examples = static_cast<int64_t>(labels.size());
-  w->file = H5Handle(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL, H5P_DEFAULT,
-                               H5P_DEFAULT));
-  if (!w->file.valid()) input_error("{}: cannot create the results file: {}", path, open_failure_reason());
+  w->commit_interval_s = commit_interval_s;
+  w->file = H5Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
+  if (!w->file.valid()) {
+    const bool locked = h5_error_detail().find("unable to lock file") != std::string::npos;
+    const std::string reason = open_failure_reason();
+    input_error("{}: cannot open the results file for writing: {}{}", path, reason,
+                locked ? " (is another run writing it?)" : "");
+  }
   try {
-    write_layout(*w, header, masks, mask_names, labels, rows);
-    w->flush();
-  } catch (...) {
-    // A half-built file would look like a results file; leave nothing behind.
-    w.reset();
-    std::error_code ec;
-    fs::remove(path, ec);
-    throw;
+    const hid_t root = w->file.get();
+    w->metrics = read_attr_strings(root, "metrics");
+    w->n_examples = read_attr_int(root, "n_examples");
+    w->open_datasets();
+    const std::vector<hsize_t> dims = dataset_dims(w->masks_done.get());
+    w->n_masks = dims.empty() ? 0 : static_cast<int64_t>(dims[0]);
+    w->done.assign(static_cast<size_t>(w->n_masks), 0);
+    if (w->n_masks > 0) read_all(w->masks_done.get(), H5T_NATIVE_UINT8, w->done.data());
+  } catch (const std::runtime_error& e) {
+    if (dynamic_cast<const InputError*>(&e)) throw;
+    input_error("{}: damaged results file: {}", path, e.what());
   }
   return ResultsWriter(std::move(w));
 }
@@ -254,19 +411,25 @@ void ResultsWriter::write_mask(int64_t n, const std::map<std::string, double>& s
                 {1, static_cast<hsize_t>(w.n_examples)}, predictions.data());
   for (const auto& [name, value] : scores)
     write_block(w.scores.at(name).get(), H5T_NATIVE_DOUBLE, {row}, {1}, &value);
-  // Last, so that a row marked done is a row fully written.
-  const uint8_t one = 1;
-  write_block(w.masks_done.get(), H5T_NATIVE_UINT8, {row}, {1}, &one);
-  w.flush();
   w.done[n] = 1;
+  if (!w.durable) {
+    const uint8_t one = 1;
+    write_block(w.masks_done.get(), H5T_NATIVE_UINT8, {row}, {1}, &one);
+    return;
+  }
+  w.pending.push_back(n);
+  const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - w.last_commit).count();
+  if (since >= w.commit_interval_s) w.commit();
 }
 
 void ResultsWriter::finish() {
   Impl& w = *impl_;
   if (w.finished) return;
   H5Quiet quiet;
+  w.commit();
+  w.sync();  // every row before the flag that says the run is over
   update_attr(w.file.get(), "complete", 1);
-  w.flush();
+  w.sync();
   w.finished = true;
 }
 

@@ -1,10 +1,14 @@
 #pragma once
-// Writes a results file (schema: docs/hdf5-schema.md). The layout is created in full up front,
-// then each mask's scores and predictions land as they finish, each followed by a flush, so a run
-// that is killed loses at most the mask in flight and masks_done says which rows are valid.
+// Writes a results file (schema: docs/hdf5-schema.md). The layout is created in full up front, in a
+// temporary file that is renamed into place, so output.path is never a half-built file. After that
+// no HDF5 metadata changes: every chunk a run will write is allocated at creation, and each mask's
+// scores and predictions are plain overwrites of raw data, flushed (and fsync'ed) before its
+// masks_done flag is set and flushed in turn. A run killed at any moment (kill -9 included) leaves a
+// file that opens, whose rows with masks_done = 1 are complete; `headsweep run` resumes it.
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +29,28 @@ struct ResultsHeader {
   int n_layers = 0;
   int n_heads = 0;
   std::vector<std::string> metrics;  // primary first
+  // A shard's file (docs/cluster.md) scores shard shard_index of shard_count; shard_count 0 = not
+  // a shard. Written as root attributes only for shards.
+  int shard_index = 0;
+  int shard_count = 0;
+  // A merged file: the files it was merged from (root attribute merged_from, merged files only).
+  std::vector<std::string> merged_from;
+};
+
+struct WriterOptions {
+  bool overwrite = false;  // replace an existing file; otherwise an existing file is an InputError
+  // The mask rows this run will write. Their /predictions chunks are allocated when the file is
+  // created, so that writing them later changes no HDF5 metadata; rows not listed stay unallocated
+  // (they read as NaN and take no space). Empty optional: every row.
+  std::optional<std::vector<int64_t>> rows_to_write;
+  // How masks_done reaches the disk. A mask's row is written at once; its flag waits for a commit:
+  // flush and fsync (every pending row), set the pending flags, flush and fsync again. A commit
+  // runs when a mask arrives commit_interval_s or more after the last one (0: after every mask),
+  // at finish(), and when the writer is destroyed unfinished. A kill loses at most the masks of
+  // the last commit_interval_s. Without durable, nothing is flushed before finish(), for writers
+  // that publish the file only once it is complete (merge).
+  double commit_interval_s = 0;
+  bool durable = true;
 };
 
 class ResultsWriter {
@@ -41,23 +67,33 @@ class ResultsWriter {
                               const std::vector<std::string>& mask_names,
                               const std::vector<double>& labels, const std::vector<int64_t>& rows,
                               bool overwrite);
+  static ResultsWriter create(const std::string& path, const ResultsHeader& header,
+                              const std::vector<uint8_t>& masks,
+                              const std::vector<std::string>& mask_names,
+                              const std::vector<double>& labels, const std::vector<int64_t>& rows,
+                              const WriterOptions& options);
+
+  // Opens an existing results file for writing more masks into it (resuming a run). The caller has
+  // checked that the file belongs to the same sweep (io/results_identity.h). Throws InputError when
+  // the file cannot be opened for writing (e.g. another process holds it).
+  static ResultsWriter reopen(const std::string& path, double commit_interval_s = 0);
 
   ResultsWriter(ResultsWriter&&) noexcept;
   ResultsWriter& operator=(ResultsWriter&&) noexcept;
   ~ResultsWriter();  // closes the file; complete stays 0 unless finish() ran
 
-  // Stores mask n's scores (one per header metric, exactly) and predictions (B), sets
-  // masks_done[n] = 1 and flushes the file.
+  // Stores mask n's scores (one per header metric, exactly) and predictions (B), and sets
+  // masks_done[n] = 1 at the next commit (WriterOptions::commit_interval_s).
   void write_mask(int64_t n, const std::map<std::string, double>& scores,
                   const std::vector<float>& predictions);
-  // Sets complete = 1 (the run ended normally) and flushes. Masks never written stay NaN with
-  // masks_done 0: a shard or a limited run need not score every row.
+  // Sets complete = 1 (the run ended normally), flushes and fsyncs. Masks never written stay NaN
+  // with masks_done 0: a shard need not score every row.
   void finish();
 
   const std::string& path() const;
   int64_t n_masks() const;
   int64_t n_examples() const;
-  bool mask_done(int64_t n) const;
+  bool mask_done(int64_t n) const;  // written (committed or pending)
 
   struct Impl;  // defined in the .cpp; named here so its helpers can take it
 

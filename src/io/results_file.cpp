@@ -63,6 +63,14 @@ void read_info(ResultsFile::Impl& r) {
   h.n_layers = static_cast<int>(read_attr_int(root, "n_layers"));
   h.n_heads = static_cast<int>(read_attr_int(root, "n_heads"));
   h.metrics = read_attr_strings(root, "metrics");
+  // Optional attributes (docs/hdf5-schema.md): config_sha256 is absent from files written before it
+  // existed, shard_* from unsharded files, merged_from from unmerged ones.
+  if (has_attr(root, "config_sha256")) i.config_sha256 = read_attr_string(root, "config_sha256");
+  if (has_attr(root, "shard_count")) {
+    h.shard_count = static_cast<int>(read_attr_int(root, "shard_count"));
+    h.shard_index = static_cast<int>(read_attr_int(root, "shard_index"));
+  }
+  if (has_attr(root, "merged_from")) h.merged_from = read_attr_strings(root, "merged_from");
   H5Handle masks = open_dataset(root, schema::kMasks);
   const auto dims = dataset_dims(masks.get());
   if (dims.size() != 3 || dims[1] != static_cast<hsize_t>(h.n_layers) ||
@@ -90,7 +98,7 @@ ResultsFile ResultsFile::open(const std::string& path) {
   if (!r->file.valid()) {
     const std::string detail = h5_error_detail();
     // HDF5 1.10 locks files open for writing; a run in progress is the usual holder.
-    const bool locked = detail.find("lock") != std::string::npos;
+    const bool locked = detail.find("unable to lock file") != std::string::npos;  // not "sblock"
     input_error("{}: cannot open: {}{}", path, detail,
                 locked ? " (is a run still writing it? HDF5_USE_FILE_LOCKING=FALSE reads it anyway)" : "");
   }

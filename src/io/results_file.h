@@ -14,6 +14,7 @@ struct ResultsInfo {
   int64_t schema_version = 0;
   std::string tool;
   std::string created;  // ISO-8601 UTC
+  std::string config_sha256;  // "" in files written before the attribute existed
   int64_t n_masks = 0;
   int64_t n_examples = 0;
   bool complete = false;

@@ -161,11 +161,64 @@ at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, 
   at::Tensor ctx = at::matmul(probs, v);  // (B, H, T, D)
   const at::Tensor g = gates.dim() == 1 ? gates.view({1, H, 1, 1}) : gates.view({B, H, 1, 1});
   ctx = (ctx * g).permute({0, 2, 1, 3}).reshape({B, T, C});
-  const at::Tensor attn = at::layer_norm(at::linear(ctx, w.out_w, w.out_b) + x, {C}, w.ln1_w, w.ln1_b,
-                                         config_.layer_norm_eps);
-  at::Tensor inter = at::linear(attn, w.ff1_w, w.ff1_b);
+  return finish_layer(l, project_context(l, ctx), x);
+}
+
+namespace {
+
+// Row (or column) indices of the listed heads' D-wide blocks, repeated for `parts` stacked C-wide
+// blocks (3 for the query/key/value weight).
+at::Tensor head_index(const std::vector<int64_t>& heads, int64_t D, int64_t C, int parts) {
+  std::vector<int64_t> idx;
+  idx.reserve(heads.size() * D * parts);
+  for (int p = 0; p < parts; ++p) {
+    for (int64_t h : heads) {
+      for (int64_t d = 0; d < D; ++d) idx.push_back(p * C + h * D + d);
+    }
+  }
+  return at::from_blob(idx.data(), {static_cast<int64_t>(idx.size())}, at::kLong).clone();
+}
+
+}  // namespace
+
+at::Tensor BertModel::head_context(int l, const at::Tensor& x, const at::Tensor& bias,
+                                   const std::vector<int64_t>& heads) const {
+  const LayerWeights& w = weights_.layers.at(l);
+  const int64_t B = x.size(0), T = x.size(1), C = config_.hidden_size;
+  const int64_t D = C / config_.num_attention_heads, k = static_cast<int64_t>(heads.size());
+  if (k == 0) return at::zeros({B, T, 0}, x.options());
+  const at::Tensor rows = head_index(heads, D, C, 3);
+  const at::Tensor qkv =
+      at::linear(x, w.qkv_w.index_select(0, rows), w.qkv_b.index_select(0, rows)).view({B, T, 3, k, D}).permute(
+          {2, 0, 3, 1, 4});  // (3, B, k, T, D)
+  const at::Tensor scores = at::matmul(qkv[0], qkv[1].transpose(-1, -2)) / std::sqrt(static_cast<double>(D)) + bias;
+  return at::matmul(at::softmax(scores, -1), qkv[2]).permute({0, 2, 1, 3}).reshape({B, T, k * D});
+}
+
+at::Tensor BertModel::project_heads(int l, const at::Tensor& ctx, const std::vector<int64_t>& heads,
+                                    bool add_bias) const {
+  const LayerWeights& w = weights_.layers.at(l);
+  const int64_t C = config_.hidden_size, D = C / config_.num_attention_heads;
+  if (heads.empty()) {
+    at::Tensor zero = at::zeros({ctx.size(0), ctx.size(1), C}, ctx.options());
+    return add_bias ? zero + w.out_b : zero;
+  }
+  const at::Tensor w_cols = w.out_w.index_select(1, head_index(heads, D, C, 1));  // (C, k·D)
+  return add_bias ? at::linear(ctx, w_cols, w.out_b) : at::linear(ctx, w_cols);
+}
+
+at::Tensor BertModel::project_context(int l, const at::Tensor& ctx) const {
+  const LayerWeights& w = weights_.layers.at(l);
+  return at::linear(ctx, w.out_w, w.out_b);
+}
+
+at::Tensor BertModel::finish_layer(int l, const at::Tensor& attn, const at::Tensor& x) const {
+  const LayerWeights& w = weights_.layers.at(l);
+  const int64_t C = config_.hidden_size;
+  const at::Tensor h = at::layer_norm(attn + x, {C}, w.ln1_w, w.ln1_b, config_.layer_norm_eps);
+  at::Tensor inter = at::linear(h, w.ff1_w, w.ff1_b);
   inter = config_.hidden_act == "gelu" ? at::gelu(inter) : at::gelu(inter, "tanh");
-  return at::layer_norm(at::linear(inter, w.ff2_w, w.ff2_b) + attn, {C}, w.ln2_w, w.ln2_b, config_.layer_norm_eps);
+  return at::layer_norm(at::linear(inter, w.ff2_w, w.ff2_b) + h, {C}, w.ln2_w, w.ln2_b, config_.layer_norm_eps);
 }
 
 at::Tensor BertModel::forward(const EncoderInput& in, const at::Tensor& gates, std::vector<at::Tensor>* hidden) const {

@@ -65,6 +65,19 @@ class BertModel {
   // under different masks.
   at::Tensor layer(int l, const at::Tensor& x /* (B, T, C) */, const at::Tensor& bias /* (B, 1, 1, T) */,
                    const at::Tensor& gates /* (H) or (B, H) */) const;
+  // The pieces of layer(), for executors that share work between masks. heads lists the heads to
+  // compute (in any order); the others cost nothing.
+  // Attention context of the listed heads: (B, T, k·D), head heads[i] in columns [i·D, (i+1)·D).
+  at::Tensor head_context(int l, const at::Tensor& x /* (B, T, C) */, const at::Tensor& bias /* (B, 1, 1, T) */,
+                          const std::vector<int64_t>& heads) const;
+  // Σ over the listed heads of their output projections (B, T, C), plus the output bias if asked.
+  at::Tensor project_heads(int l, const at::Tensor& ctx /* (B, T, k·D) */, const std::vector<int64_t>& heads,
+                           bool add_bias) const;
+  // The attention output projection of a full-width context (heads gated off are zero columns).
+  at::Tensor project_context(int l, const at::Tensor& ctx /* (B, T, C) */) const;
+  // Residual + LayerNorm, feed-forward, residual + LayerNorm: the rest of layer l after attention.
+  at::Tensor finish_layer(int l, const at::Tensor& attn /* (B, T, C) */, const at::Tensor& x /* (B, T, C) */) const;
+
   // Whole encoder; gates (L, H) or (L, B, H). hidden, when given, receives L + 1 tensors (B, T, C):
   // the embedding output, then each layer's output, as Hugging Face's hidden_states.
   at::Tensor forward(const EncoderInput& in, const at::Tensor& gates,

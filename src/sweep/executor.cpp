@@ -3,6 +3,8 @@
 #include <c10/core/InferenceMode.h>
 
 #include "metrics/score.h"
+#include "sweep/trie.h"
+#include "util/error.h"
 
 namespace hs::sweep {
 
@@ -52,9 +54,25 @@ void run_naive(const SweepProblem& p, const masks::MaskSet& set, const std::vect
         example_predictions(p.head, p.inputs.n_examples, p.inputs.slots, seq_example, seq_slot, out);
     const std::vector<double> pred(r.predictions.begin(), r.predictions.end());
     r.scores = metrics::score(p.metrics, pred, p.gold);
+    r.outputs = out;
     done(r);
     progress.mask_done();
   }
+}
+
+double total_work(const std::string& executor, const SweepProblem& p, const masks::MaskSet& set,
+                  const std::vector<int64_t>& todo) {
+  if (executor == "trie") {
+    return work_per_mask(p) * trie_layer_passes(set, todo) / set.n_layers();
+  }
+  return work_per_mask(p) * static_cast<double>(todo.size());
+}
+
+void run_executor(const std::string& executor, const SweepProblem& p, const masks::MaskSet& set,
+                  const std::vector<int64_t>& todo, const MaskDone& done, Progress& progress) {
+  if (executor == "trie") return run_trie(p, set, todo, done, progress);
+  if (executor == "naive") return run_naive(p, set, todo, done, progress);
+  hs::input_error("unknown runtime.executor '{}'", executor);
 }
 
 }  // namespace hs::sweep

@@ -27,6 +27,7 @@ struct MaskResult {
   int64_t mask = 0;
   std::map<std::string, double> scores;
   std::vector<float> predictions;  // (B)
+  at::Tensor outputs;              // (S, X) per-sequence head outputs: logits, scores or embeddings
 };
 
 using MaskDone = std::function<void(const MaskResult&)>;
@@ -40,6 +41,13 @@ at::Tensor mask_gates(const masks::MaskSet& set, int64_t n);
 // Scores the masks listed in todo, calling done after each (in todo order).
 void run_naive(const SweepProblem& problem, const masks::MaskSet& set, const std::vector<int64_t>& todo,
                const MaskDone& done, Progress& progress);
+
+// The executor runtime.executor names ("trie" or "naive"), and the work it will do for these masks
+// in progress units (padded tokens × layers), so ETAs come from the work left, not the mask count.
+double total_work(const std::string& executor, const SweepProblem& problem, const masks::MaskSet& set,
+                  const std::vector<int64_t>& todo);
+void run_executor(const std::string& executor, const SweepProblem& problem, const masks::MaskSet& set,
+                  const std::vector<int64_t>& todo, const MaskDone& done, Progress& progress);
 
 // Outputs of one mask over the whole dataset, in sequence order: (S, X).
 at::Tensor score_sequences(const SweepProblem& problem, const at::Tensor& gates, Progress* progress);

@@ -112,17 +112,26 @@ HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, co
   return spec;
 }
 
-at::Tensor sequence_outputs(const model::BertModel& model, const HeadSpec& head, const model::EncoderInput& in,
-                            const at::Tensor& gates) {
-  const at::Tensor h = model.forward(in, gates);  // (B, T, C)
+at::Tensor head_outputs(const model::BertModel& model, const HeadSpec& head, const at::Tensor& h,
+                        const at::Tensor& attention_mask) {
   switch (head.kind) {
     case HeadKind::Classification:
     case HeadKind::Regression:
       return model.classify(h);
     case HeadKind::Similarity:
     default:
-      return model.pool(h, in.attention_mask, head.pooling);
+      return model.pool(h, attention_mask, head.pooling);
   }
+}
+
+int64_t head_output_width(const model::BertModel& model, const HeadSpec& head) {
+  if (head.kind == HeadKind::Similarity) return model.config().hidden_size;
+  return model.weights().classifier_w.size(0);
+}
+
+at::Tensor sequence_outputs(const model::BertModel& model, const HeadSpec& head, const model::EncoderInput& in,
+                            const at::Tensor& gates) {
+  return head_outputs(model, head, model.forward(in, gates), in.attention_mask);
 }
 
 std::vector<float> example_predictions(const HeadSpec& head, int64_t n_examples, int slots,

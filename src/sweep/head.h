@@ -29,6 +29,14 @@ struct HeadSpec {
 HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, const std::string& head,
                       const std::string& pooling);
 
+// Head outputs from the encoder's last hidden states: (B, K) logits, (B, 1) scores, or (B, C) pooled
+// embeddings.
+at::Tensor head_outputs(const model::BertModel& model, const HeadSpec& head, const at::Tensor& h /* (B, T, C) */,
+                        const at::Tensor& attention_mask /* (B, T) */);
+
+// Width of head_outputs: K, 1 or C.
+int64_t head_output_width(const model::BertModel& model, const HeadSpec& head);
+
 // Per-sequence outputs of one batch: (B, K) logits, (B, 1) scores, or (B, C) pooled embeddings.
 at::Tensor sequence_outputs(const model::BertModel& model, const HeadSpec& head, const model::EncoderInput& in,
                             const at::Tensor& gates /* (L, H) or (L, B, H) */);

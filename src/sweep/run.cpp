@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <numeric>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "data/glue_tasks.h"
 #include "io/results.h"
+#include "io/results_file.h"
+#include "io/results_identity.h"
 #include "masks/strategies.h"
 #include "model/bert.h"
 #include "model/model_dir.h"
@@ -35,10 +39,62 @@ std::string model_id(const model::ModelDir& dir) {
   return p.substr(p.find_last_of('/') + 1);
 }
 
+// What an existing results file at the output path holds, once it is known to be this sweep's.
+struct ExistingFile {
+  std::vector<uint8_t> done;  // (N)
+  bool complete = false;
+  std::map<std::string, std::vector<double>> scores;  // metric -> (N)
+};
+
+std::string where_in_sweep(int index, int count) {
+  return count > 0 ? fmt::format("shard {} of {}", index, count) : std::string("the whole sweep");
+}
+
+// Opens the file at `path` and checks that it belongs to the run described by `run` and `header`;
+// an InputError saying what differs otherwise.
+ExistingFile check_existing(const std::string& path, const io::SweepIdentity& run, const io::ResultsHeader& header) {
+  std::optional<io::ResultsFile> file;
+  try {
+    file.emplace(io::ResultsFile::open(path));
+  } catch (const InputError& e) {
+    std::string reason = e.what();
+    if (reason.rfind(path + ": ", 0) == 0) reason = reason.substr(path.size() + 2);
+    if (reason.find("unable to lock file") != std::string::npos)
+      hs::input_error("{} is open for writing in another process (HDF5 could not lock it): is a run still writing "
+                      "it? Wait for it to end, or use another output.path",
+                      path);
+    hs::input_error("{} exists but is not a readable results file ({}); delete it or set output.overwrite: true", path,
+                    reason);
+  }
+  io::SweepIdentity found;
+  ExistingFile out;
+  try {
+    found = io::read_identity(*file);
+    out.done = file->masks_done();
+    for (const std::string& m : file->info().header.metrics) out.scores[m] = file->scores(m);
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    hs::input_error("{} exists but is damaged ({}); delete it or set output.overwrite: true", path, e.what());
+  }
+  const std::string diff = io::identity_difference(found, run, "in the file", "now");
+  if (!diff.empty()) hs::input_error("{} {}; use another output.path or output.overwrite: true", path, diff);
+  const io::ResultsHeader& fh = file->info().header;
+  if (fh.shard_count != header.shard_count || fh.shard_index != header.shard_index)
+    hs::input_error("{} holds {}, this run is {}; use another output.path, or --output", path,
+                    where_in_sweep(fh.shard_index, fh.shard_count), where_in_sweep(header.shard_index, header.shard_count));
+  out.complete = file->info().complete;
+  return out;
+}
+
 }  // namespace
 
+std::string output_path(const io::Plan& plan, const RunOptions& options) {
+  if (!options.output.empty()) return options.output;
+  return options.shard.sharded() ? shard_path(plan.output.path, options.shard) : plan.output.path;
+}
 
-RunSummary run_plan(const io::Plan& plan) {
+RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   check_device(plan.runtime.device);
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
@@ -52,7 +108,7 @@ RunSummary run_plan(const io::Plan& plan) {
   }
   const text::Tokenizer tok = text::Tokenizer::from_model_dir(dir.path);
   const int L = dir.config.num_hidden_layers, H = dir.config.num_attention_heads;
-  const masks::MaskSet mask_set = masks::make_masks(plan.sweep.strategy, L, H);
+  const masks::MaskSet mask_set = masks::make_masks(plan.sweep, L, H);
 
   std::vector<double> gold;
   std::vector<int64_t> rows;
@@ -60,10 +116,6 @@ RunSummary run_plan(const io::Plan& plan) {
     gold.push_back(ex.label);
     rows.push_back(ex.row);
   }
-
-  // Weights are loaded (and every tensor checked) before the results file exists, so a broken
-  // checkpoint leaves no file behind.
-  const model::BertModel model = model::BertModel::load(dir);
 
   io::ResultsHeader header;
   header.tool_version = HEADSWEEP_VERSION;
@@ -77,19 +129,15 @@ RunSummary run_plan(const io::Plan& plan) {
   header.n_layers = L;
   header.n_heads = H;
   header.metrics = task.metrics;
-  io::ResultsWriter writer = io::ResultsWriter::create(plan.output.path, header, mask_set.data(), mask_set.names(), gold,
-                                                       rows, plan.output.overwrite);
-
-  SweepProblem problem;
-  problem.model = &model;
-  problem.head = head;
-  problem.inputs = build_inputs(dataset, tok, head, plan.task.max_seq_len);
-  problem.batches = make_batches(problem.inputs, plan.runtime.token_budget, tok.pad_id());
-  problem.metrics = task.metrics;
-  problem.gold = gold;
+  const Shard& shard = options.shard;
+  if (shard.sharded()) {
+    header.shard_index = shard.index;
+    header.shard_count = shard.count;
+  }
+  const std::string path = output_path(plan, options);
 
   RunSummary s;
-  s.output_path = plan.output.path;
+  s.output_path = path;
   s.model_id = header.model_id;
   s.task = task.name;
   s.split = plan.task.split;
@@ -100,13 +148,82 @@ RunSummary run_plan(const io::Plan& plan) {
   s.metrics = task.metrics;
   s.mask_names = mask_set.names();
   s.scores.resize(mask_set.size());
+  s.shard = shard;
 
-  std::vector<int64_t> todo(mask_set.size());
-  std::iota(todo.begin(), todo.end(), 0);
-  Progress progress(progress_mode(plan.runtime.progress), mask_set.size(), work_per_mask(problem) * mask_set.size());
-  run_naive(problem, mask_set, todo, [&](const MaskResult& r) {
+  // The masks this file is for, and those of them still to score.
+  std::vector<int64_t> owned(mask_set.size());
+  std::iota(owned.begin(), owned.end(), 0);
+  if (shard.sharded()) owned = shard_masks(mask_set.data(), L, H, shard);
+  s.n_owned = static_cast<int64_t>(owned.size());
+  std::vector<uint8_t> done(mask_set.size(), 0);
+
+  std::error_code ec;
+  const bool resume = !plan.output.overwrite && std::filesystem::exists(path, ec);
+  if (resume) {
+    io::SweepIdentity run_id;
+    run_id.tool_version = header.tool_version;
+    run_id.config_yaml = header.config_yaml;
+    run_id.model_sha256 = header.model_sha256;
+    run_id.n_layers = L;
+    run_id.n_heads = H;
+    run_id.metrics = header.metrics;
+    run_id.masks = mask_set.data();
+    run_id.mask_names = mask_set.names();
+    run_id.labels = gold;
+    run_id.rows = rows;
+    const ExistingFile existing = check_existing(path, run_id, header);
+    done = existing.done;
+    done.resize(mask_set.size(), 0);
+    for (int64_t n : owned) {
+      if (!done[n]) continue;
+      ++s.n_resumed;
+      for (const auto& [metric, values] : existing.scores) s.scores[n][metric] = values[n];
+    }
+    if (existing.complete) {
+      s.already_complete = true;
+      s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      return s;
+    }
+  }
+  std::vector<int64_t> todo;
+  for (int64_t n : owned)
+    if (!done[n]) todo.push_back(n);
+  if (shard.sharded())
+    fmt::print(stderr, "headsweep: shard {} of {} ({}): {} of {} masks\n", shard.index, shard.count, shard.source,
+               owned.size(), mask_set.size());
+  if (resume)
+    fmt::print(stderr, "headsweep: resuming {}: {} of {} masks already scored, {} to go\n", path, s.n_resumed,
+               owned.size(), todo.size());
+
+  // Weights are loaded (and every tensor checked) before the results file is created or reopened,
+  // so a broken checkpoint leaves no file behind and changes none.
+  const model::BertModel model = model::BertModel::load(dir);
+
+  // masks_done is committed (two fsyncs) at most once a second: every mask on the CPU, where one
+  // takes longer, and in bursts when an executor reports many masks at once.
+  constexpr double kCommitIntervalS = 1.0;
+  io::WriterOptions writer_options;
+  writer_options.overwrite = plan.output.overwrite;
+  writer_options.rows_to_write = owned;
+  writer_options.commit_interval_s = kCommitIntervalS;
+  io::ResultsWriter writer = resume ? io::ResultsWriter::reopen(path, kCommitIntervalS)
+                                    : io::ResultsWriter::create(path, header, mask_set.data(), mask_set.names(), gold,
+                                                                rows, writer_options);
+
+  SweepProblem problem;
+  problem.model = &model;
+  problem.head = head;
+  problem.inputs = build_inputs(dataset, tok, head, plan.task.max_seq_len);
+  problem.batches = make_batches(problem.inputs, plan.runtime.token_budget, tok.pad_id());
+  problem.metrics = task.metrics;
+  problem.gold = gold;
+
+  Progress progress(progress_mode(plan.runtime.progress), static_cast<int64_t>(todo.size()),
+                    total_work(plan.runtime.executor, problem, mask_set, todo));
+  run_executor(plan.runtime.executor, problem, mask_set, todo, [&](const MaskResult& r) {
     writer.write_mask(r.mask, r.scores, r.predictions);
     s.scores[r.mask] = r.scores;
+    ++s.n_scored;
   }, progress);
   progress.finish();
   writer.finish();
@@ -114,33 +231,58 @@ RunSummary run_plan(const io::Plan& plan) {
   return s;
 }
 
-std::string format_summary(const RunSummary& s, int top_k) {
-  std::string out = fmt::format("{} on {} {} ({} examples, {} head): {} masks ({}) in {:.1f} s\n", s.model_id, s.task,
-                                s.split, s.n_examples, s.head, s.n_masks, s.strategy, s.seconds);
-  const std::map<std::string, double>& base = s.scores.at(0);
-  out += "baseline:";
-  for (const std::string& m : s.metrics) out += fmt::format("  {} {:.4f}", m, base.at(m));
-  out += "\n";
-  if (s.n_masks > 1) {
-    const std::string& primary = s.metrics.front();
-    std::vector<int64_t> order(s.n_masks - 1);
-    std::iota(order.begin(), order.end(), 1);
-    // NaN scores (e.g. a constant prediction under Spearman) sort last rather than scrambling the order.
-    auto drop = [&](int64_t n) {
-      const double v = s.scores[n].at(primary);
-      return std::isnan(v) ? -INFINITY : base.at(primary) - v;
-    };
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return drop(a) > drop(b); });
-    const int k = std::min<int>(top_k, static_cast<int>(order.size()));
-    out += fmt::format("{} masks whose removal hurts {} most:\n", k, primary);
-    for (int i = 0; i < k; ++i) {
-      const int64_t n = order[i];
-      std::string name = s.mask_names[n];
-      if (!name.empty() && name[0] == '-') name = name.substr(1);
-      out += fmt::format("  {:>2}. {:<8} {} {:.4f}  (drop {:+.4f})\n", i + 1, name, primary, s.scores[n].at(primary),
-                         drop(n));
-    }
+std::string format_ranking(const std::vector<std::string>& metrics, const std::vector<std::string>& mask_names,
+                           const std::vector<std::map<std::string, double>>& scores, int top_k) {
+  const std::string& primary = metrics.front();
+  const bool has_baseline = !scores.empty() && !scores[0].empty();
+  std::string out;
+  if (has_baseline) {
+    out += "baseline:";
+    for (const std::string& m : metrics) out += fmt::format("  {} {:.4f}", m, scores[0].at(m));
+    out += "\n";
+  } else {
+    out += "baseline: not in this file\n";
   }
+  std::vector<int64_t> order;
+  for (size_t n = 1; n < scores.size(); ++n)
+    if (!scores[n].empty()) order.push_back(static_cast<int64_t>(n));
+  if (order.empty()) return out;
+  // NaN scores (e.g. a constant prediction under Spearman) sort last rather than scrambling the order.
+  // Without the baseline, the lowest scores come first.
+  const double base = has_baseline ? scores[0].at(primary) : 0.0;
+  auto drop = [&](int64_t n) {
+    const double v = scores[n].at(primary);
+    return std::isnan(v) ? -INFINITY : base - v;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return drop(a) > drop(b); });
+  const int k = std::min<int>(top_k, static_cast<int>(order.size()));
+  out += has_baseline ? fmt::format("{} masks whose removal hurts {} most:\n", k, primary)
+                      : fmt::format("{} masks with the lowest {}:\n", k, primary);
+  for (int i = 0; i < k; ++i) {
+    const int64_t n = order[i];
+    std::string name = mask_names[n];
+    if (!name.empty() && name[0] == '-') name = name.substr(1);
+    out += fmt::format("  {:>2}. {:<8} {} {:.4f}", i + 1, name, primary, scores[n].at(primary));
+    out += has_baseline ? fmt::format("  (drop {:+.4f})\n", drop(n)) : "\n";
+  }
+  return out;
+}
+
+std::string format_summary(const RunSummary& s, int top_k) {
+  std::string out = fmt::format("{} on {} {} ({} examples, {} head): ", s.model_id, s.task, s.split, s.n_examples, s.head);
+  const std::string part =
+      s.shard.sharded() ? fmt::format("shard {} of {}, {} of {} masks", s.shard.index, s.shard.count, s.n_owned, s.n_masks)
+                        : fmt::format("{} masks", s.n_masks);
+  if (s.already_complete) {
+    out += fmt::format("{} ({}), already complete: nothing to do (output.overwrite: true runs it again)\n", part,
+                       s.strategy);
+  } else if (s.n_resumed > 0 || s.shard.sharded()) {
+    out += fmt::format("{} ({}), {} scored in {:.1f} s", part, s.strategy, s.n_scored, s.seconds);
+    out += s.n_resumed > 0 ? fmt::format(", {} already in the file\n", s.n_resumed) : "\n";
+  } else {
+    out += fmt::format("{} ({}) in {:.1f} s\n", part, s.strategy, s.seconds);
+  }
+  out += format_ranking(s.metrics, s.mask_names, s.scores, top_k);
   out += fmt::format("results: {}\n", s.output_path);
   return out;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "io/plan.h"
+#include "sweep/shard.h"
 
 namespace hs::sweep {
 
@@ -21,13 +22,34 @@ struct RunSummary {
   int threads = 0;
   std::vector<std::string> metrics;                       // primary first
   std::vector<std::string> mask_names;                    // (N)
-  std::vector<std::map<std::string, double>> scores;      // (N)
+  std::vector<std::map<std::string, double>> scores;      // (N); empty for masks not in the file
   double seconds = 0;
+  Shard shard;                 // count 1: the whole sweep
+  int64_t n_owned = 0;         // masks this file is for: N, or the shard's
+  int64_t n_scored = 0;        // masks scored by this run
+  int64_t n_resumed = 0;       // masks already in the file when the run started
+  bool already_complete = false;  // the file was complete: nothing was run
 };
 
-RunSummary run_plan(const io::Plan& plan);
+struct RunOptions {
+  Shard shard;         // which part of the mask set to score (count 1: all of it)
+  std::string output;  // write here instead of output.path (or its shard name); "" = default
+};
+
+// Runs the plan into its results file. An existing file at the output path is resumed when it was
+// made by the same sweep (io/results_identity.h) and is incomplete, left alone when it is complete,
+// replaced when output.overwrite is true, and refused (InputError saying what differs) otherwise.
+RunSummary run_plan(const io::Plan& plan, const RunOptions& options = {});
+
+// The file a run writes: options.output, else output.path (with ".shard-i-of-n" for a shard).
+std::string output_path(const io::Plan& plan, const RunOptions& options);
 
 // The human-readable report: baseline scores and the masks that hurt the primary metric most.
 std::string format_summary(const RunSummary& s, int top_k = 10);
+
+// The baseline line and the top_k masks that hurt the primary metric most, from the masks that have
+// scores (an empty map: not scored in this file).
+std::string format_ranking(const std::vector<std::string>& metrics, const std::vector<std::string>& mask_names,
+                           const std::vector<std::map<std::string, double>>& scores, int top_k = 10);
 
 }  // namespace hs::sweep

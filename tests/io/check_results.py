@@ -22,8 +22,26 @@ try:
 except ImportError:
     sys.exit(77)
 
-STRING_ATTRS = ["tool", "tool_version", "config", "model_path", "model_id", "model_sha256", "task",
-                "split", "strategy", "created"]
+STRING_ATTRS = ["tool", "tool_version", "config", "config_sha256", "model_path", "model_id",
+                "model_sha256", "task", "split", "strategy", "created"]
+# Options left out of config_sha256 (docs/hdf5-schema.md).
+IGNORED_KEYS = {"output.path", "output.overwrite", "runtime.threads", "runtime.progress"}
+
+
+def config_sha256(config):
+    """config_sha256 as docs/hdf5-schema.md defines it, from the config attribute."""
+    import hashlib
+    entries, section = {}, ""
+    for line in config.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not line.startswith(" "):
+            section = line.split(":", 1)[0]
+            continue
+        key, _, value = line.strip().partition(":")
+        entries[f"{section}.{key}"] = value.strip()
+    text = "".join(f"{k}: {v}\n" for k, v in sorted(entries.items()) if k not in IGNORED_KEYS)
+    return hashlib.sha256(text.encode()).hexdigest()
 INT_ATTRS = ["schema_version", "n_examples", "n_layers", "n_heads", "complete"]
 
 
@@ -45,6 +63,7 @@ def check_file(path, exp):
             check(isinstance(a[k], np.integer), f"attribute {k} is {type(a[k])}, not an integer")
         check(a["schema_version"] == 1, "schema_version")
         check(a["tool"] == "headsweep", "tool")
+        check(a["config_sha256"] == config_sha256(a["config"]), "config_sha256 is not the documented hash")
         check(a["complete"] == exp["complete"], f"complete = {a['complete']}")
         check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", a["created"]), f"created {a['created']}")
         check((a["n_examples"], a["n_layers"], a["n_heads"]) == (B, L, H), "sizes")

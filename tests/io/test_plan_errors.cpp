@@ -117,7 +117,7 @@ CATCH_TEST_CASE("values out of range or not allowed", "[io][plan][errors]") {
                             "classification?)");
   CATCH_REQUIRE_THROWS_WITH(load(with("sweep:\n  strategy: heads\n")),
                             "config.yaml:9:13: sweep.strategy: expected one of baseline, single-head, "
-                            "layer; got \"heads\"");
+                            "layer, leave-one-in, random, exhaustive-layer, file; got \"heads\"");
   CATCH_REQUIRE_THROWS_WITH(load(with("runtime:\n  device: gpu\n")),
                             "config.yaml:9:11: runtime.device: expected one of cpu, cuda, cuda:N (N = "
                             "0, 1, ...), auto; got \"gpu\"");

@@ -10,6 +10,7 @@
 
 #include "masks/mask_set.h"
 #include "masks/strategies.h"
+#include "test_env.h"
 #include "util/error.h"
 
 using hs::masks::MaskSet;
@@ -100,20 +101,34 @@ CATCH_TEST_CASE("layer strategy: baseline, then each layer's heads all removed",
 
 CATCH_TEST_CASE("unknown strategy is an InputError naming it", "[masks]") {
   CATCH_REQUIRE_THROWS_AS(make_masks("single_head", 6, 12), hs::InputError);
-  CATCH_REQUIRE_THROWS_WITH(make_masks("random", 6, 12), Contains("unknown sweep strategy 'random'"));
+  CATCH_REQUIRE_THROWS_WITH(make_masks("heads", 6, 12),
+                            "unknown sweep strategy 'heads' (known: baseline, single-head, layer, "
+                            "leave-one-in, random, exhaustive-layer, file)");
   CATCH_REQUIRE_THROWS_AS(make_masks("", 6, 12), hs::InputError);
+  // Strategies with parameters need the options, not just their name.
+  CATCH_REQUIRE_THROWS_WITH(make_masks("random", 6, 12),
+                            Contains("sweep strategy 'random' needs its sweep options"));
 }
 
 CATCH_TEST_CASE("every listed strategy is buildable", "[masks]") {
   const auto& all = hs::masks::strategies();
-  CATCH_REQUIRE(all.size() == 3);
+  CATCH_REQUIRE(all.size() == 7);
   for (const auto& info : all) {
     CATCH_INFO(info.name);
     CATCH_CHECK(!info.help.empty());
-    const MaskSet s = make_masks(info.name, 2, 2);
+    CATCH_CHECK(hs::masks::find_strategy(info.name) == &info);
+    hs::io::SweepOptions opts;
+    opts.strategies = {info.name};
+    opts.sparsities = {0.5};
+    opts.samples = 2;
+    opts.layer = 1;
+    opts.path = hs::test::source_dir() + "/tests/masks/fixtures/u1_nlh.npy";
+    const MaskSet s = make_masks(opts, 2, 3);
     CATCH_CHECK(s.size() >= 1);
     CATCH_CHECK(s.names()[0] == "baseline");
+    if (!info.takes_options) CATCH_CHECK(make_masks(info.name, 2, 3).names() == s.names());
   }
+  CATCH_CHECK(hs::masks::find_strategy("single_head") == nullptr);
 }
 
 CATCH_TEST_CASE("MaskSet::add deduplicates identical masks", "[masks]") {

@@ -1,0 +1,39 @@
+#pragma once
+// The shared-prefix executor. Masks are sorted so that masks agreeing on layers 0..l-1 are adjacent;
+// for each batch the sorted masks are walked as a trie over layers:
+// - each distinct prefix's hidden states are computed once;
+// - at a node, attention runs once, for the union of the heads its children keep (heads every
+//   child gates off cost nothing), and each child's attention output is mixed from the per-head
+//   output projections: out = Σ_h g_h·P_h + b_O, computed as the full sum minus the few heads a child
+//   drops (or the sum of the few it keeps);
+// - the walk is depth-first, so memory holds one path of hidden states, never one per mask.
+// Outputs are kept per mask group (masks consecutive in trie order, sized to a memory budget) until
+// the group has seen every batch; then its masks are scored and reported.
+#include <cstdint>
+#include <vector>
+
+#include "sweep/executor.h"
+
+namespace hs::sweep {
+
+struct TrieStats {
+  int64_t layer_passes = 0;     // feed-forward blocks run, per batch row, summed over batches
+  int64_t attention_heads = 0;  // heads whose attention was computed, summed over nodes and batches
+  int64_t groups = 0;
+};
+
+struct TrieOptions {
+  int64_t group_bytes = int64_t{1} << 29;  // per-mask outputs kept at once
+};
+
+// Layer passes (finish_layer calls) the trie makes per batch for these masks, in the same order
+// run_trie walks them: the work unit of progress and of the benchmark's accounting.
+int64_t trie_layer_passes(const masks::MaskSet& set, const std::vector<int64_t>& todo);
+
+// Mask indices in trie order (lexicographic over layers 0..L-1 of the gate rows).
+std::vector<int64_t> trie_order(const masks::MaskSet& set, const std::vector<int64_t>& todo);
+
+void run_trie(const SweepProblem& problem, const masks::MaskSet& set, const std::vector<int64_t>& todo,
+              const MaskDone& done, Progress& progress, const TrieOptions& opts = {}, TrieStats* stats = nullptr);
+
+}  // namespace hs::sweep

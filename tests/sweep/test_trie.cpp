@@ -1,0 +1,214 @@
+// The trie executor against the naive one on the real checkpoint and real GLUE dev data: outputs
+// (cosines, logits) within 1e-4 max-abs, identical predictions except near-ties of the naive run's
+// top two logits (counted and reported), metrics within 1e-6. Mask sets: single-head, leave-one-in,
+// random sparsities 0.1-0.9 and 1,000 random masks.
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <catch2/catch.hpp>
+
+#include "classifier_checkpoint.h"
+#include "data/glue_tasks.h"
+#include "masks/mask_set.h"
+#include "masks/strategies.h"
+#include "model/bert.h"
+#include "model/model_dir.h"
+#include "sweep/executor.h"
+#include "sweep/head.h"
+#include "sweep/inputs.h"
+#include "sweep/trie.h"
+#include "test_env.h"
+#include "text/tokenizer.h"
+
+using hs::masks::MaskSet;
+using hs::sweep::MaskResult;
+using hs::sweep::Progress;
+using hs::sweep::ProgressMode;
+using hs::sweep::SweepProblem;
+
+namespace {
+
+struct Setup {
+  hs::model::ModelDir dir;
+  hs::model::BertModel model;
+  hs::data::Dataset data;
+  SweepProblem problem;
+};
+
+std::unique_ptr<Setup> setup(const std::string& model_dir, const std::string& glue, const std::string& task,
+                             int64_t limit) {
+  hs::model::ModelDir dir = hs::model::inspect_model_dir(model_dir);
+  auto s = std::make_unique<Setup>(Setup{dir, hs::model::BertModel::load(dir),
+                                         hs::data::load_split(hs::data::find_task(task), glue, "dev", limit), {}});
+  const hs::text::Tokenizer tok = hs::text::Tokenizer::from_model_dir(model_dir);
+  SweepProblem& p = s->problem;
+  p.model = &s->model;
+  p.head = hs::sweep::resolve_head(dir, *s->data.task, "auto", "auto");
+  p.inputs = hs::sweep::build_inputs(s->data, tok, p.head, 128);
+  p.batches = hs::sweep::make_batches(p.inputs, 2048, tok.pad_id());
+  p.metrics = s->data.task->metrics;
+  for (const auto& ex : s->data.examples) p.gold.push_back(ex.label);
+  return s;
+}
+
+std::vector<MaskResult> run(const std::string& executor, const SweepProblem& p, const MaskSet& set) {
+  std::vector<int64_t> todo(set.size());
+  for (int64_t n = 0; n < set.size(); ++n) todo[n] = n;
+  std::vector<MaskResult> results(set.size());
+  Progress progress(ProgressMode::None, set.size(), 1.0);
+  hs::sweep::run_executor(executor, p, set, todo, [&](const MaskResult& r) { results[r.mask] = r; }, progress);
+  return results;
+}
+
+// Leave-one-in (Michel et al. 2019, Table 3): only head h of layer l kept there, other layers full.
+MaskSet leave_one_in(int L, int H) {
+  MaskSet set(L, H);
+  std::vector<uint8_t> m(L * H, 1);
+  set.add(m, "baseline");
+  for (int l = 0; l < L; ++l) {
+    for (int h = 0; h < H; ++h) {
+      std::vector<uint8_t> k = m;
+      for (int j = 0; j < H; ++j) k[l * H + j] = j == h;
+      set.add(k, "L" + std::to_string(l) + ".H" + std::to_string(h) + "-only");
+    }
+  }
+  return set;
+}
+
+MaskSet random_masks(int L, int H, const std::vector<double>& sparsities, int per_sparsity, uint64_t seed) {
+  MaskSet set(L, H);
+  set.add(std::vector<uint8_t>(L * H, 1), "baseline");
+  std::mt19937_64 rng(seed);
+  for (double s : sparsities) {
+    const int off = static_cast<int>(std::lround(s * L * H));
+    for (int i = 0; i < per_sparsity; ++i) {
+      std::vector<uint8_t> m(L * H, 1);
+      std::fill(m.begin(), m.begin() + off, 0);
+      std::shuffle(m.begin(), m.end(), rng);
+      set.add(m, "random");
+    }
+  }
+  return set;
+}
+
+struct Agreement {
+  double max_output_diff = 0;
+  double max_metric_diff = 0;
+  std::string worst_metric;  // "metric of mask n (kept heads)" where the metric differs most
+  int64_t prediction_mismatches = 0;
+  int64_t near_ties = 0;
+};
+
+// Compares trie results with the naive reference; a differing class prediction is allowed only where
+// the naive run's top two logits are within 1e-5.
+Agreement compare(const SweepProblem& p, const std::vector<MaskResult>& naive, const std::vector<MaskResult>& trie) {
+  Agreement a;
+  const bool classification = p.head.kind == hs::sweep::HeadKind::Classification;
+  for (size_t n = 0; n < naive.size(); ++n) {
+    const MaskResult& x = naive[n];
+    const MaskResult& y = trie[n];
+    CATCH_REQUIRE(y.outputs.defined());
+    a.max_output_diff = std::max(a.max_output_diff, (x.outputs - y.outputs).abs().max().item<double>());
+    for (const auto& [metric, v] : x.scores) {
+      const double d = std::abs(v - y.scores.at(metric));
+      if (d > a.max_metric_diff) {
+        a.max_metric_diff = d;
+        a.worst_metric = metric + " = " + std::to_string(v);
+      }
+    }
+    for (size_t i = 0; i < x.predictions.size(); ++i) {
+      if (!classification) {
+        a.max_output_diff = std::max(a.max_output_diff, static_cast<double>(std::abs(x.predictions[i] - y.predictions[i])));
+        continue;
+      }
+      if (x.predictions[i] == y.predictions[i]) continue;
+      // Example i's logits in the naive run (one sequence per example for classification).
+      int64_t s = 0;
+      while (p.inputs.sequences[s].example != static_cast<int64_t>(i)) ++s;
+      const at::Tensor top2 = std::get<0>(x.outputs[s].topk(2));
+      if ((top2[0] - top2[1]).item<double>() <= 1e-5) {
+        ++a.near_ties;
+      } else {
+        ++a.prediction_mismatches;
+      }
+    }
+  }
+  return a;
+}
+
+void check_agreement(const SweepProblem& p, const MaskSet& set, const std::string& what) {
+  const std::vector<MaskResult> naive = run("naive", p, set);
+  const std::vector<MaskResult> trie = run("trie", p, set);
+  const Agreement a = compare(p, naive, trie);
+  CATCH_WARN(what << ": " << set.size() << " masks, max |output diff| " << a.max_output_diff << ", max |metric diff| "
+                  << a.max_metric_diff << " (" << a.worst_metric << "), near-tie prediction changes " << a.near_ties);
+  CATCH_CHECK(a.max_output_diff <= 1e-4);
+  CATCH_CHECK(a.max_metric_diff <= 1e-6);
+  CATCH_CHECK(a.prediction_mismatches == 0);
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("trie executor equals the naive one on STS-B (similarity head)", "[sweep][trie]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  const auto s = setup(model, glue, "stsb", 24);
+  const int L = s->model.n_layers(), H = s->model.n_heads();
+  check_agreement(s->problem, hs::masks::make_masks("single-head", L, H), "stsb single-head");
+  check_agreement(s->problem, hs::masks::make_masks("layer", L, H), "stsb layer");
+  check_agreement(s->problem, leave_one_in(L, H), "stsb leave-one-in");
+  check_agreement(s->problem, random_masks(L, H, {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}, 8, 7),
+                  "stsb random sparsities 0.1-0.9");
+  // All heads off in some layer, and every head off: the attention output is the bias alone.
+  MaskSet edge(L, H);
+  edge.add(std::vector<uint8_t>(L * H, 0), "all-off");
+  std::vector<uint8_t> one_layer(L * H, 1);
+  std::fill(one_layer.begin() + 2 * H, one_layer.begin() + 3 * H, 0);
+  edge.add(one_layer, "-L2");
+  check_agreement(s->problem, edge, "stsb all heads off");
+}
+
+CATCH_TEST_CASE("trie executor equals the naive one on 1000 random masks", "[sweep][trie]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  const auto s = setup(model, glue, "stsb", 16);
+  const int L = s->model.n_layers(), H = s->model.n_heads();
+  const MaskSet set = random_masks(L, H, {0.1, 0.3, 0.5, 0.7, 0.9}, 200, 11);
+  CATCH_REQUIRE(set.size() == 1001);
+  check_agreement(s->problem, set, "stsb 1000 random masks");
+}
+
+CATCH_TEST_CASE("trie executor equals the naive one on RTE (classification head)", "[sweep][trie]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  const std::string dir = (std::filesystem::temp_directory_path() / "headsweep-test-trie-rte").string();
+  hs::test::write_classifier_model_dir(dir, model, hs::test::golden_dir(), "rte");
+  const auto s = setup(dir, glue, "rte", 16);
+  const int L = s->model.n_layers(), H = s->model.n_heads();
+  CATCH_REQUIRE(s->problem.head.kind == hs::sweep::HeadKind::Classification);
+  check_agreement(s->problem, hs::masks::make_masks("single-head", L, H), "rte single-head");
+  check_agreement(s->problem, leave_one_in(L, H), "rte leave-one-in");
+  check_agreement(s->problem, random_masks(L, H, {0.1, 0.3, 0.5, 0.7, 0.9}, 10, 3), "rte random");
+  std::filesystem::remove_all(dir);
+}
+
+CATCH_TEST_CASE("trie shares work: layer passes of a single-head sweep", "[sweep][trie]") {
+  // Masks removing a head of layer l share layers 0..l-1 with the baseline. For L = 6, H = 12:
+  // branch nodes pass 13 children per layer on the baseline path (6 x 13 = 78), and the 12 masks
+  // branching at layer l continue alone through layers l+1..5 (12 x (5+4+3+2+1+0) = 180): 258 passes
+  // instead of the naive 73 x 6 = 438.
+  const MaskSet set = hs::masks::make_masks("single-head", 6, 12);
+  std::vector<int64_t> todo(set.size());
+  for (int64_t n = 0; n < set.size(); ++n) todo[n] = n;
+  CATCH_CHECK(hs::sweep::trie_layer_passes(set, todo) == 258);
+  const MaskSet layer = hs::masks::make_masks("layer", 6, 12);
+  std::vector<int64_t> all(layer.size());
+  for (int64_t n = 0; n < layer.size(); ++n) all[n] = n;
+  // 6 branch nodes with 2 children each (12), plus chains 5+4+3+2+1+0 = 15 for the layer-off masks.
+  CATCH_CHECK(hs::sweep::trie_layer_passes(layer, all) == 27);
+}
