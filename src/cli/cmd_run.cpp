@@ -10,7 +10,8 @@
 namespace hs::cli {
 
 void add_run_command(CLI::App& app, int* status) {
-  auto* cmd = app.add_subcommand("run", "Run the sweep a config describes and write its HDF5 results file");
+  auto* cmd = app.add_subcommand(
+      "run", "Run the sweep a config describes and write its HDF5 results file (run again: resumes an interrupted run)");
   struct Args {
     std::string config;
     std::vector<std::string> sets;

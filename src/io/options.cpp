@@ -301,7 +301,8 @@ const std::vector<OptionSpec>& plan_options() {
           .help("The HDF5 results file (docs/hdf5-schema.md); missing parent folders are created."),
       Opt("output", "overwrite", &Plan::output, &OutputOptions::overwrite)
           .default_value(false)
-          .help("Replace `output.path` when it exists; otherwise an existing file is an error."),
+          .help("Replace `output.path` when it exists; otherwise an existing file of the same sweep is "
+                "resumed (or left alone when complete) and any other is refused (docs/cluster.md)."),
   };
   return table;
 }

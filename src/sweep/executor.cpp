@@ -63,7 +63,7 @@ void run_naive(const SweepProblem& p, const masks::MaskSet& set, const std::vect
 double total_work(const std::string& executor, const SweepProblem& p, const masks::MaskSet& set,
                   const std::vector<int64_t>& todo) {
   if (executor == "trie") {
-    return work_per_mask(p) * trie_layer_passes(set, todo) / set.n_layers();
+    return work_per_mask(p) * trie_layer_passes(set, todo, TrieOptions{}.group_masks) / set.n_layers();
   }
   return work_per_mask(p) * static_cast<double>(todo.size());
 }

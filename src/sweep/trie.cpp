@@ -122,9 +122,14 @@ std::vector<int64_t> trie_order(const masks::MaskSet& set, const std::vector<int
   return order;
 }
 
-int64_t trie_layer_passes(const masks::MaskSet& set, const std::vector<int64_t>& todo) {
+int64_t trie_layer_passes(const masks::MaskSet& set, const std::vector<int64_t>& todo, int64_t group_masks) {
   const std::vector<int64_t> order = trie_order(set, todo);
-  return count_passes(set, order, {0, order.size()}, 0);
+  const size_t step = static_cast<size_t>(std::max<int64_t>(1, group_masks));
+  int64_t passes = 0;
+  for (size_t first = 0; first < order.size(); first += std::min(step, order.size() - first)) {
+    passes += count_passes(set, order, {first, first + std::min(step, order.size() - first)}, 0);
+  }
+  return passes;
 }
 
 void run_trie(const SweepProblem& p, const masks::MaskSet& set, const std::vector<int64_t>& todo, const MaskDone& done,
@@ -134,8 +139,8 @@ void run_trie(const SweepProblem& p, const masks::MaskSet& set, const std::vecto
   const std::vector<int64_t> order = trie_order(set, todo);
   const int64_t S = static_cast<int64_t>(p.inputs.sequences.size());
   const int64_t X = head_output_width(*p.model, p.head);
-  const size_t per_group =
-      static_cast<size_t>(std::max<int64_t>(1, opts.group_bytes / std::max<int64_t>(1, S * X * 4)));
+  const size_t per_group = static_cast<size_t>(std::max<int64_t>(
+      1, std::min(opts.group_masks, opts.group_bytes / std::max<int64_t>(1, S * X * 4))));
   std::vector<int64_t> seq_example;
   std::vector<int> seq_slot;
   for (const Sequence& s : p.inputs.sequences) {

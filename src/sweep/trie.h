@@ -10,6 +10,7 @@
 // Outputs are kept per mask group (masks consecutive in trie order, sized to a memory budget) until
 // the group has seen every batch; then its masks are scored and reported.
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "sweep/executor.h"
@@ -24,11 +25,17 @@ struct TrieStats {
 
 struct TrieOptions {
   int64_t group_bytes = int64_t{1} << 29;  // per-mask outputs kept at once
+  // Masks per group at most: a group's masks are written only once it has seen every batch, so the
+  // group is also what a killed run loses. Consecutive trie-order masks share their prefixes, so a
+  // cut costs only the shared prefix's layers once more.
+  int64_t group_masks = 32;
 };
 
 // Layer passes (finish_layer calls) the trie makes per batch for these masks, in the same order
 // run_trie walks them: the work unit of progress and of the benchmark's accounting.
-int64_t trie_layer_passes(const masks::MaskSet& set, const std::vector<int64_t>& todo);
+// group_masks: the groups run_trie cuts the trie order into (each group is walked on its own).
+int64_t trie_layer_passes(const masks::MaskSet& set, const std::vector<int64_t>& todo,
+                          int64_t group_masks = std::numeric_limits<int64_t>::max());
 
 // Mask indices in trie order (lexicographic over layers 0..L-1 of the gate rows).
 std::vector<int64_t> trie_order(const masks::MaskSet& set, const std::vector<int64_t>& todo);

@@ -142,7 +142,7 @@ CATCH_TEST_CASE("info, data, validate and env describe their inputs", "[cli]") {
     CATCH_CHECK(slow.out.find("BLAS        reference BLAS") != std::string::npos);
   }
 
-  for (const char* sub : {"run", "validate", "info", "data", "env"}) {
+  for (const char* sub : {"run", "validate", "info", "data", "env", "merge"}) {
     const auto help = run_cli({sub, "--help"});
     CATCH_CHECK(help.status == 0);
     CATCH_CHECK(help.out.find("Usage") != std::string::npos);

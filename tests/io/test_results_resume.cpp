@@ -352,7 +352,7 @@ CATCH_TEST_CASE("a writer killed at any moment leaves a file that opens with onl
         CATCH_CHECK(f.predictions(n) == s.predictions(n));
       }
     }
-    ResultsWriter w = ResultsWriter::reopen(path);
+    ResultsWriter w = ResultsWriter::reopen(path, 3600);  // one commit, at finish()
     for (int64_t n = 0; n < 400; ++n)
       if (!done[n]) w.write_mask(n, Sweep::scores(n), s.predictions(n));
     w.finish();
@@ -365,7 +365,7 @@ CATCH_TEST_CASE("a writer killed at any moment leaves a file that opens with onl
   CATCH_CHECK(partial > 0);
 }
 
-CATCH_TEST_CASE("masks_done flags wait for a commit; an unfinished writer commits on the way out", "[io][resume]") {
+CATCH_TEST_CASE("masks_done flags wait for a commit, and an unfinished writer commits on the way out", "[io][resume]") {
   TempDir dir;
   const Sweep s;
   const std::string path = (dir.path / "r.h5").string();
