@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Executor benchmark: throughput of the naive and trie executors and of the PyTorch per-mask loop on
+# the single-head sweep, and 10k random masks' throughput and peak RSS against one plain forward.
+#   benchmarks/run.sh [LIMIT] [THREADS]
+# LIMIT: STS-B dev pairs for the single-head rows (default 400); THREADS: 0 = every core (default).
+# Environment: GLUE_DIR (default ../shared/data/glue), MODEL (default models/all-MiniLM-L6-v2),
+# BUILD (default build), SMALL_LIMIT (pairs for the random and forward rows, default 16),
+# MASKS (random masks, default 10000).
+# Prints each run's output, then a table of the ratios. Only ratios from one run of this script on
+# one machine are meaningful; nothing here is asserted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LIMIT=${1:-400}
+THREADS=${2:-0}
+GLUE=${GLUE_DIR:-../shared/data/glue}
+MODEL=${MODEL:-models/all-MiniLM-L6-v2}
+BUILD=${BUILD:-build}
+SMALL_LIMIT=${SMALL_LIMIT:-16}
+MASKS=${MASKS:-10000}
+BENCH="$BUILD/bench_sweep"
+PY=.venv-golden/bin/python
+
+[[ -x $BENCH ]] || { echo "run.sh: $BENCH not found; build it: cmake --build $BUILD --target bench_sweep" >&2; exit 2; }
+
+# result FILE KEY: the value of KEY on FILE's RESULT line.
+result() { grep '^RESULT ' "$1" | tail -1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+common=(--model "$MODEL" --glue "$GLUE" --task stsb --threads "$THREADS")
+
+echo "== executors: single-head sweep, $LIMIT pairs"
+"$BENCH" "${common[@]}" --limit "$LIMIT" --mode executors | tee "$tmp/executors"
+
+echo "== torch loop: single-head sweep, $LIMIT pairs"
+if [[ -x $PY ]]; then
+  "$PY" benchmarks/torch_loop.py --model "$MODEL" --glue "$GLUE" --limit "$LIMIT" --threads "$THREADS" \
+    --expect-spearman "$(result "$tmp/executors" baseline_spearman)" | tee "$tmp/torch"
+else
+  echo "skipped: $PY not found. Create it (tests/golden/README.md):"
+  echo "  /usr/bin/python3 -m venv --system-site-packages .venv-golden"
+  echo "  .venv-golden/bin/python -m pip install --no-deps -r tests/golden/requirements.txt"
+  : > "$tmp/torch"
+fi
+
+echo "== random: $MASKS masks, $SMALL_LIMIT pairs"
+"$BENCH" "${common[@]}" --limit "$SMALL_LIMIT" --mode random --masks "$MASKS" | tee "$tmp/random"
+
+echo "== forward: one pass, $SMALL_LIMIT pairs"
+"$BENCH" "${common[@]}" --limit "$SMALL_LIMIT" --mode forward | tee "$tmp/forward"
+
+naive=$(result "$tmp/executors" naive_masks_per_s)
+trie=$(result "$tmp/executors" trie_masks_per_s)
+torch=$(result "$tmp/torch" masks_per_s)
+rand=$(result "$tmp/random" masks_per_s)
+rand_masks=$(result "$tmp/random" masks)
+rss_rand=$(result "$tmp/random" peak_rss_mib)
+rss_fwd=$(result "$tmp/forward" peak_rss_mib)
+
+echo
+echo "| measure | value | target |"
+echo "|---|---|---|"
+echo "| masks/s naive ($LIMIT pairs, single-head) | $naive | |"
+echo "| masks/s trie ($LIMIT pairs, single-head) | $trie | |"
+echo "| masks/s torch loop ($LIMIT pairs, single-head) | ${torch:-skipped} | |"
+echo "| trie / naive | $(ratio "$trie" "$naive")x | >= 1.8 |"
+echo "| trie / torch loop | $(ratio "$trie" "$torch")x | >= 3 |"
+echo "| masks/s trie, $rand_masks random masks ($SMALL_LIMIT pairs) | $rand | |"
+echo "| peak RSS random / one forward | $(ratio "$rss_rand" "$rss_fwd")x ($rss_rand / $rss_fwd MiB) | <= 2 |"
