@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -21,19 +22,21 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
-#include "cli/runtime.h"
 #include "data/glue_tasks.h"
 #include "io/plan.h"
 #include "masks/mask_set.h"
 #include "masks/strategies.h"
 #include "model/bert.h"
 #include "model/model_dir.h"
+#include "model/threads.h"
 #include "sweep/executor.h"
 #include "sweep/head.h"
 #include "sweep/inputs.h"
 #include "sweep/progress.h"
 #include "sweep/trie.h"
+#include "sweep/workers.h"
 #include "text/tokenizer.h"
 #include "util/error.h"
 
@@ -55,6 +58,7 @@ struct Args {
   int64_t masks = 10000;
   int64_t token_budget = 8192;
   int max_seq_len = 128;
+  std::string batches_out;
 };
 
 // Everything a SweepProblem points at, kept alive together.
@@ -76,7 +80,9 @@ std::unique_ptr<Setup> setup(const Args& a) {
   p.model = &s->model;
   p.head = hs::sweep::resolve_head(dir, task, "auto", "auto");
   p.inputs = hs::sweep::build_inputs(s->data, tok, p.head, a.max_seq_len);
-  p.batches = hs::sweep::make_batches(p.inputs, a.token_budget, tok.pad_id());
+  p.batches = hs::sweep::make_batches(
+      p.inputs, hs::sweep::worker_token_budget(a.token_budget, p.inputs.n_tokens, hs::model::compute_threads()),
+      tok.pad_id());
   p.metrics = task.metrics;
   for (const auto& ex : s->data.examples) p.gold.push_back(ex.label);
   return s;
@@ -124,9 +130,30 @@ Timed run_timed(const std::string& executor, const SweepProblem& p, const MaskSe
 }
 
 std::string describe(const Args& a, const Setup& s, int threads) {
-  return fmt::format("{} on {} dev: {} examples, {} sequences, {} batches (token budget {}), {} threads",
+  int64_t real = 0, padded = 0;
+  for (const hs::sweep::Batch& b : s.problem.batches) {
+    real += b.real_tokens;
+    padded += b.padded_tokens;
+  }
+  const hs::sweep::WorkerSplit split = hs::sweep::split_threads(threads, s.problem.batches.size());
+  return fmt::format("{} on {} dev: {} examples, {} sequences, {} batches ({} real / {} padded tokens; token budget {}, "
+                     "{} per batch for {} threads), {} workers x {} threads",
                      a.model, a.task, s.data.examples.size(), s.problem.inputs.sequences.size(),
-                     s.problem.batches.size(), a.token_budget, threads);
+                     s.problem.batches.size(), real, padded, a.token_budget,
+                     hs::sweep::worker_token_budget(a.token_budget, s.problem.inputs.n_tokens, threads), threads,
+                     split.workers, split.threads_each);
+}
+
+void write_batches(const std::string& path, const SweepProblem& p) {
+  nlohmann::json batches = nlohmann::json::array();
+  for (const hs::sweep::Batch& b : p.batches) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (int64_t i : b.sequence_index) rows.push_back({p.inputs.sequences[i].example, p.inputs.sequences[i].slot});
+    batches.push_back(rows);
+  }
+  std::ofstream out(path);
+  out << nlohmann::json{{"batches", batches}}.dump() << "\n";
+  if (!out) hs::input_error("{}: cannot write the batches", path);
 }
 
 int mode_executors(const Args& a, const Setup& s) {
@@ -176,20 +203,22 @@ int mode_random(const Args& a, const Setup& s) {
   const double rss = peak_rss_mib();
   fmt::print("trie: {} random masks in {:.2f} s, {:.3f} masks/s; peak RSS {:.1f} MiB ({:.1f} MiB before the sweep)\n",
              n, trie.seconds, n / trie.seconds, rss, rss_before);
-  fmt::print("RESULT mode=random masks={} examples={} trie_s={:.4f} masks_per_s={:.4f} peak_rss_mib={:.1f}\n", n,
-             s.data.examples.size(), trie.seconds, n / trie.seconds, rss);
+  fmt::print("RESULT mode=random masks={} examples={} trie_s={:.4f} masks_per_s={:.4f} peak_rss_mib={:.1f} "
+             "rss_before_mib={:.1f}\n",
+             n, s.data.examples.size(), trie.seconds, n / trie.seconds, rss, rss_before);
   return 0;
 }
 
 int mode_forward(const Args& a, const Setup& s) {
   const MaskSet set = hs::masks::make_masks("baseline", s.model.n_layers(), s.model.n_heads());
+  const double rss_before = peak_rss_mib();
   const Timed naive = run_timed("naive", s.problem, set);
   const double rss = peak_rss_mib();
   const std::string primary = s.problem.metrics.front();
-  fmt::print("forward: one pass in {:.2f} s, baseline {} {:.6f}; peak RSS {:.1f} MiB\n", naive.seconds, primary,
-             naive.baseline.at(primary), rss);
-  fmt::print("RESULT mode=forward examples={} forward_s={:.4f} peak_rss_mib={:.1f}\n", s.data.examples.size(),
-             naive.seconds, rss);
+  fmt::print("forward: one pass in {:.2f} s, baseline {} {:.6f}; peak RSS {:.1f} MiB ({:.1f} MiB before it)\n",
+             naive.seconds, primary, naive.baseline.at(primary), rss, rss_before);
+  fmt::print("RESULT mode=forward examples={} forward_s={:.4f} peak_rss_mib={:.1f} rss_before_mib={:.1f}\n",
+             s.data.examples.size(), naive.seconds, rss, rss_before);
   return 0;
 }
 
@@ -211,12 +240,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--token-budget", a.token_budget, "padded tokens per batch")->capture_default_str();
   app.add_option("--max-seq-len", a.max_seq_len, "longest input in tokens")->capture_default_str();
+  app.add_option("--batches-out", a.batches_out,
+                 "write the batches as JSON ([[example, slot], ...] per batch) so a comparison loop can run the "
+                 "very same batches");
   CLI11_PARSE(app, argc, argv);
   try {
     if (a.glue.empty()) hs::input_error("--glue (or GLUE_DIR) is required");
-    const int threads = hs::cli::configure_threads(a.threads);
+    const int threads = hs::model::set_compute_threads(a.threads);
     const auto s = setup(a);
     fmt::print("{}\n", describe(a, *s, threads));
+    if (!a.batches_out.empty()) write_batches(a.batches_out, s->problem);
     std::fflush(stdout);
     if (a.mode == "executors") return mode_executors(a, *s);
     if (a.mode == "random") return mode_random(a, *s);

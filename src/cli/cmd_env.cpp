@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/runtime.h"
+#include "model/threads.h"
 
 namespace hs::cli {
 
@@ -15,7 +16,7 @@ void add_env_command(CLI::App& app, int* status) {
   auto threads = std::make_shared<int>(0);
   cmd->add_option("--threads", *threads, "threads to use (0 = all cores)")->check(CLI::NonNegativeNumber);
   cmd->callback([threads, status] {
-    const int n = configure_threads(*threads);
+    const int n = model::set_compute_threads(*threads);
     const BlasInfo blas = blas_info();
     unsigned maj = 0, min = 0, rel = 0;
     H5get_libversion(&maj, &min, &rel);
@@ -27,7 +28,7 @@ void add_env_command(CLI::App& app, int* status) {
 #else
     fmt::print("CUDA        not built (CPU only)\n");
 #endif
-    fmt::print("cores       {}\n", available_cores());
+    fmt::print("cores       {}\n", model::available_cores());
     fmt::print("threads     {} (libtorch intra-op {})\n", n, at::get_num_threads());
     fmt::print("BLAS        {}{}\n", blas.vendor, blas.library.empty() ? "" : " (" + blas.library + ")");
     if (!blas.config.empty()) fmt::print("BLAS config {}\n", blas.config);

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/plan_context.h"
 #include "cli/runtime.h"
+#include "model/threads.h"
 #include "sweep/run.h"
 
 namespace hs::cli {
@@ -42,7 +43,7 @@ void add_run_command(CLI::App& app, int* status) {
       options.shard = *env;
     }
     options.output = a->output;
-    configure_threads(plan.runtime.threads);
+    model::set_compute_threads(plan.runtime.threads);
     const BlasInfo blas = blas_info();
     if (blas.vendor != "OpenBLAS" && blas.vendor != "MKL") {
       fmt::print(stderr, "headsweep: warning: GEMMs run on {} ({}); expect a run 20-50x slower\n", blas.vendor,

@@ -2,22 +2,15 @@
 
 #include <dlfcn.h>
 #include <link.h>
-#include <sched.h>
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
 namespace hs::cli {
 namespace {
-
-template <typename F>
-F blas_symbol(const char* name) {
-  return reinterpret_cast<F>(dlsym(RTLD_DEFAULT, name));
-}
 
 int find_blas(dl_phdr_info* info, size_t, void* out) {
   const std::string name = info->dlpi_name ? info->dlpi_name : "";
@@ -31,19 +24,6 @@ int find_blas(dl_phdr_info* info, size_t, void* out) {
 
 }  // namespace
 
-int available_cores() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-
-int configure_threads(int threads) {
-  const int n = threads > 0 ? threads : available_cores();
-  at::set_num_threads(n);
-  // OpenBLAS keeps its own pool; left alone it ignores libtorch's setting.
-  if (auto set = blas_symbol<void (*)(int)>("openblas_set_num_threads")) set(n);
-  return n;
-}
 
 BlasInfo blas_info() {
   BlasInfo info;

@@ -1,12 +1,9 @@
 #pragma once
-// Process-wide compute settings: thread counts for libtorch and the BLAS library, and a report of
-// which BLAS the GEMMs actually run on (reference BLAS is ~50x slower than OpenBLAS).
+// A report of which BLAS the GEMMs actually run on (reference BLAS is ~50x slower than OpenBLAS).
 #include <string>
 
 namespace hs::cli {
 
-// threads = 0 uses every core this process may run on.
-int configure_threads(int threads);
 
 struct BlasInfo {
   std::string library;  // path of the loaded BLAS shared object
@@ -19,7 +16,5 @@ BlasInfo blas_info();
 
 // GFLOP/s of a (n x n) x (n x n) float32 matmul, best of a few runs.
 double matmul_gflops(int n);
-
-int available_cores();
 
 }  // namespace hs::cli

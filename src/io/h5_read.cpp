@@ -15,21 +15,7 @@ namespace hs::io {
 
 namespace {
 
-H5Handle open_file(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) input_error("{}: no such file", path);
-  if (fs::is_directory(path, ec)) input_error("{}: is a folder, not an HDF5 file", path);
-  if (H5Fis_hdf5(path.c_str()) <= 0) input_error("{}: not an HDF5 file", path);
-  H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!file.valid()) {
-    const std::string detail = h5_error_detail();
-    // HDF5 1.10 locks files open for writing; a run in progress is the usual holder.
-    const bool locked = detail.find("lock") != std::string::npos;
-    input_error("{}: cannot open: {}{}", path, detail,
-                locked ? " (is a run still writing it? HDF5_USE_FILE_LOCKING=FALSE reads it anyway)" : "");
-  }
-  return file;
-}
+H5Handle open_file(const std::string& path) { return open_read_only(path, "an HDF5 file"); }
 
 // Whether every link on the way to `name` exists: H5Lexists fails, rather than saying no, when an
 // intermediate group is missing.

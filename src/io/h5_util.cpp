@@ -1,8 +1,28 @@
 #include "io/h5_util.h"
 
+#include <filesystem>
 #include <stdexcept>
 
+#include "util/error.h"
+
 namespace hs::io {
+
+H5Handle open_read_only(const std::string& path, const std::string& kind) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) input_error("{}: no such file", path);
+  if (std::filesystem::is_directory(path, ec)) input_error("{}: is a folder, not {}", path, kind);
+  if (H5Fis_hdf5(path.c_str()) <= 0) input_error("{}: not an HDF5 file", path);
+  H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file.valid()) {
+    const std::string detail = h5_error_detail();
+    // HDF5 1.10 locks files open for writing; a run in progress is the usual holder. The match is
+    // on the whole phrase: a truncated file's message mentions the "sblock" (superblock).
+    const bool locked = detail.find("unable to lock file") != std::string::npos;
+    input_error("{}: cannot open: {}{}", path, detail,
+                locked ? " (is a run still writing it? HDF5_USE_FILE_LOCKING=FALSE reads it anyway)" : "");
+  }
+  return file;
+}
 
 std::string h5_file_name(hid_t loc) {
   const ssize_t n = H5Fget_name(loc, nullptr, 0);

@@ -10,6 +10,11 @@
 
 namespace hs::io {
 
+// Opens `path` read-only, or throws InputError "PATH: ..." saying why: missing, a folder (`kind` names
+// what was expected, e.g. "a results file"), not HDF5, or HDF5's own reason, with a hint when the
+// file is locked by a writer. Call it under H5Quiet.
+H5Handle open_read_only(const std::string& path, const std::string& kind);
+
 // The file an id belongs to, for messages.
 std::string h5_file_name(hid_t loc);
 [[noreturn]] void h5_fail_at(hid_t loc, const std::string& what);

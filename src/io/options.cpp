@@ -275,11 +275,13 @@ const std::vector<OptionSpec>& plan_options() {
       Opt("runtime", "threads", &Plan::runtime, &RuntimeOptions::threads)
           .default_value(0)
           .at_least(0)
-          .help("CPU threads (0 = all cores)."),
+          .help("CPU threads (0 = all cores). Batches are spread over one worker per thread, each "
+                "with single-threaded GEMMs; with fewer batches than threads, workers share the rest."),
       Opt("runtime", "token_budget", &Plan::runtime, &RuntimeOptions::token_budget)
           .default_value(8192)
           .at_least(64)
-          .help("Tokens per forward batch, padding included; bounds memory use."),
+          .help("Tokens per forward batch, padding included; bounds memory use. With several "
+                "threads, batches are cut smaller (about 4 per worker) when the data is small."),
       Opt("runtime", "executor", &Plan::runtime, &RuntimeOptions::executor)
           .default_value("trie")
           .one_of({"trie", "naive"})

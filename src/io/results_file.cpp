@@ -87,21 +87,10 @@ ResultsFile& ResultsFile::operator=(ResultsFile&&) noexcept = default;
 ResultsFile::~ResultsFile() = default;
 
 ResultsFile ResultsFile::open(const std::string& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) input_error("{}: no such file", path);
-  if (fs::is_directory(path, ec)) input_error("{}: is a folder, not a results file", path);
   H5Quiet quiet;
-  if (H5Fis_hdf5(path.c_str()) <= 0) input_error("{}: not an HDF5 file", path);
   auto r = std::make_unique<Impl>();
   r->path = path;
-  r->file = H5Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!r->file.valid()) {
-    const std::string detail = h5_error_detail();
-    // HDF5 1.10 locks files open for writing; a run in progress is the usual holder.
-    const bool locked = detail.find("unable to lock file") != std::string::npos;  // not "sblock"
-    input_error("{}: cannot open: {}{}", path, detail,
-                locked ? " (is a run still writing it? HDF5_USE_FILE_LOCKING=FALSE reads it anyway)" : "");
-  }
+  r->file = open_read_only(path, "a results file");
   const hid_t root = r->file.get();
   if (!has_attr(root, "schema_version") || !has_attr(root, "tool"))
     input_error("{}: not a headsweep results file (no schema_version attribute)", path);

@@ -164,10 +164,6 @@ at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, 
   return finish_layer(l, project_context(l, ctx), x);
 }
 
-namespace {
-
-// Row (or column) indices of the listed heads' D-wide blocks, repeated for `parts` stacked C-wide
-// blocks (3 for the query/key/value weight).
 at::Tensor head_index(const std::vector<int64_t>& heads, int64_t D, int64_t C, int parts) {
   std::vector<int64_t> idx;
   idx.reserve(heads.size() * D * parts);
@@ -178,8 +174,6 @@ at::Tensor head_index(const std::vector<int64_t>& heads, int64_t D, int64_t C, i
   }
   return at::from_blob(idx.data(), {static_cast<int64_t>(idx.size())}, at::kLong).clone();
 }
-
-}  // namespace
 
 at::Tensor BertModel::head_context(int l, const at::Tensor& x, const at::Tensor& bias,
                                    const std::vector<int64_t>& heads) const {

@@ -48,6 +48,10 @@ struct EncoderInput {
   at::Tensor attention_mask;  // (B, T) int64, 1 = real token, 0 = padding
 };
 
+// Indices (int64) of the listed heads' D-wide column blocks in a C-wide hidden vector, repeated for
+// `parts` stacked C-wide blocks (3 selects the rows of the stacked query/key/value weight).
+at::Tensor head_index(const std::vector<int64_t>& heads, int64_t D, int64_t C, int parts = 1);
+
 class BertModel {
  public:
   BertModel(BertConfig config, BertWeights weights);

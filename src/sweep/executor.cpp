@@ -1,9 +1,12 @@
 #include "sweep/executor.h"
 
+#include <mutex>
+
 #include <c10/core/InferenceMode.h>
 
 #include "metrics/score.h"
 #include "sweep/trie.h"
+#include "sweep/workers.h"
 #include "util/error.h"
 
 namespace hs::sweep {
@@ -14,26 +17,33 @@ double work_per_mask(const SweepProblem& p) {
   return w;
 }
 
+int64_t batch_examples(const SweepProblem& p, const Batch& b) {
+  // An example counts once, on the row holding its first (or only) sequence.
+  int64_t examples = 0;
+  for (int64_t s : b.sequence_index) examples += p.inputs.sequences[s].slot == 0;
+  return examples;
+}
+
 at::Tensor mask_gates(const masks::MaskSet& set, int64_t n) {
   const int L = set.n_layers(), H = set.n_heads();
   return at::from_blob(const_cast<uint8_t*>(set.mask(n)), {L, H}, at::kByte).to(at::kFloat);
 }
 
 at::Tensor score_sequences(const SweepProblem& p, const at::Tensor& gates, Progress* progress) {
-  at::Tensor out;
-  for (const Batch& b : p.batches) {
+  at::Tensor out = at::empty({static_cast<int64_t>(p.inputs.sequences.size()), head_output_width(*p.model, p.head)});
+  std::mutex progress_mutex;
+  // Workers write disjoint rows of out.
+  parallel_items(p.batches.size(), [&](size_t i) {
+    const Batch& b = p.batches[i];
     const at::Tensor o = sequence_outputs(*p.model, p.head, b.input, gates);
-    if (!out.defined()) out = at::empty({static_cast<int64_t>(p.inputs.sequences.size()), o.size(1)}, o.options());
     const at::Tensor idx = at::from_blob(const_cast<int64_t*>(b.sequence_index.data()),
                                          {static_cast<int64_t>(b.sequence_index.size())}, at::kLong);
     out.index_copy_(0, idx, o);
     if (progress) {
-      // An example counts once, on the row holding its first (or only) sequence.
-      int64_t examples = 0;
-      for (int64_t s : b.sequence_index) examples += p.inputs.sequences[s].slot == 0;
-      progress->advance(static_cast<double>(b.padded_tokens), examples);
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      progress->advance(static_cast<double>(b.padded_tokens), batch_examples(p, b));
     }
-  }
+  });
   return out;
 }
 

@@ -35,6 +35,9 @@ using MaskDone = std::function<void(const MaskResult&)>;
 // Work units for progress: padded tokens per pass over the data.
 double work_per_mask(const SweepProblem& problem);
 
+// Examples whose first (or only) sequence is in batch b: progress counts each example once.
+int64_t batch_examples(const SweepProblem& problem, const Batch& b);
+
 // Gates (L, H) float32 from mask n of the set.
 at::Tensor mask_gates(const masks::MaskSet& set, int64_t n);
 
@@ -49,7 +52,8 @@ double total_work(const std::string& executor, const SweepProblem& problem, cons
 void run_executor(const std::string& executor, const SweepProblem& problem, const masks::MaskSet& set,
                   const std::vector<int64_t>& todo, const MaskDone& done, Progress& progress);
 
-// Outputs of one mask over the whole dataset, in sequence order: (S, X).
+// Outputs of one mask over the whole dataset, in sequence order: (S, X). Batches run on
+// parallel_items' workers.
 at::Tensor score_sequences(const SweepProblem& problem, const at::Tensor& gates, Progress* progress);
 
 }  // namespace hs::sweep

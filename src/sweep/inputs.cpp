@@ -120,4 +120,10 @@ std::vector<Batch> make_batches(const ScoringInputs& in, int64_t token_budget, i
   return batches;
 }
 
+int64_t worker_token_budget(int64_t token_budget, int64_t real_tokens, int threads) {
+  if (threads <= 1) return token_budget;
+  const int64_t target = threads * int64_t{kBatchesPerWorker};
+  return std::max<int64_t>(1, std::min(token_budget, (real_tokens + target - 1) / target));
+}
+
 }  // namespace hs::sweep

@@ -42,4 +42,11 @@ struct Batch {
 // each one to the budget would give, and among those cuts the one with the least padding.
 std::vector<Batch> make_batches(const ScoringInputs& inputs, int64_t token_budget, int32_t pad_id);
 
+// The token budget to batch with when `threads` compute threads will share the batches
+// (parallel_items): lowered, never raised, until the data makes about kBatchesPerWorker batches per
+// worker, so no worker idles while another finishes a large last batch. Smaller batches cost
+// little: the GEMMs stay hundreds of rows tall, and padding only shrinks.
+constexpr int kBatchesPerWorker = 4;
+int64_t worker_token_budget(int64_t token_budget, int64_t real_tokens, int threads);
+
 }  // namespace hs::sweep

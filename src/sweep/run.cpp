@@ -16,6 +16,7 @@
 #include "masks/strategies.h"
 #include "model/bert.h"
 #include "model/model_dir.h"
+#include "model/threads.h"
 #include "model/safetensors.h"
 #include "sweep/executor.h"
 #include "text/tokenizer.h"
@@ -214,7 +215,10 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   problem.model = &model;
   problem.head = head;
   problem.inputs = build_inputs(dataset, tok, head, plan.task.max_seq_len);
-  problem.batches = make_batches(problem.inputs, plan.runtime.token_budget, tok.pad_id());
+  problem.batches = make_batches(
+      problem.inputs,
+      worker_token_budget(plan.runtime.token_budget, problem.inputs.n_tokens, model::compute_threads()),
+      tok.pad_id());
   problem.metrics = task.metrics;
   problem.gold = gold;
 

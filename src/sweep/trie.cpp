@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 
 #include <c10/core/InferenceMode.h>
 
 #include "metrics/metrics.h"
+#include "sweep/workers.h"
 
 namespace hs::sweep {
 namespace {
@@ -82,15 +84,7 @@ class Walker {
     // the two executors round alike (a subtract-the-dropped-heads form moved ill-conditioned
     // metrics, e.g. Pearson at 90% sparsity, by ~2e-6).
     at::Tensor wide = at::zeros({x.size(0), x.size(1), C}, x.options());
-    {
-      std::vector<int64_t> cols;
-      for (int64_t h : active) {
-        for (int64_t d = 0; d < D; ++d) cols.push_back(h * D + d);
-      }
-      if (!cols.empty()) {
-        wide.index_copy_(2, at::from_blob(cols.data(), {static_cast<int64_t>(cols.size())}, at::kLong), ctx);
-      }
-    }
+    if (!active.empty()) wide.index_copy_(2, model::head_index(active, D, C), ctx);
     for (const Range& c : kids) {
       at::Tensor gate = at::zeros({C});
       const std::vector<int64_t> kept = kept_heads(set_, order_[c.first], l);
@@ -153,15 +147,19 @@ void run_trie(const SweepProblem& p, const masks::MaskSet& set, const std::vecto
     const int64_t passes = count_passes(set, order, group, 0);
     std::vector<at::Tensor> outputs;
     for (size_t i = group.first; i < group.second; ++i) outputs.push_back(at::empty({S, X}));
-    Walker walker(p, set, order, outputs, stats);
-    for (const Batch& b : p.batches) {
-      walker.run_batch(b, group);
-      int64_t examples = 0;
-      for (int64_t s : b.sequence_index) examples += p.inputs.sequences[s].slot == 0;
+    std::mutex mutex;
+    // Workers take whole batches; each writes its batch's rows of every output.
+    parallel_items(p.batches.size(), [&](size_t bi) {
+      const Batch& b = p.batches[bi];
+      TrieStats local;
+      Walker(p, set, order, outputs, local).run_batch(b, group);
+      std::lock_guard<std::mutex> lock(mutex);
+      stats.layer_passes += local.layer_passes;
+      stats.attention_heads += local.attention_heads;
       // Work in the naive executor's units (padded tokens × layers per mask), so ETAs compare.
       progress.advance(static_cast<double>(b.padded_tokens) * passes / L,
-                       examples * static_cast<int64_t>(group.second - group.first));
-    }
+                       batch_examples(p, b) * static_cast<int64_t>(group.second - group.first));
+    });
     ++stats.groups;
     for (size_t i = group.first; i < group.second; ++i) {
       MaskResult r;

@@ -4,9 +4,9 @@
 // - each distinct prefix's hidden states are computed once;
 // - at a node, attention runs once, for the union of the heads its children keep (heads every
 //   child gates off cost nothing), and each child's attention output is mixed from the per-head
-//   output projections: out = Σ_h g_h·P_h + b_O, computed as the full sum minus the few heads a child
-//   drops (or the sum of the few it keeps);
-// - the walk is depth-first, so memory holds one path of hidden states, never one per mask.
+//   output projections: out = Σ_h g_h·P_h + b_O, one GEMM over the child's gated context;
+// - the walk is depth-first, so memory holds one path of hidden states per worker (batches run on
+//   parallel_items' workers), never one per mask.
 // Outputs are kept per mask group (masks consecutive in trie order, sized to a memory budget) until
 // the group has seen every batch; then its masks are scored and reported.
 #include <cstdint>

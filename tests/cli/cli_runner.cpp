@@ -37,6 +37,19 @@ void write_file(const std::string& path, const std::string& text) {
   f << text;
 }
 
+std::string model_copy(const std::string& model, const std::string& dir) {
+  fs::create_directories(dir);
+  for (const auto& e : fs::directory_iterator(model)) {
+    const fs::path dest = fs::path(dir) / e.path().filename();
+    if (e.path().filename() == "model.safetensors") {
+      fs::create_symlink(fs::absolute(e.path()), dest);
+    } else {
+      fs::copy(e.path(), dest, fs::copy_options::recursive);
+    }
+  }
+  return dir;
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   std::stringstream ss;

@@ -35,21 +35,6 @@ output:
                      model, task, glue, limit, strategy, out);
 }
 
-// A copy of the checkpoint folder whose weights file is a symlink to the real one, so single files
-// can be broken without copying 90 MB.
-std::string model_copy(const std::string& model, const std::string& name) {
-  const std::string dir = hs::test::temp_dir(name);
-  for (const auto& e : fs::directory_iterator(model)) {
-    const fs::path dest = fs::path(dir) / e.path().filename();
-    if (e.path().filename() == "model.safetensors") {
-      fs::create_symlink(fs::absolute(e.path()), dest);
-    } else {
-      fs::copy(e.path(), dest, fs::copy_options::recursive);
-    }
-  }
-  return dir;
-}
-
 void require_one_line_error(const hs::test::CliResult& r, const std::string& needle) {
   CATCH_INFO("stderr: " << r.err);
   CATCH_CHECK(r.status == 2);
@@ -164,7 +149,7 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
     require_one_line_error(r, dir + "/no-such-model");
   }
   CATCH_SECTION("corrupt safetensors") {
-    const std::string m = model_copy(model, "corrupt-model");
+    const std::string m = hs::test::model_copy(model, hs::test::temp_dir("corrupt-model"));
     fs::remove(m + "/model.safetensors");
     const std::string whole = hs::test::read_file(model + "/model.safetensors");
     hs::test::write_file(m + "/model.safetensors", whole.substr(0, 4000));  // header cut short
@@ -172,7 +157,7 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
     require_one_line_error(r, m + "/model.safetensors");
   }
   CATCH_SECTION("shape mismatch between config.json and the weights") {
-    const std::string m = model_copy(model, "shape-model");
+    const std::string m = hs::test::model_copy(model, hs::test::temp_dir("shape-model"));
     std::string cfg = hs::test::read_file(m + "/config.json");
     cfg.replace(cfg.find("\"intermediate_size\": 1536"), 25, "\"intermediate_size\": 1024");
     hs::test::write_file(m + "/config.json", cfg);

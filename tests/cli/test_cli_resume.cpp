@@ -112,20 +112,6 @@ bool compare_with_h5py(const std::string& a, const std::string& b, const std::st
   return std::system(cmd.c_str()) == 0;
 }
 
-// A copy of the checkpoint folder whose weights file is a symlink to the real one.
-std::string model_copy(const std::string& model, const std::string& dir) {
-  fs::create_directories(dir);
-  for (const auto& e : fs::directory_iterator(model)) {
-    const fs::path dest = fs::path(dir) / e.path().filename();
-    if (e.path().filename() == "model.safetensors") {
-      fs::create_symlink(fs::absolute(e.path()), dest);
-    } else {
-      fs::copy(e.path(), dest, fs::copy_options::recursive);
-    }
-  }
-  return dir;
-}
-
 int64_t count_of(const std::vector<uint8_t>& v) { return std::count(v.begin(), v.end(), uint8_t{1}); }
 
 }  // namespace
@@ -207,7 +193,7 @@ CATCH_TEST_CASE("run: a file from another sweep is refused with one line saying 
   HS_REQUIRE_MODEL(real_model);
   HS_REQUIRE_GLUE(glue);
   const std::string dir = hs::test::temp_dir("resume-refuse");
-  const std::string model = model_copy(real_model, dir + "/model");
+  const std::string model = hs::test::model_copy(real_model, dir + "/model");
   const std::string out = dir + "/out.h5", cfg = dir + "/sweep.yaml";
   hs::test::write_file(cfg, config_text(model, glue, out, "layer", 8));
   {

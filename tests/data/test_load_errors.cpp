@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "data/dataset.h"
-#include "temp_files.h"
+#include "temp_dir.h"
 #include "util/error.h"
 
 using hs::data::find_task;

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "data/dataset.h"
-#include "temp_files.h"
+#include "temp_dir.h"
 #include "util/error.h"
 
 using hs::data::Dataset;

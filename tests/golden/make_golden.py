@@ -53,6 +53,7 @@ import tokenizers  # noqa: E402
 import transformers  # noqa: E402
 from safetensors.numpy import save_file  # noqa: E402
 from sentence_transformers import SentenceTransformer  # noqa: E402
+from glue_reference import cosine_pairs, mean_pool, read_glue_rows  # noqa: E402
 from transformers import (BertForSequenceClassification, BertModel, BertTokenizer,  # noqa: E402
                           BertTokenizerFast)
 
@@ -157,22 +158,6 @@ def write_gz(path, data):
     path.write_bytes(buf.getvalue())
 
 
-def read_glue_rows(path, has_header, n_expected):
-    """Split on '\\n' and '\\t' only (no quote handling); returns data rows."""
-    text = path.read_bytes().decode("utf-8")
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()  # trailing newline (CoLA dev has none)
-    if has_header:
-        lines = lines[1:]
-    rows = [line.split("\t") for line in lines]
-    assert len(rows) == n_expected, f"{path}: {len(rows)} rows, expected {n_expected}"
-    ncol = len(rows[0])
-    assert all(len(r) == ncol for r in rows), f"{path}: ragged rows"
-    assert not any("\r" in line for line in lines), f"{path}: CR found"
-    return rows
-
-
 def versions():
     return {
         "python": platform.python_version(),
@@ -232,18 +217,6 @@ def make_masks():
 
 
 # ---------------------------------------------------------------- forward fixture
-
-
-def mean_pool(last_hidden, attention_mask):
-    """sentence-transformers Pooling(mean): masked mean of the last hidden state."""
-    m = attention_mask.unsqueeze(-1).expand(last_hidden.size()).to(last_hidden.dtype)
-    return (last_hidden * m).sum(1) / torch.clamp(m.sum(1), min=1e-9)
-
-
-def cosine_pairs(pooled):
-    a = pooled[0::2].double()
-    b = pooled[1::2].double()
-    return (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1))
 
 
 def run_model(model, enc, head_mask):

@@ -9,31 +9,16 @@
 #include "io/plan.h"
 #include "plan_fixtures.h"
 #include "util/error.h"
+#include "temp_dir.h"
 
 using namespace hs::io;
 using hs::io::test::kMinimalConfig;
 using hs::io::test::load;
 namespace fs = std::filesystem;
 
-namespace {
+using hs::test::TempDir;
 
-// A scratch folder removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("hs_io_plan_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
-};
+namespace {
 
 void write_text(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
@@ -177,7 +162,7 @@ CATCH_TEST_CASE("dump_config quotes exactly the strings that need it", "[io][pla
 
 CATCH_TEST_CASE("load_plan reads a file and names it in errors", "[io][plan]") {
   TempDir dir;
-  const fs::path cfg = dir.path / "exp.yaml";
+  const fs::path cfg = dir.file("exp.yaml");
   write_text(cfg, kMinimalConfig);
   const Plan p = load_plan(cfg.string(), {}, hs::io::test::test_context());
   CATCH_CHECK(p.source == cfg.string());
@@ -186,20 +171,20 @@ CATCH_TEST_CASE("load_plan reads a file and names it in errors", "[io][plan]") {
   write_text(cfg, std::string(kMinimalConfig) + "  overwrite: maybe\n");
   CATCH_REQUIRE_THROWS_WITH(load_plan(cfg.string(), {}, hs::io::test::test_context()),
                             cfg.string() + ":8:14: output.overwrite: expected true or false, got \"maybe\"");
-  CATCH_REQUIRE_THROWS_WITH(load_plan((dir.path / "missing.yaml").string(), {}, hs::io::test::test_context()),
-                            (dir.path / "missing.yaml").string() +
+  CATCH_REQUIRE_THROWS_WITH(load_plan(dir.file("missing.yaml"), {}, hs::io::test::test_context()),
+                            dir.file("missing.yaml") +
                                 ": cannot read the config: No such file or directory");
 }
 
 CATCH_TEST_CASE("check_paths checks folders and the output file up front", "[io][plan]") {
   TempDir dir;
-  fs::create_directories(dir.path / "model");
-  fs::create_directories(dir.path / "glue");
-  write_text(dir.path / "taken.h5", "x");
-  write_text(dir.path / "file", "x");
+  fs::create_directories(dir.file("model"));
+  fs::create_directories(dir.file("glue"));
+  write_text(dir.file("taken.h5"), "x");
+  write_text(dir.file("file"), "x");
   PlanContext ctx = hs::io::test::test_context();
   ctx.check_paths = true;
-  const std::string d = dir.path.string();
+  const std::string d = dir.path();
   auto config = [&](const std::string& model, const std::string& data, const std::string& out) {
     return "model:\n  path: " + model + "\ntask:\n  name: cola\n  data_dir: " + data +
            "\noutput:\n  path: " + out + "\n";

@@ -10,28 +10,17 @@
 
 #include "io/results.h"
 #include "io/results_file.h"
+#include "results_header.h"
+#include "temp_dir.h"
 #include "test_env.h"
 #include "util/error.h"
 
 using namespace hs::io;
 namespace fs = std::filesystem;
 
-namespace {
+using hs::test::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() /
-           ("hs_io_results_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path, ec);
-  }
-};
+namespace {
 
 // 4 masks over 2 layers x 3 heads, 5 examples, two metrics.
 struct Sample {
@@ -42,17 +31,7 @@ struct Sample {
   std::vector<int64_t> rows = {0, 1, 2, 4, 7};
 
   Sample() {
-    header.tool_version = "0.1.0";
-    header.config_yaml = "model:\n  path: \"/models/tiny\"\n";
-    header.model_path = "/models/tiny";
-    header.model_id = "tiny-bert";
-    header.model_sha256 = std::string(64, 'a');
-    header.task = "mnli";
-    header.split = "dev";
-    header.strategy = "single-head";
-    header.n_layers = 2;
-    header.n_heads = 3;
-    header.metrics = {"accuracy", "f1"};
+    header = hs::test::tiny_results_header("model:\n  path: \"/models/tiny\"\n", {"accuracy", "f1"});
     masks = {1, 1, 1, 1, 1, 1,   // baseline
              1, 0, 1, 1, 1, 1,   // -L0.H1
              1, 1, 1, 1, 1, 0,   // -L1.H2
@@ -148,7 +127,7 @@ class StderrCapture {
 CATCH_TEST_CASE("results round trip through the reader", "[io][results]") {
   TempDir dir;
   const Sample s;
-  const std::string path = (dir.path / "deep" / "er" / "r.h5").string();  // parents created
+  const std::string path = dir.file("deep/er/r.h5");  // parents created
   {
     ResultsWriter w = s.create(path);
     CATCH_CHECK(w.n_masks() == 4);
@@ -170,7 +149,7 @@ CATCH_TEST_CASE("results round trip through the reader", "[io][results]") {
   CATCH_CHECK(i.header.tool_version == "0.1.0");
   CATCH_CHECK(i.header.config_yaml == s.header.config_yaml);
   CATCH_CHECK(i.header.model_path == "/models/tiny");
-  CATCH_CHECK(i.header.model_id == "tiny-bert");
+  CATCH_CHECK(i.header.model_id == "tiny");
   CATCH_CHECK(i.header.model_sha256 == s.header.model_sha256);
   CATCH_CHECK(i.header.task == "mnli");
   CATCH_CHECK(i.header.split == "dev");
@@ -198,26 +177,26 @@ CATCH_TEST_CASE("h5py reads the file as docs/hdf5-schema.md says", "[io][results
   TempDir dir;
   const Sample s;
   // A finished run, with one mask left unwritten (as a shard or an interrupted resume would).
-  const fs::path done = dir.path / "done.h5";
+  const fs::path done = dir.file("done.h5");
   {
     ResultsWriter w = s.create(done.string());
     for (int64_t n : {0, 1, 3}) w.write_mask(n, Sample::scores(n), Sample::predictions(n));
     w.finish();
   }
-  if (!run_h5py_check(done, expected_json(s, {0, 1, 3}, true), dir.path)) return;
+  if (!run_h5py_check(done, expected_json(s, {0, 1, 3}, true), dir.path())) return;
   // A run that never reached finish().
-  const fs::path partial = dir.path / "partial.h5";
+  const fs::path partial = dir.file("partial.h5");
   {
     ResultsWriter w = s.create(partial.string());
     w.write_mask(2, Sample::scores(2), Sample::predictions(2));
   }
-  run_h5py_check(partial, expected_json(s, {2}, false), dir.path);
+  run_h5py_check(partial, expected_json(s, {2}, false), dir.path());
 }
 
 CATCH_TEST_CASE("a file whose finish() never ran says complete = 0", "[io][results]") {
   TempDir dir;
   const Sample s;
-  const std::string path = (dir.path / "r.h5").string();
+  const std::string path = dir.file("r.h5");
   {
     ResultsWriter w = s.create(path);
     w.write_mask(0, Sample::scores(0), Sample::predictions(0));
@@ -235,7 +214,7 @@ CATCH_TEST_CASE("a file whose finish() never ran says complete = 0", "[io][resul
 CATCH_TEST_CASE("an existing file is kept unless overwrite is set", "[io][results]") {
   TempDir dir;
   const Sample s;
-  const std::string path = (dir.path / "r.h5").string();
+  const std::string path = dir.file("r.h5");
   { s.create(path).finish(); }
   CATCH_REQUIRE_THROWS_WITH(s.create(path), path + " exists (set output.overwrite: true to replace it)");
   CATCH_CHECK(ResultsFile::open(path).info().complete);  // untouched
@@ -252,22 +231,22 @@ CATCH_TEST_CASE("unwritable paths are InputErrors naming the path", "[io][result
   CATCH_REQUIRE_THROWS_AS(s.create(proc), hs::InputError);
   CATCH_REQUIRE_THROWS_WITH(s.create(proc), Catch::Matchers::StartsWith(proc + ": "));
 
-  std::ofstream(dir.path / "plain") << "x";
-  const std::string under_file = (dir.path / "plain" / "sub" / "x.h5").string();
+  std::ofstream(dir.file("plain")) << "x";
+  const std::string under_file = dir.file("plain/sub/x.h5");
   CATCH_REQUIRE_THROWS_WITH(s.create(under_file), under_file + ": cannot create the results file: " +
-                                                      (dir.path / "plain").string() + " is not a folder");
+                                                      dir.file("plain") + " is not a folder");
 
-  CATCH_REQUIRE_THROWS_WITH(s.create(dir.path.string()),
-                            dir.path.string() + ": is a folder, not a results file name");
+  CATCH_REQUIRE_THROWS_WITH(s.create(dir.path()),
+                            dir.path() + ": is a folder, not a results file name");
 
   if (::geteuid() != 0) {  // root ignores permissions
-    const fs::path locked = dir.path / "locked";
+    const fs::path locked = dir.file("locked");
     fs::create_directories(locked);
     fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
     const std::string p = (locked / "x.h5").string();
     CATCH_REQUIRE_THROWS_WITH(s.create(p), p + ": cannot create the results file: Permission denied");
   }
-  CATCH_CHECK_FALSE(fs::exists(dir.path / "plain" / "sub"));
+  CATCH_CHECK_FALSE(fs::exists(dir.file("plain/sub")));
 }
 
 CATCH_TEST_CASE("HDF5 failures become one clear message and nothing on stderr", "[io][results]") {
@@ -289,9 +268,9 @@ CATCH_TEST_CASE("HDF5 failures become one clear message and nothing on stderr", 
 
 CATCH_TEST_CASE("the reader rejects files that are not results", "[io][results]") {
   TempDir dir;
-  const std::string missing = (dir.path / "none.h5").string();
+  const std::string missing = dir.file("none.h5");
   CATCH_REQUIRE_THROWS_WITH(ResultsFile::open(missing), missing + ": no such file");
-  const std::string text = (dir.path / "t.h5").string();
+  const std::string text = dir.file("t.h5");
   std::ofstream(text) << "not hdf5";
   CATCH_REQUIRE_THROWS_WITH(ResultsFile::open(text), text + ": not an HDF5 file");
 }
@@ -299,7 +278,7 @@ CATCH_TEST_CASE("the reader rejects files that are not results", "[io][results]"
 CATCH_TEST_CASE("writer misuse is a programming error, not an InputError", "[io][results]") {
   TempDir dir;
   Sample s;
-  const std::string path = (dir.path / "r.h5").string();
+  const std::string path = dir.file("r.h5");
   ResultsWriter w = s.create(path);
   CATCH_CHECK_THROWS_AS(w.write_mask(4, Sample::scores(0), Sample::predictions(0)), std::out_of_range);
   CATCH_CHECK_THROWS_AS(w.write_mask(0, Sample::scores(0), {1.0f}), std::invalid_argument);
@@ -307,8 +286,8 @@ CATCH_TEST_CASE("writer misuse is a programming error, not an InputError", "[io]
   CATCH_CHECK_THROWS_AS(w.write_mask(0, {{"accuracy", 1.0}, {"mcc", 0.0}}, Sample::predictions(0)),
                         std::invalid_argument);
   s.masks.pop_back();
-  CATCH_CHECK_THROWS_AS(s.create((dir.path / "bad.h5").string()), std::invalid_argument);
-  CATCH_CHECK_FALSE(fs::exists(dir.path / "bad.h5"));
+  CATCH_CHECK_THROWS_AS(s.create(dir.file("bad.h5")), std::invalid_argument);
+  CATCH_CHECK_FALSE(fs::exists(dir.file("bad.h5")));
   // Moving keeps one owner of the file.
   ResultsWriter moved = std::move(w);
   moved.write_mask(0, Sample::scores(0), Sample::predictions(0));

@@ -19,24 +19,15 @@
 #include "io/results_file.h"
 #include "io/results_identity.h"
 #include "util/error.h"
+#include "results_header.h"
+#include "temp_dir.h"
 
 using namespace hs::io;
 namespace fs = std::filesystem;
 
-namespace {
+using hs::test::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / ("hs_io_resume_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+namespace {
 
 const char* kConfig = R"(# headsweep config, resolved: every option, defaults included, environment variables expanded.
 
@@ -71,17 +62,7 @@ struct Sweep {
   std::vector<int64_t> rows;
 
   explicit Sweep(int n_masks = 6, int n_examples = 5) {
-    header.tool_version = "0.1.0";
-    header.config_yaml = kConfig;
-    header.model_path = "/models/tiny";
-    header.model_id = "tiny";
-    header.model_sha256 = std::string(64, 'a');
-    header.task = "mnli";
-    header.split = "dev";
-    header.strategy = "single-head";
-    header.n_layers = 2;
-    header.n_heads = 3;
-    header.metrics = {"accuracy"};
+    header = hs::test::tiny_results_header(kConfig);
     for (int n = 0; n < n_masks; ++n) {
       for (int g = 0; g < 6; ++g) masks.push_back(n == 0 || (n - 1) % 6 != g ? 1 : 0);
       names.push_back(n == 0 ? "baseline" : "m" + std::to_string(n));
@@ -199,7 +180,7 @@ CATCH_TEST_CASE("identity_difference names what differs first", "[io][resume]") 
 CATCH_TEST_CASE("a reopened file keeps its rows and takes the rest", "[io][resume]") {
   TempDir dir;
   const Sweep s;
-  const std::string path = (dir.path / "r.h5").string();
+  const std::string path = dir.file("r.h5");
   {
     ResultsWriter w = s.create(path);
     for (int64_t n : {0, 2}) w.write_mask(n, Sweep::scores(n), s.predictions(n));
@@ -229,7 +210,7 @@ CATCH_TEST_CASE("a reopened file keeps its rows and takes the rest", "[io][resum
   }
   // Nothing is left next to the file.
   int entries = 0;
-  for (const auto& e : fs::directory_iterator(dir.path)) entries += e.path().filename() == "r.h5" ? 0 : 1;
+  for (const auto& e : fs::directory_iterator(dir.path())) entries += e.path().filename() == "r.h5" ? 0 : 1;
   CATCH_CHECK(entries == 0);
 }
 
@@ -238,7 +219,7 @@ CATCH_TEST_CASE("shard attributes, merged_from and unallocated rows", "[io][resu
   Sweep s;
   s.header.shard_index = 1;
   s.header.shard_count = 3;
-  const std::string path = (dir.path / "s.h5").string();
+  const std::string path = dir.file("s.h5");
   WriterOptions o;
   o.rows_to_write = std::vector<int64_t>{4, 1, 2};
   {
@@ -260,7 +241,7 @@ CATCH_TEST_CASE("shard attributes, merged_from and unallocated rows", "[io][resu
 
   Sweep m;
   m.header.merged_from = {"a.h5", "b.h5"};
-  const std::string merged = (dir.path / "m.h5").string();
+  const std::string merged = dir.file("m.h5");
   { m.create(merged).finish(); }
   CATCH_CHECK(ResultsFile::open(merged).info().header.merged_from == m.header.merged_from);
   CATCH_CHECK(ResultsFile::open(merged).info().header.shard_count == 0);
@@ -271,7 +252,7 @@ CATCH_TEST_CASE("once created, scoring a mask changes only that mask's raw data"
   // superblock) is never rewritten while masks are scored, only the bytes of the row itself.
   TempDir dir;
   const Sweep s(8, 40);
-  const std::string path = (dir.path / "r.h5").string();
+  const std::string path = dir.file("r.h5");
   WriterOptions o;
   o.rows_to_write = std::vector<int64_t>{1, 2, 3, 5, 6};
   ResultsWriter w = s.create(path, o);
@@ -317,7 +298,7 @@ CATCH_TEST_CASE("a writer killed at any moment leaves a file that opens with onl
   std::mt19937 rng(12345);
   int absent = 0, partial = 0;
   for (int trial = 0; trial < 24; ++trial) {
-    const std::string path = (dir.path / ("k" + std::to_string(trial) + ".h5")).string();
+    const std::string path = dir.file("k" + std::to_string(trial) + ".h5");
     const auto delay = std::chrono::microseconds(std::uniform_int_distribution<int>(0, 60000)(rng));
     const pid_t pid = ::fork();
     CATCH_REQUIRE(pid >= 0);
@@ -368,7 +349,7 @@ CATCH_TEST_CASE("a writer killed at any moment leaves a file that opens with onl
 CATCH_TEST_CASE("masks_done flags wait for a commit, and an unfinished writer commits on the way out", "[io][resume]") {
   TempDir dir;
   const Sweep s;
-  const std::string path = (dir.path / "r.h5").string();
+  const std::string path = dir.file("r.h5");
   WriterOptions o;
   o.commit_interval_s = 3600;
   {

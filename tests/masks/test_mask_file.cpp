@@ -1,13 +1,12 @@
 // The file strategy: text, .npy and HDF5 mask files (fixtures written by numpy and h5py, see
 // fixtures/make_fixtures.py, and a real results file), and every error with its message. The
 // fixtures are for a model of L = 2 layers of H = 3 heads.
-#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -15,6 +14,8 @@
 #include "masks/mask_file.h"
 #include "masks/npy.h"
 #include "masks/strategies.h"
+#include "results_header.h"
+#include "temp_dir.h"
 #include "test_env.h"
 #include "util/error.h"
 
@@ -23,6 +24,8 @@ using hs::masks::read_mask_file;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
 
+using hs::test::TempDir;
+
 namespace {
 
 constexpr int L = 2, H = 3;
@@ -30,30 +33,6 @@ constexpr int L = 2, H = 3;
 std::string fixture(const std::string& name) {
   return hs::test::source_dir() + "/tests/masks/fixtures/" + name;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("hs_test_masks_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string write(const std::string& name, const std::string& content) const {
-    const fs::path p = path_ / name;
-    std::ofstream(p, std::ios::binary) << content;
-    return p.string();
-  }
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 std::vector<uint8_t> row(const MaskSet& s, int64_t n) { return {s.mask(n), s.mask(n) + L * H}; }
 
@@ -234,19 +213,8 @@ CATCH_TEST_CASE("file: HDF5 errors name the dataset", "[masks][file][errors]") {
 CATCH_TEST_CASE("file: another run's results file gives back its masks and names", "[masks][file]") {
   TempDir dir;
   const MaskSet sweep = hs::masks::make_masks("single-head", L, H);
-  hs::io::ResultsHeader header;
-  header.tool_version = "0.1.0";
-  header.config_yaml = "sweep:\n  strategy: single-head\n";
-  header.model_path = "/models/tiny";
-  header.model_id = "tiny";
-  header.model_sha256 = std::string(64, 'a');
-  header.task = "mnli";
-  header.split = "dev";
-  header.strategy = "single-head";
-  header.n_layers = L;
-  header.n_heads = H;
-  header.metrics = {"accuracy"};
-  const std::string path = dir.path("run.h5");
+  const hs::io::ResultsHeader header = hs::test::tiny_results_header("sweep:\n  strategy: single-head\n");
+  const std::string path = dir.file("run.h5");
   {
     auto w = hs::io::ResultsWriter::create(path, header, sweep.data(), sweep.names(), {0, 1}, {0, 1}, false);
     w.finish();
@@ -261,4 +229,28 @@ CATCH_TEST_CASE("file: another run's results file gives back its masks and names
   // In a union with the strategy that made it, nothing is new.
   o.strategies = {"single-head", "file"};
   CATCH_CHECK(hs::masks::make_masks(o, L, H).size() == sweep.size());
+}
+
+CATCH_TEST_CASE("file: a truncated HDF5 file is reported as damaged, not as locked", "[masks][file]") {
+  TempDir dir;
+  const MaskSet sweep = hs::masks::make_masks("single-head", L, H);
+  const std::string whole = dir.file("run.h5");
+  {
+    auto w = hs::io::ResultsWriter::create(whole, hs::test::tiny_results_header("sweep: {}\n"), sweep.data(),
+                                           sweep.names(), {0, 1}, {0, 1}, false);
+    w.finish();
+  }
+  std::ifstream in(whole, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Half the file: the signature is there, the superblock's end-of-file address is past the end.
+  const std::string cut = dir.write("cut.h5", bytes.substr(0, bytes.size() / 2));
+  try {
+    read_mask_file(cut, "/masks", L, H);
+    CATCH_FAIL("a truncated file was read");
+  } catch (const hs::InputError& e) {
+    const std::string what = e.what();
+    CATCH_INFO(what);
+    CATCH_CHECK(what.rfind(cut + ": cannot open: ", 0) == 0);
+    CATCH_CHECK(what.find("still writing") == std::string::npos);
+  }
 }

@@ -1,9 +1,6 @@
 #pragma once
-// Small on-disk fixtures for the checkpoint tests: a scratch folder and a safetensors writer that lays
-// tensors out back to back, the way the reference writer does.
-#include <unistd.h>
-
-#include <atomic>
+// Small on-disk fixtures for the checkpoint tests: a safetensors writer that lays tensors out back to
+// back, the way the reference writer does (scratch folders: temp_dir.h).
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -13,31 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "temp_dir.h"
+
 namespace hs::test {
-
-// A fresh folder under the system temp dir, removed with everything in it at scope exit.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("hs_ckpt_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string path() const { return path_.string(); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline void write_file(const std::string& path, const std::string& bytes) {
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());

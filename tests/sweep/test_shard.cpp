@@ -12,9 +12,13 @@
 #include "io/results_file.h"
 #include "sweep/shard.h"
 #include "util/error.h"
+#include "results_header.h"
+#include "temp_dir.h"
 
 using namespace hs::sweep;
 namespace fs = std::filesystem;
+
+using hs::test::TempDir;
 
 namespace {
 
@@ -37,20 +41,6 @@ std::vector<uint8_t> single_head(int L, int H) {
   return out;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() / ("hs_shard_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
 // A sweep over a 2 x 3 encoder (7 single-head masks) with 4 examples; mask n's results are a function of n.
 struct Sweep {
   hs::io::ResultsHeader header;
@@ -59,15 +49,7 @@ struct Sweep {
   std::vector<double> labels = {0, 1, 2, 1};
   std::vector<int64_t> rows = {0, 1, 2, 3};
   Sweep() {
-    header.tool_version = "0.1.0";
-    header.config_yaml = "task:\n  limit: 4\noutput:\n  path: r.h5\n";
-    header.model_sha256 = std::string(64, 'c');
-    header.task = "mnli";
-    header.split = "dev";
-    header.strategy = "single-head";
-    header.n_layers = 2;
-    header.n_heads = 3;
-    header.metrics = {"accuracy", "f1"};
+    header = hs::test::tiny_results_header("task:\n  limit: 4\noutput:\n  path: r.h5\n", {"accuracy", "f1"});
   }
   static std::map<std::string, double> scores(int64_t n) { return {{"accuracy", 0.9 - 0.01 * n}, {"f1", 0.1 * n}}; }
   static std::vector<float> predictions(int64_t n) {
@@ -202,12 +184,12 @@ CATCH_TEST_CASE("cuts move to the shallowest branch near the even split", "[swee
 CATCH_TEST_CASE("merge joins shards into the unsharded file", "[sweep][shard][merge]") {
   TempDir dir;
   const Sweep s;
-  const std::string a = s.write(dir / "a.h5", {0, 1, 2}, 0, 3), b = s.write(dir / "b.h5", {3, 4}, 1, 3),
-                    c = s.write(dir / "c.h5", {5, 6}, 2, 3);
-  const MergeResult r = merge_results(dir / "m.h5", {a, b, c}, false);
+  const std::string a = s.write(dir.file("a.h5"), {0, 1, 2}, 0, 3), b = s.write(dir.file("b.h5"), {3, 4}, 1, 3),
+                    c = s.write(dir.file("c.h5"), {5, 6}, 2, 3);
+  const MergeResult r = merge_results(dir.file("m.h5"), {a, b, c}, false);
   CATCH_CHECK(r.mask_names == s.names);
   CATCH_CHECK(r.scores[4] == Sweep::scores(4));
-  const hs::io::ResultsFile f = hs::io::ResultsFile::open(dir / "m.h5");
+  const hs::io::ResultsFile f = hs::io::ResultsFile::open(dir.file("m.h5"));
   CATCH_CHECK(f.info().complete);
   CATCH_CHECK(f.info().header.shard_count == 0);
   CATCH_CHECK(f.info().header.merged_from == std::vector<std::string>{"a.h5", "b.h5", "c.h5"});
@@ -222,32 +204,32 @@ CATCH_TEST_CASE("merge joins shards into the unsharded file", "[sweep][shard][me
     CATCH_CHECK(f.scores("f1")[n] == Sweep::scores(n).at("f1"));
   }
   // The output exists now: replacing it needs overwrite. Nothing is left beside it.
-  CATCH_REQUIRE_THROWS_WITH(merge_results(dir / "m.h5", {a, b, c}, false),
-                            dir / "m.h5" + " exists (pass --overwrite to replace it)");
-  CATCH_CHECK_NOTHROW(merge_results(dir / "m.h5", {c, a, b}, true));
+  CATCH_REQUIRE_THROWS_WITH(merge_results(dir.file("m.h5"), {a, b, c}, false),
+                            dir.file("m.h5") + " exists (pass --overwrite to replace it)");
+  CATCH_CHECK_NOTHROW(merge_results(dir.file("m.h5"), {c, a, b}, true));
   int entries = 0;
-  for (const auto& e : fs::directory_iterator(dir.path)) entries += 1;
+  for (const auto& e : fs::directory_iterator(dir.path())) entries += 1;
   CATCH_CHECK(entries == 4);
 }
 
 CATCH_TEST_CASE("merge refuses overlaps, gaps and files of other sweeps, naming the files", "[sweep][shard][merge]") {
   TempDir dir;
   Sweep s;
-  const std::string a = s.write(dir / "a.h5", {0, 1, 2}, 0, 3), b = s.write(dir / "b.h5", {3, 4}, 1, 3),
-                    c = s.write(dir / "c.h5", {5, 6}, 2, 3);
-  const std::string out = dir / "m.h5";
+  const std::string a = s.write(dir.file("a.h5"), {0, 1, 2}, 0, 3), b = s.write(dir.file("b.h5"), {3, 4}, 1, 3),
+                    c = s.write(dir.file("c.h5"), {5, 6}, 2, 3);
+  const std::string out = dir.file("m.h5");
   auto fails_with = [&](const std::vector<std::string>& inputs, const std::string& message) {
     CATCH_REQUIRE_THROWS_WITH(merge_results(out, inputs, false), message);
     CATCH_CHECK_FALSE(fs::exists(out));
   };
-  const std::string b2 = s.write(dir / "b2.h5", {2, 3, 4});
+  const std::string b2 = s.write(dir.file("b2.h5"), {2, 3, 4});
   fails_with({a, b2, c}, a + " and " + b2 + " both scored mask 2 (-L0.H1); each mask must come from exactly one file");
-  const std::string all = s.write(dir / "all.h5", {0, 1, 2, 3, 4, 5, 6});
+  const std::string all = s.write(dir.file("all.h5"), {0, 1, 2, 3, 4, 5, 6});
   fails_with({a, b, all}, a + " and " + all +
                               " both scored mask 0 (baseline), and 4 more masks are scored twice; each mask must "
                               "come from exactly one file");
   fails_with({a, c}, "no shard scored masks 3-4 (shard 1 of 3: no file of it was given)");
-  const std::string b_partial = s.write(dir / "b_partial.h5", {3}, 1, 3);
+  const std::string b_partial = s.write(dir.file("b_partial.h5"), {3}, 1, 3);
   fails_with({a, b_partial, c},
              "no shard scored mask 4 (shard 1 of 3: " + b_partial + " is incomplete, rerun its command to resume it)");
   fails_with({a, a, c}, a + " is given twice");
@@ -255,30 +237,30 @@ CATCH_TEST_CASE("merge refuses overlaps, gaps and files of other sweeps, naming 
 
   Sweep other = s;
   other.header.config_yaml = "task:\n  limit: 5\noutput:\n  path: r.h5\n";
-  const std::string cfg = other.write(dir / "cfg.h5", {3, 4}, 1, 3);
+  const std::string cfg = other.write(dir.file("cfg.h5"), {3, 4}, 1, 3);
   fails_with({a, cfg, c}, cfg + " was made by a different config (task.limit: 4 in " + a + ", 5 in " + cfg +
                               "); only files of one sweep can be merged");
   // output.path is not part of the sweep's identity: shards may be written anywhere.
   other = s;
   other.header.config_yaml = "task:\n  limit: 4\noutput:\n  path: elsewhere.h5\n";
-  const std::string moved = other.write(dir / "moved.h5", {3, 4}, 1, 3);
+  const std::string moved = other.write(dir.file("moved.h5"), {3, 4}, 1, 3);
   CATCH_CHECK_NOTHROW(merge_results(out, {a, moved, c}, false));
   fs::remove(out);
 
   other = s;
   other.header.model_sha256 = std::string(64, 'd');
-  const std::string weights = other.write(dir / "weights.h5", {3, 4}, 1, 3);
-  fails_with({a, weights, c}, weights + " was made with different weights (model_sha256 cccccccccccc… in " + a +
+  const std::string weights = other.write(dir.file("weights.h5"), {3, 4}, 1, 3);
+  fails_with({a, weights, c}, weights + " was made with different weights (model_sha256 aaaaaaaaaaaa… in " + a +
                                   ", dddddddddddd… in " + weights + "); only files of one sweep can be merged");
   other = s;
   std::swap(other.names[1], other.names[2]);
-  const std::string names = other.write(dir / "names.h5", {3, 4}, 1, 3);
+  const std::string names = other.write(dir.file("names.h5"), {3, 4}, 1, 3);
   fails_with({a, names, c}, names + " holds a different mask set (mask 1 is -L0.H0 in " + a + ", -L0.H1 in " + names +
                                 "); only files of one sweep can be merged");
   other = s;
   other.labels[2] = 0;
-  const std::string labels = other.write(dir / "labels.h5", {3, 4}, 1, 3);
+  const std::string labels = other.write(dir.file("labels.h5"), {3, 4}, 1, 3);
   fails_with({a, labels, c}, labels + " holds different examples (example 2 is row 2 with label 2 in " + a +
                                  ", row 2 with label 0 in " + labels + "); only files of one sweep can be merged");
-  fails_with({a, dir / "none.h5", c}, dir / "none.h5" + ": no such file");
+  fails_with({a, dir.file("none.h5"), c}, dir.file("none.h5") + ": no such file");
 }

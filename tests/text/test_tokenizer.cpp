@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.h"
 #include "test_env.h"
 #include "text/tokenizer.h"
 #include "text/tokenizer_config.h"
@@ -16,18 +17,9 @@ using hs::text::TokenizerOptions;
 using Strings = std::vector<std::string>;
 using Ids = std::vector<int32_t>;
 
-namespace {
+using hs::test::TempDir;
 
-// A scratch folder in the system temp dir, removed at the end of the test.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("hs_text_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  void write(const std::string& file, const std::string& text) const { std::ofstream(path / file, std::ios::binary) << text; }
-};
+namespace {
 
 Tokenizer with_options(const std::string& model, TokenizerOptions opts) {
   return Tokenizer(hs::text::Vocab::read_file(model + "/vocab.txt"), opts);
@@ -140,14 +132,14 @@ CATCH_TEST_CASE("tokenizer files: defaults, and errors that name the file", "[te
   CATCH_SECTION("no tokenizer_config.json means lower-casing BERT defaults") {
     TempDir dir("noconfig");
     dir.write("vocab.txt", vocab);
-    const Tokenizer tok = Tokenizer::from_model_dir(dir.path.string());
+    const Tokenizer tok = Tokenizer::from_model_dir(dir.path());
     CATCH_CHECK(tok.options().do_lower_case);
     CATCH_CHECK(tok.tokenize("Hello Worlds x") == Strings{"hello", "world", "##s", "[UNK]"});
   }
   CATCH_SECTION("CRLF line ends and a missing final newline") {
     TempDir dir("crlf");
     dir.write("vocab.txt", "[PAD]\r\n[UNK]\r\n[CLS]\r\n[SEP]\r\nhello");
-    const Tokenizer tok = Tokenizer::from_model_dir(dir.path.string());
+    const Tokenizer tok = Tokenizer::from_model_dir(dir.path());
     CATCH_CHECK(tok.vocab_size() == 5);
     CATCH_CHECK(tok.tokenize_ids("hello") == Ids{4});
     CATCH_CHECK(tok.mask_id() == -1);
@@ -157,43 +149,43 @@ CATCH_TEST_CASE("tokenizer files: defaults, and errors that name the file", "[te
     dir.write("vocab.txt", vocab + "<unk>\nHello\n");
     dir.write("tokenizer_config.json",
               R"({"do_lower_case": false, "strip_accents": null, "unk_token": {"content": "<unk>", "lstrip": false}})");
-    const Tokenizer tok = Tokenizer::from_model_dir(dir.path.string());
+    const Tokenizer tok = Tokenizer::from_model_dir(dir.path());
     CATCH_CHECK_FALSE(tok.options().do_lower_case);
     CATCH_CHECK(tok.unk_id() == 8);
     CATCH_CHECK(tok.tokenize("Hello hello Héllo") == Strings{"Hello", "hello", "<unk>"});
   }
   CATCH_SECTION("missing vocab.txt") {
     TempDir dir("novocab");
-    const std::string path = (dir.path / "vocab.txt").string();
-    CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path.string()), Catch::Contains(path));
-    CATCH_CHECK_THROWS_AS(Tokenizer::from_model_dir(dir.path.string()), hs::InputError);
+    const std::string path = dir.file("vocab.txt");
+    CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path()), Catch::Contains(path));
+    CATCH_CHECK_THROWS_AS(Tokenizer::from_model_dir(dir.path()), hs::InputError);
   }
   CATCH_SECTION("malformed tokenizer_config.json") {
     TempDir dir("badjson");
     dir.write("vocab.txt", vocab);
     dir.write("tokenizer_config.json", "{\n  \"do_lower_case\": true,\n  oops\n}\n");
-    const std::string path = (dir.path / "tokenizer_config.json").string();
-    CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path.string()),
+    const std::string path = dir.file("tokenizer_config.json");
+    CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path()),
                             Catch::StartsWith(path) && Catch::Contains("line 3"));
   }
   CATCH_SECTION("a setting of the wrong type") {
     TempDir dir("badtype");
     dir.write("vocab.txt", vocab);
     dir.write("tokenizer_config.json", R"({"do_lower_case": "yes"})");
-    CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path.string()),
+    CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path()),
                             Catch::Contains("tokenizer_config.json") && Catch::Contains("do_lower_case"));
   }
   CATCH_SECTION("a setting this tokenizer does not implement") {
     TempDir dir("unsupported");
     dir.write("vocab.txt", vocab);
     dir.write("tokenizer_config.json", R"({"do_basic_tokenize": false})");
-    CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path.string()), Catch::Contains("do_basic_tokenize"));
+    CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path()), Catch::Contains("do_basic_tokenize"));
   }
   CATCH_SECTION("a special token missing from the vocabulary") {
     TempDir dir("nocls");
     dir.write("vocab.txt", "[PAD]\n[UNK]\n[SEP]\nhello\n");
-    const std::string path = (dir.path / "vocab.txt").string();
-    CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path.string()),
+    const std::string path = dir.file("vocab.txt");
+    CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path()),
                             Catch::StartsWith(path) && Catch::Contains("[CLS]"));
   }
 }
