@@ -4,7 +4,9 @@
 //              this process: seconds, masks/s, trie/naive ratio, layer passes of each;
 //   random     --masks M random masks (sparsities 0.1..0.9, M/9 per sparsity, seed 1), trie
 //              executor: masks/s and the process's peak RSS;
-//   forward    one plain forward pass (the baseline mask, naive executor): the process's peak RSS.
+//   forward    one plain forward pass (the baseline mask, naive executor): the process's peak RSS;
+//   importance gradient importance of every head (Michel's variant) against one plain forward pass
+//              over the same examples: seconds of each and their ratio.
 // Each mode ends with one line "RESULT key=value ..." for scripts.
 #include <sys/resource.h>
 
@@ -33,6 +35,7 @@
 #include "model/threads.h"
 #include "sweep/executor.h"
 #include "sweep/head.h"
+#include "sweep/importance.h"
 #include "sweep/inputs.h"
 #include "sweep/progress.h"
 #include "sweep/trie.h"
@@ -59,6 +62,7 @@ struct Args {
   int64_t token_budget = 8192;
   int max_seq_len = 128;
   std::string batches_out;
+  int64_t stack_tokens = hs::sweep::TrieOptions{}.stack_tokens;
 };
 
 // Everything a SweepProblem points at, kept alive together.
@@ -83,6 +87,7 @@ std::unique_ptr<Setup> setup(const Args& a) {
   p.batches = hs::sweep::make_batches(
       p.inputs, hs::sweep::worker_token_budget(a.token_budget, p.inputs.n_tokens, hs::model::compute_threads()),
       tok.pad_id());
+  p.token_budget = a.token_budget;
   p.metrics = task.metrics;
   for (const auto& ex : s->data.examples) p.gold.push_back(ex.label);
   return s;
@@ -112,7 +117,7 @@ struct Timed {
 
 // Runs `executor` over every mask of `set`; keeps only mask 0's scores.
 Timed run_timed(const std::string& executor, const SweepProblem& p, const MaskSet& set,
-                hs::sweep::TrieStats* stats = nullptr) {
+                const hs::sweep::TrieOptions& trie_opts = {}, hs::sweep::TrieStats* stats = nullptr) {
   const std::vector<int64_t> todo = all_masks(set);
   Progress progress(ProgressMode::None, set.size(), 1.0);
   Timed t;
@@ -121,7 +126,7 @@ Timed run_timed(const std::string& executor, const SweepProblem& p, const MaskSe
   };
   const auto t0 = std::chrono::steady_clock::now();
   if (executor == "trie") {
-    hs::sweep::run_trie(p, set, todo, done, progress, {}, stats);
+    hs::sweep::run_trie(p, set, todo, done, progress, trie_opts, stats);
   } else {
     hs::sweep::run_executor(executor, p, set, todo, done, progress);
   }
@@ -142,6 +147,12 @@ std::string describe(const Args& a, const Setup& s, int threads) {
                      s.problem.batches.size(), real, padded, a.token_budget,
                      hs::sweep::worker_token_budget(a.token_budget, s.problem.inputs.n_tokens, threads), threads,
                      split.workers, split.threads_each);
+}
+
+hs::sweep::TrieOptions trie_options(const Args& a) {
+  hs::sweep::TrieOptions o;
+  o.stack_tokens = a.stack_tokens;
+  return o;
 }
 
 void write_batches(const std::string& path, const SweepProblem& p) {
@@ -167,7 +178,7 @@ int mode_executors(const Args& a, const Setup& s) {
   const Timed naive = run_timed("naive", p, set);
   fmt::print("naive: {} masks in {:.2f} s, {:.3f} masks/s\n", n, naive.seconds, n / naive.seconds);
   hs::sweep::TrieStats stats;
-  const Timed trie = run_timed("trie", p, set, &stats);
+  const Timed trie = run_timed("trie", p, set, trie_options(a), &stats);
   fmt::print("trie:  {} masks in {:.2f} s, {:.3f} masks/s\n", n, trie.seconds, n / trie.seconds);
 
   // Layer passes per sequence: the naive executor runs all L layers for every mask.
@@ -199,13 +210,35 @@ int mode_random(const Args& a, const Setup& s) {
   const MaskSet set = hs::masks::make_masks(opts, L, H);
   const int64_t n = set.size();
   const double rss_before = peak_rss_mib();
-  const Timed trie = run_timed("trie", s.problem, set);
+  const Timed trie = run_timed("trie", s.problem, set, trie_options(a));
   const double rss = peak_rss_mib();
   fmt::print("trie: {} random masks in {:.2f} s, {:.3f} masks/s; peak RSS {:.1f} MiB ({:.1f} MiB before the sweep)\n",
              n, trie.seconds, n / trie.seconds, rss, rss_before);
   fmt::print("RESULT mode=random masks={} examples={} trie_s={:.4f} masks_per_s={:.4f} peak_rss_mib={:.1f} "
              "rss_before_mib={:.1f}\n",
              n, s.data.examples.size(), trie.seconds, n / trie.seconds, rss, rss_before);
+  return 0;
+}
+
+// Gradient importance of every head (Michel's variant, 32 examples per batch) against one plain
+// forward pass over the same examples, both on the run's workers.
+int mode_importance(const Args& a, const Setup& s) {
+  const MaskSet set = hs::masks::make_masks("baseline", s.model.n_layers(), s.model.n_heads());
+  run_timed("naive", s.problem, set);  // warm-up: allocator, thread pools
+  const Timed forward = run_timed("naive", s.problem, set);
+  const hs::text::Tokenizer tok = hs::text::Tokenizer::from_model_dir(a.model);
+  hs::sweep::ImportanceOptions opts;
+  opts.method = "michel";
+  const auto t0 = std::chrono::steady_clock::now();
+  const hs::sweep::Importance imp =
+      hs::sweep::gradient_importance(s.model, s.problem.head, *s.data.task, s.problem.inputs, s.problem.gold,
+                                     at::ones({s.model.n_layers(), s.model.n_heads()}), tok.pad_id(), opts);
+  const double seconds = seconds_since(t0);
+  fmt::print("forward: {:.2f} s; gradient importance of all {} heads: {:.2f} s ({} examples, {} tokens); ratio {:.2f}\n",
+             forward.seconds, s.model.n_layers() * s.model.n_heads(), seconds, imp.examples, imp.tokens,
+             seconds / forward.seconds);
+  fmt::print("RESULT mode=importance examples={} forward_s={:.4f} importance_s={:.4f} ratio={:.3f}\n",
+             s.data.examples.size(), forward.seconds, seconds, seconds / forward.seconds);
   return 0;
 }
 
@@ -233,13 +266,15 @@ int main(int argc, char** argv) {
   app.add_option("--task", a.task, "GLUE task")->capture_default_str();
   app.add_option("--limit", a.limit, "first N dev examples (0: all)")->capture_default_str();
   app.add_option("--threads", a.threads, "threads (0: every core)")->capture_default_str();
-  app.add_option("--mode", a.mode, "executors | random | forward")
-      ->check(CLI::IsMember({"executors", "random", "forward"}))
+  app.add_option("--mode", a.mode, "executors | random | forward | importance")
+      ->check(CLI::IsMember({"executors", "random", "forward", "importance"}))
       ->capture_default_str();
   app.add_option("--masks", a.masks, "random mode: about this many masks (M/9 per sparsity, plus the baseline)")
       ->capture_default_str();
   app.add_option("--token-budget", a.token_budget, "padded tokens per batch")->capture_default_str();
   app.add_option("--max-seq-len", a.max_seq_len, "longest input in tokens")->capture_default_str();
+  app.add_option("--stack-tokens", a.stack_tokens, "trie: padded tokens of stacked chain continuations (1: none)")
+      ->capture_default_str();
   app.add_option("--batches-out", a.batches_out,
                  "write the batches as JSON ([[example, slot], ...] per batch) so a comparison loop can run the "
                  "very same batches");
@@ -253,6 +288,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     if (a.mode == "executors") return mode_executors(a, *s);
     if (a.mode == "random") return mode_random(a, *s);
+    if (a.mode == "importance") return mode_importance(a, *s);
     return mode_forward(a, *s);
   } catch (const hs::InputError& e) {
     fmt::print(stderr, "bench_sweep: {}\n", e.what());

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Executor benchmark: throughput of the naive and trie executors and of the PyTorch per-mask loop on
-# the single-head sweep, and 10k random masks' throughput and peak RSS against one plain forward.
+# the single-head sweep, gradient importance against one forward pass, and 10k random masks'
+# throughput and peak RSS against one plain forward.
 #   benchmarks/run.sh [LIMIT] [THREADS]
 # LIMIT: STS-B dev pairs for the single-head rows (default 400); THREADS: 0 = every core (default).
 # Environment: GLUE_DIR (default ../shared/data/glue), MODEL (default models/all-MiniLM-L6-v2),
@@ -65,6 +66,9 @@ else
   : > "$tmp/torchp"
 fi
 
+echo "== importance: all heads' gradient importance against one forward pass, $LIMIT pairs"
+"$BENCH" "${common[@]}" --limit "$LIMIT" --mode importance | tee "$tmp/importance"
+
 echo "== random: $MASKS masks, $SMALL_LIMIT pairs"
 "$BENCH" "${common[@]}" --limit "$SMALL_LIMIT" --mode random --masks "$MASKS" | tee "$tmp/random"
 
@@ -97,6 +101,7 @@ echo "| trie / naive | $(ratio "$trie" "$naive")x | >= 1.8 |"
 echo "| trie / faster single-process torch loop | $(ratio "$trie" "$best")x | >= 3 |"
 echo "| trie / torch loop, $NPROC intra-op threads | $(ratio "$trie" "$torch")x | |"
 echo "| trie / torch loop, $NPROC processes | $(ratio "$trie" "$torchp")x | |"
+echo "| gradient importance of all heads / one forward pass ($LIMIT pairs) | $(result "$tmp/importance" ratio)x | <= 3 |"
 echo "| masks/s trie, $rand_masks random masks ($SMALL_LIMIT pairs) | $rand | |"
 echo "| peak RSS random / one forward | $(ratio "$rss_rand" "$rss_fwd")x ($rss_rand / $rss_fwd MiB) | <= 2 |"
 echo "| RSS growth over the loaded model, random / one forward | $(ratio "$grow_rand" "$grow_fwd")x ($grow_rand / $grow_fwd MiB) | |"

@@ -22,7 +22,13 @@ void add_merge_command(CLI::App& app, int* status) {
     const sweep::MergeResult r = sweep::merge_results(a->out, a->inputs, a->overwrite);
     fmt::print("merged {} files into {}: {} masks ({}), {} examples, each mask from exactly one file\n",
                a->inputs.size(), r.path, r.mask_names.size(), r.header.strategy, r.n_examples);
-    fmt::print("{}", sweep::format_ranking(r.header.metrics, r.mask_names, r.scores));
+    fmt::print("{}", sweep::format_ranking(r.header.metrics, r.mask_names, r.scores, 10,
+                                           r.bootstrap ? &*r.bootstrap : nullptr, r.header.bootstrap_confidence));
+    fmt::print("{}", sweep::format_importance(r.header.importance, r.agreement, r.ablation, r.header.n_heads));
+    if (!r.pruning.empty()) {
+      fmt::print("{}", sweep::format_pruning(r.pruning, r.header.metrics.front(), r.header.pruning_tolerance,
+                                             r.header.pruning_alpha));
+    }
     *status = 0;
   });
 }

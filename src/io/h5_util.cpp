@@ -123,6 +123,10 @@ void write_attr(hid_t loc, const std::string& name, int64_t value) {
   put_attr(loc, name, H5T_NATIVE_INT64, {}, &value);
 }
 
+void write_attr(hid_t loc, const std::string& name, double value) {
+  put_attr(loc, name, H5T_NATIVE_DOUBLE, {}, &value);
+}
+
 void write_attr(hid_t loc, const std::string& name, const std::vector<std::string>& values) {
   H5Handle t = utf8_string_type();
   std::vector<const char*> ptrs;
@@ -162,6 +166,19 @@ int64_t read_attr_int(hid_t loc, const std::string& name) {
   check(H5Aread(attr.get(), H5T_NATIVE_INT64, &v), loc, "cannot read attribute " + name);
   return v;
 }
+
+double read_attr_double(hid_t loc, const std::string& name) {
+  H5Handle attr = open_attr(loc, name);
+  H5Handle type(H5Aget_type(attr.get()));
+  H5Handle space(H5Aget_space(attr.get()));
+  if (H5Tget_class(type.get()) != H5T_FLOAT || element_count(space.get()) != 1)
+    h5_fail_at(loc, "attribute " + name + " is not a single number");
+  double v = 0;
+  check(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v), loc, "cannot read attribute " + name);
+  return v;
+}
+
+bool has_link(hid_t loc, const std::string& name) { return H5Lexists(loc, name.c_str(), H5P_DEFAULT) > 0; }
 
 H5Handle create_group(hid_t loc, const std::string& name, const std::string& description) {
   H5Handle g(check(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), loc,

@@ -25,6 +25,7 @@ H5Handle utf8_string_type();
 void write_attr(hid_t loc, const std::string& name, const std::string& value);
 void write_attr(hid_t loc, const std::string& name, const char* value);
 void write_attr(hid_t loc, const std::string& name, int64_t value);
+void write_attr(hid_t loc, const std::string& name, double value);
 void write_attr(hid_t loc, const std::string& name, const std::vector<std::string>& values);
 
 // Overwrites an existing integer attribute in place (no delete and re-create).
@@ -33,6 +34,8 @@ void update_attr(hid_t loc, const std::string& name, int64_t value);
 bool has_attr(hid_t loc, const std::string& name);
 std::string read_attr_string(hid_t loc, const std::string& name);
 int64_t read_attr_int(hid_t loc, const std::string& name);
+double read_attr_double(hid_t loc, const std::string& name);
+bool has_link(hid_t loc, const std::string& name);
 std::vector<std::string> read_attr_strings(hid_t loc, const std::string& name);
 
 struct DatasetSpec {

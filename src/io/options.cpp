@@ -175,6 +175,16 @@ const std::vector<SectionSpec>& plan_sections() {
                 "strategies that read it."},
       {"runtime", "How the work is run. Only `seed` is meant to change results; `threads` and "
                   "`token_budget` can change float rounding, never predictions beyond it."},
+      {"importance", "Gradient importance of every head (one backward pass per batch), computed before "
+                     "the sweep and stored in /importance; with single-head masks in the sweep, also "
+                     "each method's rank agreement with the heads' ablation drops."},
+      {"attention", "Attention statistics per head (Clark et al. 2019, Voita et al. 2019) over the scored "
+                    "examples under the full model, stored in /attention."},
+      {"pruning", "Iterative pruning curves (Michel et al. 2019; run_bertology.py): masks that remove "
+                  "more and more heads in some order, generated before the sweep, scored with it and "
+                  "summarised in /pruning."},
+      {"stats", "Uncertainty of the scores: a paired bootstrap over the examples (every mask scored on "
+                "the same resamples), seeded by `runtime.seed`."},
       {"output", "Where the results go."},
   };
   return sections;
@@ -297,6 +307,97 @@ const std::vector<OptionSpec>& plan_options() {
           .one_of({"auto", "bar", "lines", "none"})
           .help("Progress display: `bar` redraws one line, `lines` prints a line per step (for log "
                 "files), `none` is silent; `auto` is `bar` on a terminal, otherwise `lines`."),
+
+      Opt("importance", "method", &Plan::importance, &ImportanceOptions::method)
+          .default_value("none")
+          .one_of({"none", "michel", "bertology"})
+          .help("`michel`: Michel et al. 2019's per-token |dL/dg|, layers divided by tokens and the last "
+                "by examples, loss summed; `bertology`: Hugging Face run_bertology.py's |accumulated "
+                "head-mask gradient| divided by tokens, loss averaged (docs/importance.md)."),
+      Opt("importance", "split", &Plan::importance, &ImportanceOptions::split)
+          .default_value("auto")
+          .help("Data the gradients are taken on: `auto` is what the method's authors used (`train` "
+                "for michel, `dev` for bertology), or a split of `task.name`."),
+      Opt("importance", "limit", &Plan::importance, &ImportanceOptions::limit)
+          .default_value(0)
+          .at_least(0)
+          .help("The split's first N examples (0: all)."),
+      Opt("importance", "batch_size", &Plan::importance, &ImportanceOptions::batch_size)
+          .default_value(32)
+          .at_least(1)
+          .help("Examples per backward pass, taken in file order (bertology's scores depend on it)."),
+      Opt("importance", "normalize", &Plan::importance, &ImportanceOptions::normalize)
+          .default_value(true)
+          .help("Apply the method's published normalisation: per-layer l2 (michel), per-layer l2 then "
+                "min-max over all heads (bertology). The raw values are stored too."),
+
+      Opt("attention", "statistics", &Plan::attention, &AttentionOptions::statistics)
+          .default_value(false)
+          .help("Mean attention mass on [CLS], [SEP], punctuation, the token itself, the previous and "
+                "the next token; mean entropy; confidence (mean largest weight): one (L, H) dataset "
+                "each, averaged over every real query token (docs/importance.md)."),
+
+      Opt("pruning", "schedule", &Plan::pruning, &PruningOptions::schedule)
+          .default_value("none")
+          .one_of({"none", "percent", "count"})
+          .help("`percent`: remove round(f·L·H) heads in total at each f of `fractions` (Michel); "
+                "`count`: `count` more heads per step, scores recomputed each step, until no head "
+                "may go (bertology)."),
+      Opt("pruning", "fractions", &Plan::pruning, &PruningOptions::fractions)
+          .default_value(std::vector<double>{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9})
+          .used_when("pruning.schedule", {"percent"})
+          .help("Fractions of all heads removed, increasing, each in [0, 1]; the full model is "
+                "always step 0."),
+      Opt("pruning", "count", &Plan::pruning, &PruningOptions::count)
+          .default_value(0)
+          .at_least(0)
+          .used_when("pruning.schedule", {"count"})
+          .help("Heads removed per step; 0: max(1, round(0.1·L·H)), run_bertology's default "
+                "masking_amount."),
+      Opt("pruning", "recompute", &Plan::pruning, &PruningOptions::recompute)
+          .default_value(false)
+          .used_when("pruning.schedule", {"percent"})
+          .help("Take the gradient importance again under each step's mask (the count schedule "
+                "always does); otherwise rank once, on the full model."),
+      Opt("pruning", "min_heads_per_layer", &Plan::pruning, &PruningOptions::min_heads_per_layer)
+          .default_value(0)
+          .at_least(0)
+          .help("Heads every layer keeps; the curve ends when no other head may go."),
+      Opt("pruning", "orders", &Plan::pruning, &PruningOptions::orders)
+          .default_value(std::vector<std::string>{"importance"})
+          .one_of({"importance", "random", "ablation"})
+          .help("Head orders, one curve each: `importance` (gradient importance, `importance.method`), "
+                "`random` (`random_orders` seeded orders, the baseline curve), `ablation` (single-head "
+                "drops read from `ablation_from`)."),
+      Opt("pruning", "random_orders", &Plan::pruning, &PruningOptions::random_orders)
+          .default_value(3)
+          .at_least(1)
+          .help("Random orders (seeds `runtime.seed` + 0, 1, ...)."),
+      Opt("pruning", "ablation_from", &Plan::pruning, &PruningOptions::ablation_from)
+          .default_value("")
+          .help("A results file of the same model and task holding single-head masks (e.g. a "
+                "`single-head` sweep): its score drops give the `ablation` order."),
+      Opt("pruning", "tolerance", &Plan::pruning, &PruningOptions::tolerance)
+          .default_value(0.01)
+          .range(0, 1)
+          .help("Summary: the largest fraction pruned with every step's drop of the primary metric "
+                "at most this (0.01 = 1 point)."),
+      Opt("pruning", "alpha", &Plan::pruning, &PruningOptions::alpha)
+          .default_value(0.05)
+          .range(0.001, 0.5)
+          .help("Summary: the largest fraction pruned with no step's drop significant at this level "
+                "(bootstrap p-value, `stats.bootstrap`)."),
+
+      Opt("stats", "bootstrap", &Plan::stats, &StatsOptions::bootstrap)
+          .default_value(1000)
+          .at_least(0)
+          .help("Bootstrap resamples for each mask's confidence interval and for the interval and "
+                "p-value of its difference from the baseline (0: none). Computed once every mask "
+                "of the sweep is scored: at the end of an unsharded run, or by `headsweep merge`."),
+      Opt("stats", "confidence", &Plan::stats, &StatsOptions::confidence)
+          .default_value(0.95)
+          .range(0.5, 0.999)
+          .help("Confidence level of the bootstrap intervals (percentile method)."),
 
       Opt("output", "path", &Plan::output, &OutputOptions::path)
           .required()

@@ -35,12 +35,25 @@ bool RuntimeOptions::operator==(const RuntimeOptions& o) const {
   return device == o.device && threads == o.threads && token_budget == o.token_budget &&
          executor == o.executor && seed == o.seed && progress == o.progress;
 }
+bool ImportanceOptions::operator==(const ImportanceOptions& o) const {
+  return method == o.method && split == o.split && limit == o.limit && batch_size == o.batch_size &&
+         normalize == o.normalize;
+}
+bool PruningOptions::operator==(const PruningOptions& o) const {
+  return schedule == o.schedule && fractions == o.fractions && count == o.count && recompute == o.recompute &&
+         min_heads_per_layer == o.min_heads_per_layer && orders == o.orders && random_orders == o.random_orders &&
+         ablation_from == o.ablation_from && tolerance == o.tolerance && alpha == o.alpha;
+}
+bool AttentionOptions::operator==(const AttentionOptions& o) const { return statistics == o.statistics; }
+bool StatsOptions::operator==(const StatsOptions& o) const {
+  return bootstrap == o.bootstrap && confidence == o.confidence;
+}
 bool OutputOptions::operator==(const OutputOptions& o) const {
   return path == o.path && overwrite == o.overwrite;
 }
 bool Plan::operator==(const Plan& o) const {
   return model == o.model && task == o.task && sweep == o.sweep && runtime == o.runtime &&
-         output == o.output && source == o.source;
+         importance == o.importance && attention == o.attention && pruning == o.pruning && stats == o.stats && output == o.output && source == o.source;
 }
 
 namespace {

@@ -53,6 +53,42 @@ struct RuntimeOptions {
   bool operator==(const RuntimeOptions& o) const;
 };
 
+// Gradient head importance, computed before the sweep (sweep/importance.h).
+struct ImportanceOptions {
+  std::string method;  // none | michel | bertology
+  std::string split;   // auto (the method's published choice) or a split of the task
+  int64_t limit = 0;   // 0 = every example of the split
+  int64_t batch_size = 0;
+  bool normalize = true;
+  bool operator==(const ImportanceOptions& o) const;
+};
+
+// Iterative pruning curves (sweep/pruning.h), generated before the sweep and scored with it.
+struct PruningOptions {
+  std::string schedule;             // none | percent | count
+  std::vector<double> fractions;    // percent: of all heads
+  int64_t count = 0;                // count: heads per step; 0 = max(1, round(0.1·L·H))
+  bool recompute = false;           // percent: gradient importance again at every step
+  int min_heads_per_layer = 0;
+  std::vector<std::string> orders;  // importance | random | ablation
+  int64_t random_orders = 0;        // how many random orders (seeds runtime.seed + i)
+  std::string ablation_from;        // results file with single-head scores, for the ablation order
+  double tolerance = 0;             // summary: largest fraction whose drop stays within this
+  double alpha = 0;                 // summary: largest fraction whose drop is not significant
+  bool operator==(const PruningOptions& o) const;
+};
+
+struct AttentionOptions {
+  bool statistics = false;
+  bool operator==(const AttentionOptions& o) const;
+};
+
+struct StatsOptions {
+  int64_t bootstrap = 0;    // resamples of the paired bootstrap; 0 = no intervals
+  double confidence = 0;    // of the intervals, e.g. 0.95
+  bool operator==(const StatsOptions& o) const;
+};
+
 struct OutputOptions {
   std::string path;
   bool overwrite = false;
@@ -64,6 +100,10 @@ struct Plan {
   TaskOptions task;
   SweepOptions sweep;
   RuntimeOptions runtime;
+  ImportanceOptions importance;
+  AttentionOptions attention;
+  PruningOptions pruning;
+  StatsOptions stats;
   OutputOptions output;
   std::string source;  // the config file (or display name) the plan was read from
   bool operator==(const Plan& o) const;

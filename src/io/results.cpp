@@ -243,6 +243,142 @@ void write_layout(hid_t root, const ResultsHeader& h, const std::vector<uint8_t>
     if (N > 0) write_all(d.get(), H5T_NATIVE_DOUBLE, nans.data());
   }
 
+  if (h.bootstrap_resamples > 0) {
+    H5Handle bs = create_group(root, schema::kBootstrap,
+                               "Paired bootstrap over the examples (every mask scored on the same resamples): per "
+                               "metric an interval, the interval of the difference from the baseline and its "
+                               "p-value; NaN until every mask is scored.");
+    write_attr(bs.get(), "resamples", h.bootstrap_resamples);
+    write_attr(bs.get(), "confidence", h.bootstrap_confidence);
+    write_attr(bs.get(), "seed", h.bootstrap_seed);
+    const std::vector<double> nans2(2 * N, kNaN);
+    const int percent = static_cast<int>(std::lround(h.bootstrap_confidence * 100));
+    for (const std::string& metric : h.metrics) {
+      H5Handle ci = create_dataset(
+          bs.get(), {metric + "_ci", H5T_IEEE_F64LE, {N, 2}, {}, std::nullopt, false,
+                     fmt::format("{}% percentile interval of {} for each mask, (N, 2): low, high.", percent, metric)});
+      H5Handle dci = create_dataset(
+          bs.get(), {metric + "_delta_ci", H5T_IEEE_F64LE, {N, 2}, {}, std::nullopt, false,
+                     fmt::format("{}% interval of {}(mask) - {}(baseline) on the same resamples, (N, 2).",
+                                 percent, metric, metric)});
+      H5Handle pv = create_dataset(
+          bs.get(), {metric + "_delta_p", H5T_IEEE_F64LE, {N}, {}, std::nullopt, false,
+                     fmt::format("Two-sided bootstrap p-value of no difference in {} from the baseline, (N).",
+                                 metric)});
+      if (N > 0) {
+        write_all(ci.get(), H5T_NATIVE_DOUBLE, nans2.data());
+        write_all(dci.get(), H5T_NATIVE_DOUBLE, nans2.data());
+        write_all(pv.get(), H5T_NATIVE_DOUBLE, nans.data());
+      }
+    }
+  }
+
+  if (!h.importance.empty() || h.ablation) {
+    H5Handle imp = create_group(root, schema::kImportance,
+                                "Per-head importance, one (L, H) float64 dataset per method; higher = more "
+                                "important.");
+    for (const HeadImportance& i : h.importance) {
+      if (i.scores.size() != L * H || i.raw.size() != L * H)
+        throw std::invalid_argument(fmt::format("results: importance {} is not (L, H)", i.method));
+      const std::string how =
+          i.method == "michel" ? "Michel et al. 2019: per-token |dL/dg|, layers divided by tokens, the last by examples"
+                               : "run_bertology.py: |accumulated dL/dg| over batches, divided by tokens";
+      H5Handle d = create_dataset(
+          imp.get(), {i.method, H5T_IEEE_F64LE, {L, H}, {}, std::nullopt, false,
+                      fmt::format("Gradient importance ({}), (L, H){}.", how,
+                                  !i.normalized         ? ", not normalised"
+                                  : i.method == "michel" ? ", each layer l2-normalised"
+                                                         : ", each layer l2-normalised, then min-max over all heads")});
+      write_all(d.get(), H5T_NATIVE_DOUBLE, i.scores.data());
+      write_attr(d.get(), "split", i.split);
+      write_attr(d.get(), "examples", i.examples);
+      write_attr(d.get(), "tokens", i.tokens);
+      write_attr(d.get(), "mean_loss", i.mean_loss);
+      write_attr(d.get(), "normalized", int64_t{i.normalized ? 1 : 0});
+      H5Handle r = create_dataset(imp.get(), {i.method + "_raw", H5T_IEEE_F64LE, {L, H}, {}, std::nullopt, false,
+                                              fmt::format("Gradient importance ({}) before normalisation, (L, H).",
+                                                          i.method)});
+      write_all(r.get(), H5T_NATIVE_DOUBLE, i.raw.data());
+    }
+    if (h.ablation) {
+      const std::vector<double> nans_lh(L * H, kNaN);
+      H5Handle a = create_dataset(
+          root, {schema::kAblation, H5T_IEEE_F64LE, {L, H}, {}, std::nullopt, false,
+                 fmt::format("Drop of {} when the head alone is removed (baseline - score of -L{{l}}.H{{h}}), (L, H); "
+                             "NaN where the sweep has no such mask, and until every mask is scored.",
+                             h.metrics.front())});
+      write_all(a.get(), H5T_NATIVE_DOUBLE, nans_lh.data());
+      for (const HeadImportance& i : h.importance) {
+        const double nan = kNaN;
+        H5Handle g = create_dataset(
+            imp.get(), {i.method + "_vs_ablation", H5T_IEEE_F64LE, {1}, {}, std::nullopt, false,
+                        fmt::format("Spearman correlation of the {} importance with the ablation drops over the "
+                                    "heads both cover, (1).",
+                                    i.method)});
+        write_all(g.get(), H5T_NATIVE_DOUBLE, &nan);
+      }
+    }
+  }
+
+  if (!h.attention.empty()) {
+    H5Handle att = create_group(root, schema::kAttention,
+                                "Attention statistics per head under the full model, averaged over every real query "
+                                "token of the scored examples (docs/importance.md).");
+    write_attr(att.get(), "tokens", h.attention_tokens);
+    for (const HeadStatistic& st : h.attention) {
+      if (st.values.size() != L * H)
+        throw std::invalid_argument(fmt::format("results: attention statistic {} is not (L, H)", st.name));
+      H5Handle d = create_dataset(att.get(), {st.name, H5T_IEEE_F64LE, {L, H}, {}, std::nullopt, false, st.description});
+      write_all(d.get(), H5T_NATIVE_DOUBLE, st.values.data());
+    }
+  }
+
+  if (!h.pruning.empty()) {
+    H5Handle pr = create_group(
+        root, schema::kPruning,
+        fmt::format("Iterative pruning curves ({} schedule), one group per head order; each step's mask is "
+                    "a row of /masks.",
+                    h.pruning_schedule));
+    write_attr(pr.get(), "schedule", h.pruning_schedule);
+    write_attr(pr.get(), "tolerance", h.pruning_tolerance);
+    write_attr(pr.get(), "alpha", h.pruning_alpha);
+    for (const PruningRecord& c : h.pruning) {
+      const hsize_t S = c.fractions.size();
+      if (c.heads_pruned.size() != S || c.mask_index.size() != S)
+        throw std::invalid_argument("results: pruning curve " + c.name + " has columns of different lengths");
+      H5Handle g = create_group(pr.get(), c.name, fmt::format("Pruning curve in {} order.", c.name));
+      H5Handle f = create_dataset(g.get(), {"fraction", H5T_IEEE_F64LE, {S}, {}, std::nullopt, false,
+                                            "Fraction of all heads removed at each step, (S)."});
+      H5Handle hp = create_dataset(g.get(), {"heads_pruned", H5T_STD_I64LE, {S}, {}, std::nullopt, false,
+                                             "Heads removed at each step, (S)."});
+      H5Handle mi = create_dataset(g.get(), {"mask", H5T_STD_I64LE, {S}, {}, std::nullopt, false,
+                                             "Row of /masks (and /scores, /predictions) of each step, (S)."});
+      const std::vector<double> nan_s(S, kNaN);
+      H5Handle sc = create_dataset(g.get(), {"score", H5T_IEEE_F64LE, {S}, {}, std::nullopt, false,
+                                             fmt::format("{} at each step, (S); NaN until every mask is scored.",
+                                                         h.metrics.front())});
+      H5Handle pv = create_dataset(g.get(), {"p_value", H5T_IEEE_F64LE, {S}, {}, std::nullopt, false,
+                                             "Bootstrap p-value of each step's change from the baseline, (S); NaN "
+                                             "without stats.bootstrap."});
+      const double nan = kNaN;
+      H5Handle wt = create_dataset(g.get(), {"within_tolerance", H5T_IEEE_F64LE, {1}, {}, std::nullopt, false,
+                                             "Largest fraction removed with every step's drop at most the "
+                                             "tolerance (attribute of /pruning), (1)."});
+      H5Handle ns = create_dataset(g.get(), {"not_significant", H5T_IEEE_F64LE, {1}, {}, std::nullopt, false,
+                                             "Largest fraction removed with no step's drop significant at alpha "
+                                             "(attribute of /pruning), (1); NaN without stats.bootstrap."});
+      if (S > 0) {
+        write_all(f.get(), H5T_NATIVE_DOUBLE, c.fractions.data());
+        write_all(hp.get(), H5T_NATIVE_INT64, c.heads_pruned.data());
+        write_all(mi.get(), H5T_NATIVE_INT64, c.mask_index.data());
+        write_all(sc.get(), H5T_NATIVE_DOUBLE, nan_s.data());
+        write_all(pv.get(), H5T_NATIVE_DOUBLE, nan_s.data());
+      }
+      write_all(wt.get(), H5T_NATIVE_DOUBLE, &nan);
+      write_all(ns.get(), H5T_NATIVE_DOUBLE, &nan);
+    }
+  }
+
   // One chunk per mask row, uncompressed: a row's chunk is allocated once (below, for the rows this
   // run will write) and later writes overwrite it in place. A compressed chunk would be re-allocated
   // on every write, changing HDF5's chunk index (metadata) while masks are scored.
@@ -420,6 +556,54 @@ void ResultsWriter::write_mask(int64_t n, const std::map<std::string, double>& s
   w.pending.push_back(n);
   const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - w.last_commit).count();
   if (since >= w.commit_interval_s) w.commit();
+}
+
+void ResultsWriter::write_bootstrap(const std::string& metric, const BootstrapColumns& c) {
+  Impl& w = *impl_;
+  if (w.finished) throw std::logic_error("results: write_bootstrap after finish");
+  const auto N = static_cast<size_t>(w.n_masks);
+  if (c.ci.size() != 2 * N || c.delta_ci.size() != 2 * N || c.p_value.size() != N)
+    throw std::invalid_argument(fmt::format("results: bootstrap columns of {}, {} and {} values for {} masks",
+                                            c.ci.size(), c.delta_ci.size(), c.p_value.size(), N));
+  if (!w.scores.count(metric)) throw std::invalid_argument("results: unknown metric " + metric);
+  H5Quiet quiet;
+  const std::string group = std::string(schema::kBootstrap) + "/" + metric;
+  if (N == 0) return;
+  write_all(open_dataset(w.file.get(), group + "_ci").get(), H5T_NATIVE_DOUBLE, c.ci.data());
+  write_all(open_dataset(w.file.get(), group + "_delta_ci").get(), H5T_NATIVE_DOUBLE, c.delta_ci.data());
+  write_all(open_dataset(w.file.get(), group + "_delta_p").get(), H5T_NATIVE_DOUBLE, c.p_value.data());
+}
+
+void ResultsWriter::write_ablation(const std::vector<double>& drops, const std::map<std::string, double>& agreement) {
+  Impl& w = *impl_;
+  if (w.finished) throw std::logic_error("results: write_ablation after finish");
+  H5Quiet quiet;
+  H5Handle a = open_dataset(w.file.get(), schema::kAblation);
+  size_t n = 1;
+  for (hsize_t d : dataset_dims(a.get())) n *= d;
+  if (drops.size() != n) throw std::invalid_argument(fmt::format("results: {} ablation values for {} heads", drops.size(), n));
+  write_all(a.get(), H5T_NATIVE_DOUBLE, drops.data());
+  for (const auto& [method, rho] : agreement) {
+    write_all(open_dataset(w.file.get(), std::string(schema::kImportance) + "/" + method + "_vs_ablation").get(),
+              H5T_NATIVE_DOUBLE, &rho);
+  }
+}
+
+void ResultsWriter::write_pruning(const std::string& name, const PruningScores& p) {
+  Impl& w = *impl_;
+  if (w.finished) throw std::logic_error("results: write_pruning after finish");
+  H5Quiet quiet;
+  const std::string g = std::string(schema::kPruning) + "/" + name + "/";
+  H5Handle sc = open_dataset(w.file.get(), g + "score");
+  const auto dims = dataset_dims(sc.get());
+  if (dims.size() != 1 || p.score.size() != dims[0] || p.p_value.size() != dims[0])
+    throw std::invalid_argument("results: pruning scores do not fit curve " + name);
+  if (!p.score.empty()) {
+    write_all(sc.get(), H5T_NATIVE_DOUBLE, p.score.data());
+    write_all(open_dataset(w.file.get(), g + "p_value").get(), H5T_NATIVE_DOUBLE, p.p_value.data());
+  }
+  write_all(open_dataset(w.file.get(), g + "within_tolerance").get(), H5T_NATIVE_DOUBLE, &p.within_tolerance);
+  write_all(open_dataset(w.file.get(), g + "not_significant").get(), H5T_NATIVE_DOUBLE, &p.not_significant);
 }
 
 void ResultsWriter::finish() {

@@ -16,6 +16,41 @@ namespace hs::io {
 
 inline constexpr int64_t kResultsSchemaVersion = 1;
 
+// Per-head importance known when the file is created (gradient importance, computed before the sweep).
+struct HeadImportance {
+  std::string method;          // "michel", "bertology": the dataset /importance/<method>
+  std::vector<double> scores;  // (L, H) row-major, normalised as the method does
+  std::vector<double> raw;     // (L, H) before normalisation
+  std::string split;           // the data it was computed on
+  int64_t examples = 0;
+  int64_t tokens = 0;
+  double mean_loss = 0;
+  bool normalized = true;
+};
+
+// A per-head statistic, e.g. attention on [SEP]: /attention/<name>.
+struct HeadStatistic {
+  std::string name;
+  std::string description;
+  std::vector<double> values;  // (L, H) row-major
+};
+
+// A pruning curve: which mask each step is (its masks are rows of /masks like any other).
+struct PruningRecord {
+  std::string name;                  // /pruning/<name>: "importance", "random-0", "ablation"
+  std::vector<double> fractions;     // (S) heads removed / (L·H)
+  std::vector<int64_t> heads_pruned; // (S)
+  std::vector<int64_t> mask_index;   // (S) rows of /masks
+};
+
+// A curve's scores, once every mask is scored.
+struct PruningScores {
+  std::vector<double> score;    // (S) primary metric
+  std::vector<double> p_value;  // (S) bootstrap p-value of the change from the baseline (NaN: none)
+  double within_tolerance = 0;  // largest fraction with every step's drop <= tolerance
+  double not_significant = 0;   // largest fraction with no step's drop significant at alpha (NaN: no bootstrap)
+};
+
 // What the root attributes say about the run.
 struct ResultsHeader {
   std::string tool_version;
@@ -35,6 +70,31 @@ struct ResultsHeader {
   int shard_count = 0;
   // A merged file: the files it was merged from (root attribute merged_from, merged files only).
   std::vector<std::string> merged_from;
+  // The paired bootstrap (stats.* of the config). With resamples > 0 the file has a /bootstrap group
+  // with these as attributes and three datasets per metric, NaN until write_bootstrap.
+  int64_t bootstrap_resamples = 0;
+  double bootstrap_confidence = 0.95;
+  int64_t bootstrap_seed = 0;
+  // /importance: gradient importances written at creation, and with `ablation` an (L, H) dataset of
+  // single-head score drops (plus each gradient method's rank agreement with it), NaN until
+  // write_ablation.
+  std::vector<HeadImportance> importance;
+  bool ablation = false;
+  // /attention: per-head attention statistics under the full model, written at creation.
+  std::vector<HeadStatistic> attention;
+  int64_t attention_tokens = 0;  // real query tokens they average over
+  // /pruning: the curves, their scores NaN until write_pruning.
+  std::vector<PruningRecord> pruning;
+  std::string pruning_schedule;
+  double pruning_tolerance = 0.01;
+  double pruning_alpha = 0.05;
+};
+
+// One metric's bootstrap results over all masks.
+struct BootstrapColumns {
+  std::vector<double> ci;        // (N, 2) interval of the metric, row-major
+  std::vector<double> delta_ci;  // (N, 2) interval of metric(mask) − metric(baseline)
+  std::vector<double> p_value;   // (N) two-sided p-value of "no difference from the baseline"
 };
 
 struct WriterOptions {
@@ -86,6 +146,14 @@ class ResultsWriter {
   // masks_done[n] = 1 at the next commit (WriterOptions::commit_interval_s).
   void write_mask(int64_t n, const std::map<std::string, double>& scores,
                   const std::vector<float>& predictions);
+  // Stores one metric's bootstrap results (the file must have been created with
+  // bootstrap_resamples > 0). Raw overwrites of datasets that exist since creation.
+  void write_bootstrap(const std::string& metric, const BootstrapColumns& columns);
+  // Stores the ablation importance (L·H, baseline − score without the head; NaN where the sweep has
+  // no such mask) and each gradient method's Spearman agreement with it (header.ablation must be set).
+  void write_ablation(const std::vector<double>& drops, const std::map<std::string, double>& agreement);
+  // Fills one pruning curve's scores (header.pruning names it).
+  void write_pruning(const std::string& name, const PruningScores& scores);
   // Sets complete = 1 (the run ended normally), flushes and fsyncs. Masks never written stay NaN
   // with masks_done 0: a shard need not score every row.
   void finish();

@@ -39,6 +39,98 @@ struct ResultsFile::Impl {
 
 namespace {
 
+// A dataset read whole, as T (mem_type) in row-major order.
+template <class T>
+std::vector<T> read_whole(hid_t loc, const std::string& name, hid_t mem_type) {
+  H5Handle d = open_dataset(loc, name);
+  size_t n = 1;
+  for (hsize_t dim : dataset_dims(d.get())) n *= dim;
+  std::vector<T> out(n);
+  if (n > 0) read_all(d.get(), mem_type, out.data());
+  return out;
+}
+
+std::vector<double> read_doubles(hid_t loc, const std::string& name) {
+  return read_whole<double>(loc, name, H5T_NATIVE_DOUBLE);
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+std::vector<std::string> member_names(hid_t group) {
+  H5G_info_t info{};
+  if (H5Gget_info(group, &info) < 0) return {};
+  std::vector<std::string> names;
+  for (hsize_t i = 0; i < info.nlinks; ++i) {
+    const ssize_t len = H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+    std::string name(static_cast<size_t>(std::max<ssize_t>(0, len)), '\0');
+    H5Lget_name_by_idx(group, ".", H5_INDEX_NAME, H5_ITER_INC, i, name.data(), name.size() + 1, H5P_DEFAULT);
+    names.push_back(name);
+  }
+  return names;
+}
+
+// The gradient importances (every /importance/<method> with a <method>_raw beside it) and whether the
+// file has the ablation dataset.
+void read_importance(ResultsFile::Impl& r) {
+  H5Handle g(H5Gopen2(r.file.get(), schema::kImportance, H5P_DEFAULT));
+  if (!g.valid()) input_error("{}: /{} is not a group", r.path, schema::kImportance);
+  const std::vector<std::string> names = member_names(g.get());
+  ResultsHeader& h = r.info.header;
+  for (const std::string& name : names) {
+    if (name == "ablation") {
+      h.ablation = true;
+      continue;
+    }
+    if (ends_with(name, "_raw") || ends_with(name, "_vs_ablation")) continue;
+    if (std::find(names.begin(), names.end(), name + "_raw") == names.end()) continue;
+    HeadImportance i;
+    i.method = name;
+    i.scores = read_doubles(g.get(), name);
+    i.raw = read_doubles(g.get(), name + "_raw");
+    H5Handle d = open_dataset(g.get(), name);
+    i.split = read_attr_string(d.get(), "split");
+    i.examples = read_attr_int(d.get(), "examples");
+    i.tokens = read_attr_int(d.get(), "tokens");
+    i.mean_loss = read_attr_double(d.get(), "mean_loss");
+    i.normalized = read_attr_int(d.get(), "normalized") != 0;
+    h.importance.push_back(std::move(i));
+  }
+}
+
+void read_attention(ResultsFile::Impl& r) {
+  H5Handle g(H5Gopen2(r.file.get(), schema::kAttention, H5P_DEFAULT));
+  if (!g.valid()) input_error("{}: /{} is not a group", r.path, schema::kAttention);
+  ResultsHeader& h = r.info.header;
+  h.attention_tokens = read_attr_int(g.get(), "tokens");
+  for (const std::string& name : member_names(g.get())) {
+    H5Handle d = open_dataset(g.get(), name);
+    h.attention.push_back({name, read_attr_string(d.get(), "description"), read_doubles(g.get(), name)});
+  }
+}
+
+std::vector<int64_t> read_int64s(hid_t loc, const std::string& name) {
+  return read_whole<int64_t>(loc, name, H5T_NATIVE_INT64);
+}
+
+void read_pruning(ResultsFile::Impl& r) {
+  H5Handle g(H5Gopen2(r.file.get(), schema::kPruning, H5P_DEFAULT));
+  if (!g.valid()) input_error("{}: /{} is not a group", r.path, schema::kPruning);
+  ResultsHeader& h = r.info.header;
+  h.pruning_schedule = read_attr_string(g.get(), "schedule");
+  h.pruning_tolerance = read_attr_double(g.get(), "tolerance");
+  h.pruning_alpha = read_attr_double(g.get(), "alpha");
+  for (const std::string& name : member_names(g.get())) {
+    PruningRecord c;
+    c.name = name;
+    c.fractions = read_doubles(g.get(), name + "/fraction");
+    c.heads_pruned = read_int64s(g.get(), name + "/heads_pruned");
+    c.mask_index = read_int64s(g.get(), name + "/mask");
+    h.pruning.push_back(std::move(c));
+  }
+}
+
 void read_info(ResultsFile::Impl& r) {
   const hid_t root = r.file.get();
   ResultsInfo& i = r.info;
@@ -71,6 +163,16 @@ void read_info(ResultsFile::Impl& r) {
     h.shard_index = static_cast<int>(read_attr_int(root, "shard_index"));
   }
   if (has_attr(root, "merged_from")) h.merged_from = read_attr_strings(root, "merged_from");
+  if (has_link(root, schema::kBootstrap)) {
+    H5Handle bs(H5Gopen2(root, schema::kBootstrap, H5P_DEFAULT));
+    if (!bs.valid()) input_error("{}: /{} is not a group", r.path, schema::kBootstrap);
+    h.bootstrap_resamples = read_attr_int(bs.get(), "resamples");
+    h.bootstrap_confidence = read_attr_double(bs.get(), "confidence");
+    h.bootstrap_seed = read_attr_int(bs.get(), "seed");
+  }
+  if (has_link(root, schema::kImportance)) read_importance(r);
+  if (has_link(root, schema::kAttention)) read_attention(r);
+  if (has_link(root, schema::kPruning)) read_pruning(r);
   H5Handle masks = open_dataset(root, schema::kMasks);
   const auto dims = dataset_dims(masks.get());
   if (dims.size() != 3 || dims[1] != static_cast<hsize_t>(h.n_layers) ||
@@ -117,6 +219,19 @@ std::vector<std::string> ResultsFile::mask_names() const {
 std::vector<uint8_t> ResultsFile::masks_done() const {
   return impl_->read_vector<uint8_t>(schema::kMasksDone, H5T_NATIVE_UINT8);
 }
+std::optional<BootstrapColumns> ResultsFile::bootstrap(const std::string& metric) const {
+  const auto& m = impl_->info.header.metrics;
+  if (std::find(m.begin(), m.end(), metric) == m.end())
+    input_error("{}: no metric {} (the file has {})", impl_->path, metric, fmt::join(m, ", "));
+  if (impl_->info.header.bootstrap_resamples <= 0) return std::nullopt;
+  const std::string base = std::string(schema::kBootstrap) + "/" + metric;
+  BootstrapColumns c;
+  c.ci = impl_->read_vector<double>((base + "_ci").c_str(), H5T_NATIVE_DOUBLE);
+  c.delta_ci = impl_->read_vector<double>((base + "_delta_ci").c_str(), H5T_NATIVE_DOUBLE);
+  c.p_value = impl_->read_vector<double>((base + "_delta_p").c_str(), H5T_NATIVE_DOUBLE);
+  return c;
+}
+
 std::vector<double> ResultsFile::scores(const std::string& metric) const {
   const auto& m = impl_->info.header.metrics;
   if (std::find(m.begin(), m.end(), metric) == m.end())

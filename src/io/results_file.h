@@ -2,6 +2,7 @@
 // Reads a results file written by ResultsWriter (docs/hdf5-schema.md), for the CLI and tests.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,9 @@ class ResultsFile {
   std::vector<float> predictions(int64_t n) const;  // (B) of mask n
   std::vector<double> labels() const;  // (B)
   std::vector<int64_t> rows() const;   // (B)
+  // One metric's /bootstrap datasets; nullopt when the file has none (stats.bootstrap: 0, or an
+  // older file). The settings are in info().header.bootstrap_*.
+  std::optional<BootstrapColumns> bootstrap(const std::string& metric) const;
 
   struct Impl;  // defined in the .cpp; named here so its helpers can take it
 

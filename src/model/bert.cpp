@@ -150,7 +150,8 @@ at::Tensor BertModel::attention_bias(const at::Tensor& attention_mask) const {
   return ((1 - attention_mask.to(at::kFloat)) * neg).view({attention_mask.size(0), 1, 1, attention_mask.size(1)});
 }
 
-at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, const at::Tensor& gates) const {
+at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, const at::Tensor& gates,
+                            at::Tensor* probs_out) const {
   const LayerWeights& w = weights_.layers.at(l);
   const int64_t B = x.size(0), T = x.size(1), C = config_.hidden_size;
   const int64_t H = config_.num_attention_heads, D = C / H;
@@ -158,8 +159,13 @@ at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, 
   const at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
   at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(D)) + bias;  // (B, H, T, T)
   const at::Tensor probs = at::softmax(scores, -1);
+  if (probs_out) *probs_out = probs;
   at::Tensor ctx = at::matmul(probs, v);  // (B, H, T, D)
-  const at::Tensor g = gates.dim() == 1 ? gates.view({1, H, 1, 1}) : gates.view({B, H, 1, 1});
+  // (H) and (B, H) gate whole heads; (B, T, H) gates each query token's context, whose gradient
+  // is the per-token importance of Michel et al. 2019.
+  const at::Tensor g = gates.dim() == 1   ? gates.view({1, H, 1, 1})
+                       : gates.dim() == 2 ? gates.view({B, H, 1, 1})
+                                          : gates.permute({0, 2, 1}).unsqueeze(-1);  // (B, H, T, 1)
   ctx = (ctx * g).permute({0, 2, 1, 3}).reshape({B, T, C});
   return finish_layer(l, project_context(l, ctx), x);
 }
@@ -215,16 +221,18 @@ at::Tensor BertModel::finish_layer(int l, const at::Tensor& attn, const at::Tens
   return at::layer_norm(at::linear(inter, w.ff2_w, w.ff2_b) + h, {C}, w.ln2_w, w.ln2_b, config_.layer_norm_eps);
 }
 
-at::Tensor BertModel::forward(const EncoderInput& in, const at::Tensor& gates, std::vector<at::Tensor>* hidden) const {
+at::Tensor BertModel::forward(const EncoderInput& in, const at::Tensor& gates, std::vector<at::Tensor>* hidden,
+                              std::vector<at::Tensor>* attentions) const {
   const int64_t L = n_layers(), H = n_heads();
   if (gates.dim() < 2 || gates.size(0) != L || gates.size(-1) != H) {
-    throw std::invalid_argument(fmt::format("gates must be (L={}, H={}) or (L, B, H)", L, H));
+    throw std::invalid_argument(fmt::format("gates must be (L={}, H={}), (L, B, H) or (L, B, T, H)", L, H));
   }
   at::Tensor x = embed(in);
   const at::Tensor bias = attention_bias(in.attention_mask);
   if (hidden) hidden->assign(1, x);
+  if (attentions) attentions->assign(L, at::Tensor());
   for (int l = 0; l < L; ++l) {
-    x = layer(l, x, bias, gates[l]);
+    x = layer(l, x, bias, gates[l], attentions ? &(*attentions)[l] : nullptr);
     if (hidden) hidden->push_back(x);
   }
   return x;

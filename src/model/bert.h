@@ -65,10 +65,12 @@ class BertModel {
 
   at::Tensor embed(const EncoderInput& in) const;                 // (B, T, C)
   at::Tensor attention_bias(const at::Tensor& attention_mask) const;  // (B, 1, 1, T)
-  // One encoder layer. gates: (H) shared by the batch or (B, H) per row, so rows of one batch can run
-  // under different masks.
+  // One encoder layer. gates: (H) shared by the batch, (B, H) per row, so rows of one batch can run
+  // under different masks, or (B, T, H) per query token (for gradients with respect to each
+  // token's head output).
   at::Tensor layer(int l, const at::Tensor& x /* (B, T, C) */, const at::Tensor& bias /* (B, 1, 1, T) */,
-                   const at::Tensor& gates /* (H) or (B, H) */) const;
+                   const at::Tensor& gates /* (H), (B, H) or (B, T, H) */,
+                   at::Tensor* probs_out = nullptr /* (B, H, T, T), before the gates */) const;
   // The pieces of layer(), for executors that share work between masks. heads lists the heads to
   // compute (in any order); the others cost nothing.
   // Attention context of the listed heads: (B, T, k·D), head heads[i] in columns [i·D, (i+1)·D).
@@ -82,10 +84,12 @@ class BertModel {
   // Residual + LayerNorm, feed-forward, residual + LayerNorm: the rest of layer l after attention.
   at::Tensor finish_layer(int l, const at::Tensor& attn /* (B, T, C) */, const at::Tensor& x /* (B, T, C) */) const;
 
-  // Whole encoder; gates (L, H) or (L, B, H). hidden, when given, receives L + 1 tensors (B, T, C):
-  // the embedding output, then each layer's output, as Hugging Face's hidden_states.
+  // Whole encoder; gates (L, H), (L, B, H) or (L, B, T, H). hidden, when given, receives L + 1 tensors (B, T, C):
+  // the embedding output, then each layer's output, as Hugging Face's hidden_states; attentions, when
+  // given, receives each layer's attention probabilities (B, H, T, T), as its attentions.
   at::Tensor forward(const EncoderInput& in, const at::Tensor& gates,
-                     std::vector<at::Tensor>* hidden = nullptr) const;  // (B, T, C)
+                     std::vector<at::Tensor>* hidden = nullptr,
+                     std::vector<at::Tensor>* attentions = nullptr) const;  // (B, T, C)
 
   at::Tensor pool(const at::Tensor& h /* (B, T, C) */, const at::Tensor& attention_mask /* (B, T) */,
                   Pooling pooling) const;                          // (B, C)

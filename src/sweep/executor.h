@@ -21,6 +21,9 @@ struct SweepProblem {
   std::vector<Batch> batches;
   std::vector<std::string> metrics;  // primary first
   std::vector<double> gold;          // (B)
+  // runtime.token_budget: padded tokens the batches were cut under, before the cut for workers.
+  // Bounds the trie's stacked continuations too (0: TrieOptions alone decides).
+  int64_t token_budget = 0;
 };
 
 struct MaskResult {

@@ -29,7 +29,7 @@ ScoringInputs build_inputs(const data::Dataset& dataset, const text::Tokenizer& 
   return in;
 }
 
-static Batch pack(const ScoringInputs& in, const std::vector<int64_t>& idx, int32_t pad_id) {
+Batch pack_batch(const ScoringInputs& in, const std::vector<int64_t>& idx, int32_t pad_id) {
   const int64_t B = static_cast<int64_t>(idx.size());
   int64_t T = 0;
   for (int64_t s : idx) T = std::max<int64_t>(T, in.sequences[s].ids.size());
@@ -114,7 +114,7 @@ std::vector<Batch> make_batches(const ScoringInputs& in, int64_t token_budget, i
   std::vector<Batch> batches;
   int64_t j = 0;
   for (int64_t i : ends) {
-    batches.push_back(pack(in, std::vector<int64_t>(order.begin() + j, order.begin() + i), pad_id));
+    batches.push_back(pack_batch(in, std::vector<int64_t>(order.begin() + j, order.begin() + i), pad_id));
     j = i;
   }
   return batches;
@@ -123,7 +123,7 @@ std::vector<Batch> make_batches(const ScoringInputs& in, int64_t token_budget, i
 int64_t worker_token_budget(int64_t token_budget, int64_t real_tokens, int threads) {
   if (threads <= 1) return token_budget;
   const int64_t target = threads * int64_t{kBatchesPerWorker};
-  return std::max<int64_t>(1, std::min(token_budget, (real_tokens + target - 1) / target));
+  return std::min(token_budget, std::max(kMinWorkerBatchTokens, (real_tokens + target - 1) / target));
 }
 
 }  // namespace hs::sweep

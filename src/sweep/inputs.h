@@ -37,6 +37,9 @@ struct Batch {
   int64_t padded_tokens = 0;          // B * T
 };
 
+// The listed sequences (rows of inputs.sequences) as one batch, padded to the longest.
+Batch pack_batch(const ScoringInputs& inputs, const std::vector<int64_t>& sequence_index, int32_t pad_id);
+
 // Sorts sequences by length (longest first) and cuts the order into batches with B * T_max within
 // token_budget (a single longer sequence still gets a batch of its own): as few batches as filling
 // each one to the budget would give, and among those cuts the one with the least padding.
@@ -44,9 +47,11 @@ std::vector<Batch> make_batches(const ScoringInputs& inputs, int64_t token_budge
 
 // The token budget to batch with when `threads` compute threads will share the batches
 // (parallel_items): lowered, never raised, until the data makes about kBatchesPerWorker batches per
-// worker, so no worker idles while another finishes a large last batch. Smaller batches cost
+// worker, so no worker idles while another finishes a large last batch, but not below
+// kMinWorkerBatchTokens, where per-op overhead starts to outweigh the GEMMs. Batches this size cost
 // little: the GEMMs stay hundreds of rows tall, and padding only shrinks.
 constexpr int kBatchesPerWorker = 4;
+constexpr int64_t kMinWorkerBatchTokens = 256;
 int64_t worker_token_budget(int64_t token_budget, int64_t real_tokens, int threads);
 
 }  // namespace hs::sweep

@@ -19,6 +19,11 @@
 #include "model/threads.h"
 #include "model/safetensors.h"
 #include "sweep/executor.h"
+#include "sweep/attention_stats.h"
+#include "sweep/importance.h"
+#include "sweep/run_analyses.h"
+#include "sweep/sweep_stats.h"
+#include "text/token_classes.h"
 #include "text/tokenizer.h"
 #include "util/error.h"
 
@@ -45,6 +50,9 @@ struct ExistingFile {
   std::vector<uint8_t> done;  // (N)
   bool complete = false;
   std::map<std::string, std::vector<double>> scores;  // metric -> (N)
+  std::vector<std::vector<float>> predictions;         // (N) rows of (B); empty where not done
+  std::vector<io::HeadImportance> importance;
+  std::vector<io::HeadStatistic> attention;
 };
 
 std::string where_in_sweep(int index, int count) {
@@ -73,6 +81,11 @@ ExistingFile check_existing(const std::string& path, const io::SweepIdentity& ru
     found = io::read_identity(*file);
     out.done = file->masks_done();
     for (const std::string& m : file->info().header.metrics) out.scores[m] = file->scores(m);
+    out.importance = file->info().header.importance;
+    out.attention = file->info().header.attention;
+    out.predictions.resize(out.done.size());
+    for (size_t n = 0; n < out.done.size(); ++n)
+      if (out.done[n]) out.predictions[n] = file->predictions(static_cast<int64_t>(n));
   } catch (const InputError&) {
     throw;
   } catch (const std::runtime_error& e) {
@@ -88,6 +101,12 @@ ExistingFile check_existing(const std::string& path, const io::SweepIdentity& ru
   return out;
 }
 
+std::vector<double> primary_scores(const std::vector<std::map<std::string, double>>& scores, const std::string& metric) {
+  std::vector<double> out;
+  for (const auto& m : scores) out.push_back(m.count(metric) ? m.at(metric) : std::nan(""));
+  return out;
+}
+
 }  // namespace
 
 std::string output_path(const io::Plan& plan, const RunOptions& options) {
@@ -98,6 +117,7 @@ std::string output_path(const io::Plan& plan, const RunOptions& options) {
 RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   check_device(plan.runtime.device);
+  check_pruning_options(plan);
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
   const data::TaskSpec& task = data::find_task(plan.task.name);
   const HeadSpec head = resolve_head(dir, task, plan.model.head, plan.model.pooling);
@@ -109,7 +129,24 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   }
   const text::Tokenizer tok = text::Tokenizer::from_model_dir(dir.path);
   const int L = dir.config.num_hidden_layers, H = dir.config.num_attention_heads;
-  const masks::MaskSet mask_set = masks::make_masks(plan.sweep, L, H);
+  masks::MaskSet mask_set = masks::make_masks(plan.sweep, L, H);
+  const std::string model_sha256 = model::sha256_file(dir.weights_path);
+
+  // Weights are loaded (and every tensor checked) before the results file is created or reopened,
+  // so a broken checkpoint leaves no file behind and changes none. Gradient importance and pruning
+  // curves come first: the curves' masks belong to the sweep (and to its identity on resume).
+  const model::BertModel model = model::BertModel::load(dir);
+  std::optional<ImportanceSource> importance_source;
+  std::optional<io::HeadImportance> importance;
+  if (plan.importance.method != "none") {
+    importance_source.emplace(plan, task, model, head, tok);
+    fmt::print(stderr, "headsweep: {} importance on {} {} ({} examples)\n", plan.importance.method, task.name,
+               importance_source->split(), importance_source->examples());
+    importance = importance_source->at(std::vector<uint8_t>(static_cast<size_t>(L) * H, 1));
+  }
+  const std::vector<io::PruningRecord> curves =
+      pruning_curves(plan, task, model_sha256, mask_set, importance ? &*importance : nullptr,
+                     importance_source ? &*importance_source : nullptr);
 
   std::vector<double> gold;
   std::vector<int64_t> rows;
@@ -123,26 +160,39 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   header.config_yaml = io::dump_config(plan);
   header.model_path = dir.path;
   header.model_id = model_id(dir);
-  header.model_sha256 = model::sha256_file(dir.weights_path);
+  header.model_sha256 = model_sha256;
   header.task = task.name;
   header.split = plan.task.split;
-  header.strategy = plan.sweep.strategy;
+  // Pruning curves add their masks to the strategies'.
+  const std::string strategy =
+      plan.sweep.strategy + (plan.pruning.schedule != "none" ? "+prune-" + plan.pruning.schedule : "");
+  header.strategy = strategy;
   header.n_layers = L;
   header.n_heads = H;
   header.metrics = task.metrics;
+  header.bootstrap_resamples = plan.stats.bootstrap;
+  header.bootstrap_confidence = plan.stats.confidence;
+  header.bootstrap_seed = plan.runtime.seed;
   const Shard& shard = options.shard;
   if (shard.sharded()) {
     header.shard_index = shard.index;
     header.shard_count = shard.count;
   }
+  header.ablation = has_single_head_masks(mask_set.data(), L, H) && baseline_index(mask_set.data(), L, H) >= 0;
+  header.pruning = curves;
+  header.pruning_schedule = plan.pruning.schedule;
+  header.pruning_tolerance = plan.pruning.tolerance;
+  header.pruning_alpha = plan.pruning.alpha;
   const std::string path = output_path(plan, options);
 
   RunSummary s;
+  s.n_layers = L;
+  s.n_heads = H;
   s.output_path = path;
   s.model_id = header.model_id;
   s.task = task.name;
   s.split = plan.task.split;
-  s.strategy = plan.sweep.strategy;
+  s.strategy = strategy;
   s.head = head_kind_name(head.kind);
   s.n_examples = static_cast<int64_t>(dataset.examples.size());
   s.n_masks = mask_set.size();
@@ -157,6 +207,9 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   if (shard.sharded()) owned = shard_masks(mask_set.data(), L, H, shard);
   s.n_owned = static_cast<int64_t>(owned.size());
   std::vector<uint8_t> done(mask_set.size(), 0);
+  // Every mask's predictions, for the bootstrap at the end (kept only when it will run).
+  const bool intervals = plan.stats.bootstrap > 0 && !shard.sharded();
+  std::vector<std::vector<float>> predictions(intervals ? mask_set.size() : 0);
 
   std::error_code ec;
   const bool resume = !plan.output.overwrite && std::filesystem::exists(path, ec);
@@ -179,7 +232,10 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
       if (!done[n]) continue;
       ++s.n_resumed;
       for (const auto& [metric, values] : existing.scores) s.scores[n][metric] = values[n];
+      if (intervals) predictions[n] = existing.predictions[n];
     }
+    header.importance = existing.importance;
+    header.attention = existing.attention;
     if (existing.complete) {
       s.already_complete = true;
       s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -196,9 +252,31 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     fmt::print(stderr, "headsweep: resuming {}: {} of {} masks already scored, {} to go\n", path, s.n_resumed,
                owned.size(), todo.size());
 
-  // Weights are loaded (and every tensor checked) before the results file is created or reopened,
-  // so a broken checkpoint leaves no file behind and changes none.
-  const model::BertModel model = model::BertModel::load(dir);
+  SweepProblem problem;
+  problem.model = &model;
+  problem.head = head;
+  problem.inputs = build_inputs(dataset, tok, head, plan.task.max_seq_len);
+  problem.batches = make_batches(
+      problem.inputs,
+      worker_token_budget(plan.runtime.token_budget, problem.inputs.n_tokens, model::compute_threads()),
+      tok.pad_id());
+  problem.metrics = task.metrics;
+  problem.gold = gold;
+  problem.token_budget = plan.runtime.token_budget;
+
+  // Analyses of the full model go into the file when it is created; a resumed file has them.
+  if (importance && !resume) header.importance.push_back(*importance);
+  if (plan.attention.statistics && !resume) {
+    const AttentionStatistics a =
+        attention_statistics(model, problem.batches, text::punctuation_token_table(tok), tok.cls_id(), tok.sep_id());
+    for (const AttentionStatistic& st : a.stats) {
+      const at::Tensor v = st.values.contiguous();
+      header.attention.push_back({st.name, st.description, {v.data_ptr<double>(), v.data_ptr<double>() + v.numel()}});
+    }
+    header.attention_tokens = a.tokens;
+  }
+  s.importance = header.importance;
+  s.attention = header.attention;
 
   // masks_done is committed (two fsyncs) at most once a second: every mask on the CPU, where one
   // takes longer, and in bursts when an executor reports many masks at once.
@@ -211,38 +289,56 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
                                     : io::ResultsWriter::create(path, header, mask_set.data(), mask_set.names(), gold,
                                                                 rows, writer_options);
 
-  SweepProblem problem;
-  problem.model = &model;
-  problem.head = head;
-  problem.inputs = build_inputs(dataset, tok, head, plan.task.max_seq_len);
-  problem.batches = make_batches(
-      problem.inputs,
-      worker_token_budget(plan.runtime.token_budget, problem.inputs.n_tokens, model::compute_threads()),
-      tok.pad_id());
-  problem.metrics = task.metrics;
-  problem.gold = gold;
-
   Progress progress(progress_mode(plan.runtime.progress), static_cast<int64_t>(todo.size()),
                     total_work(plan.runtime.executor, problem, mask_set, todo));
   run_executor(plan.runtime.executor, problem, mask_set, todo, [&](const MaskResult& r) {
     writer.write_mask(r.mask, r.scores, r.predictions);
     s.scores[r.mask] = r.scores;
+    if (intervals) predictions[r.mask] = r.predictions;
     ++s.n_scored;
   }, progress);
   progress.finish();
+  if (intervals) {
+    const std::vector<io::BootstrapColumns> columns = bootstrap_intervals(header, mask_set.data(), predictions, gold);
+    for (size_t i = 0; i < header.metrics.size(); ++i) writer.write_bootstrap(header.metrics[i], columns[i]);
+    s.bootstrap = columns.front();
+    s.confidence = plan.stats.confidence;
+  }
+  if (header.ablation && !shard.sharded()) {
+    const AblationSummary a = ablation_summary(header, mask_set.data(), primary_scores(s.scores, task.metrics.front()));
+    writer.write_ablation(a.drops, a.agreement);
+    s.ablation = a.drops;
+    s.agreement = a.agreement;
+  }
+  if (!curves.empty() && !shard.sharded()) {
+    const std::vector<double> primary = primary_scores(s.scores, task.metrics.front());
+    const std::vector<double> p_values = s.bootstrap ? s.bootstrap->p_value : std::vector<double>{};
+    for (const io::PruningRecord& c : curves) {
+      const io::PruningScores ps = pruning_scores(c, primary, p_values, plan.pruning.tolerance, plan.pruning.alpha);
+      writer.write_pruning(c.name, ps);
+      s.pruning.emplace_back(c, ps);
+    }
+    s.pruning_tolerance = plan.pruning.tolerance;
+    s.pruning_alpha = plan.pruning.alpha;
+  }
   writer.finish();
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
 }
 
 std::string format_ranking(const std::vector<std::string>& metrics, const std::vector<std::string>& mask_names,
-                           const std::vector<std::map<std::string, double>>& scores, int top_k) {
+                           const std::vector<std::map<std::string, double>>& scores, int top_k,
+                           const io::BootstrapColumns* intervals, double confidence) {
   const std::string& primary = metrics.front();
   const bool has_baseline = !scores.empty() && !scores[0].empty();
   std::string out;
   if (has_baseline) {
     out += "baseline:";
-    for (const std::string& m : metrics) out += fmt::format("  {} {:.4f}", m, scores[0].at(m));
+    for (const std::string& m : metrics) {
+      out += fmt::format("  {} {:.4f}", m, scores[0].at(m));
+      if (intervals && m == primary)
+        out += fmt::format(" ({:.0f}% CI {:.4f} to {:.4f})", confidence * 100, intervals->ci[0], intervals->ci[1]);
+    }
     out += "\n";
   } else {
     out += "baseline: not in this file\n";
@@ -266,8 +362,67 @@ std::string format_ranking(const std::vector<std::string>& metrics, const std::v
     const int64_t n = order[i];
     std::string name = mask_names[n];
     if (!name.empty() && name[0] == '-') name = name.substr(1);
-    out += fmt::format("  {:>2}. {:<8} {} {:.4f}", i + 1, name, primary, scores[n].at(primary));
-    out += has_baseline ? fmt::format("  (drop {:+.4f})\n", drop(n)) : "\n";
+    out += fmt::format("  {:>2}. {:<10} {} {:.4f}", i + 1, name, primary, scores[n].at(primary));
+    if (has_baseline && intervals) {
+      out += fmt::format("  (drop {:+.4f}, {:.0f}% CI of the change {:+.4f} to {:+.4f}, p {:.3g})\n", drop(n),
+                         confidence * 100, intervals->delta_ci[2 * n], intervals->delta_ci[2 * n + 1],
+                         intervals->p_value[n]);
+    } else {
+      out += has_baseline ? fmt::format("  (drop {:+.4f})\n", drop(n)) : "\n";
+    }
+  }
+  return out;
+}
+
+std::string format_importance(const std::vector<io::HeadImportance>& importance,
+                              const std::map<std::string, double>& agreement, const std::vector<double>& ablation,
+                              int n_heads, int top_k) {
+  std::string out;
+  for (const io::HeadImportance& i : importance) {
+    std::vector<size_t> order(i.scores.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return i.scores[a] > i.scores[b]; });
+    out += fmt::format("{} importance ({} split, {} examples), most important:", i.method, i.split, i.examples);
+    for (size_t k = 0; k < std::min<size_t>(top_k, order.size()); ++k) {
+      out += fmt::format(" L{}.H{} {:.3f}", order[k] / n_heads, order[k] % n_heads, i.scores[order[k]]);
+    }
+    out += "\n";
+  }
+  if (!agreement.empty()) {
+    const auto covered = std::count_if(ablation.begin(), ablation.end(), [](double v) { return std::isfinite(v); });
+    out += fmt::format("agreement with the single-head ablation drops (Spearman over {} heads):", covered);
+    for (const auto& [method, rho] : agreement) out += fmt::format(" {} {:.3f}", method, rho);
+    out += "\n";
+  }
+  return out;
+}
+
+std::string format_attention(const std::vector<io::HeadStatistic>& attention, int n_heads, int top_k) {
+  std::string out;
+  for (const io::HeadStatistic& st : attention) {
+    if (st.name != "cls" && st.name != "sep" && st.name != "punct" && st.name != "prev" && st.name != "next") continue;
+    std::vector<size_t> order(st.values.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return st.values[a] > st.values[b]; });
+    out += fmt::format("attention on {:<5}, most:", st.name);
+    for (size_t k = 0; k < std::min<size_t>(top_k, order.size()); ++k) {
+      out += fmt::format(" L{}.H{} {:.2f}", order[k] / n_heads, order[k] % n_heads, st.values[order[k]]);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string format_pruning(const std::vector<std::pair<io::PruningRecord, io::PruningScores>>& curves,
+                           const std::string& metric, double tolerance, double alpha) {
+  std::string out;
+  for (const auto& [c, p] : curves) {
+    out += fmt::format("pruning, {} order ({}):", c.name, metric);
+    for (size_t k = 0; k < c.fractions.size(); ++k) out += fmt::format(" {:.0f}% {:.4f}", 100 * c.fractions[k], p.score[k]);
+    out += fmt::format("\n  largest fraction pruned with every drop <= {:g}: {:.0f}%", tolerance, 100 * p.within_tolerance);
+    if (!std::isnan(p.not_significant))
+      out += fmt::format("; with no significant drop (alpha {:g}): {:.0f}%", alpha, 100 * p.not_significant);
+    out += "\n";
   }
   return out;
 }
@@ -286,7 +441,11 @@ std::string format_summary(const RunSummary& s, int top_k) {
   } else {
     out += fmt::format("{} ({}) in {:.1f} s\n", part, s.strategy, s.seconds);
   }
-  out += format_ranking(s.metrics, s.mask_names, s.scores, top_k);
+  out += format_ranking(s.metrics, s.mask_names, s.scores, top_k, s.bootstrap ? &*s.bootstrap : nullptr,
+                        s.confidence);
+  out += format_importance(s.importance, s.agreement, s.ablation, s.n_heads);
+  out += format_attention(s.attention, s.n_heads);
+  if (!s.pruning.empty()) out += format_pruning(s.pruning, s.metrics.front(), s.pruning_tolerance, s.pruning_alpha);
   out += fmt::format("results: {}\n", s.output_path);
   return out;
 }

@@ -15,6 +15,7 @@
 
 #include "io/results_file.h"
 #include "io/results_identity.h"
+#include "sweep/sweep_stats.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -277,12 +278,40 @@ MergeResult merge_results(const std::string& out, const std::vector<std::string>
     options.overwrite = true;
     options.durable = false;  // nothing is visible before the rename
     io::ResultsWriter w = io::ResultsWriter::create(tmp, header, id.masks, id.mask_names, id.labels, id.rows, options);
+    // The shards cannot compute the bootstrap (each lacks the others' masks); the merge can.
+    const bool intervals = header.bootstrap_resamples > 0;
+    std::vector<std::vector<float>> predictions(intervals ? N : 0);
     for (int64_t n = 0; n < N; ++n) {
       const int i = source[n];
       std::map<std::string, double> row;
       for (const std::string& m : header.metrics) row[m] = scores[i].at(m)[n];
-      w.write_mask(n, row, inputs[i].file.predictions(n));
+      std::vector<float> pred = inputs[i].file.predictions(n);
+      w.write_mask(n, row, pred);
+      if (intervals) predictions[n] = std::move(pred);
       result.scores[n] = row;
+    }
+    if (intervals) {
+      const std::vector<io::BootstrapColumns> columns = bootstrap_intervals(header, id.masks, predictions, id.labels);
+      for (size_t m = 0; m < header.metrics.size(); ++m) w.write_bootstrap(header.metrics[m], columns[m]);
+      result.bootstrap = columns.front();
+    }
+    if (header.ablation) {
+      std::vector<double> primary(N);
+      for (int64_t n = 0; n < N; ++n) primary[n] = result.scores[n].at(header.metrics.front());
+      const AblationSummary a = ablation_summary(header, id.masks, primary);
+      w.write_ablation(a.drops, a.agreement);
+      result.ablation = a.drops;
+      result.agreement = a.agreement;
+    }
+    if (!header.pruning.empty()) {
+      std::vector<double> primary(N);
+      for (int64_t n = 0; n < N; ++n) primary[n] = result.scores[n].at(header.metrics.front());
+      const std::vector<double> p_values = result.bootstrap ? result.bootstrap->p_value : std::vector<double>{};
+      for (const io::PruningRecord& c : header.pruning) {
+        const io::PruningScores ps = pruning_scores(c, primary, p_values, header.pruning_tolerance, header.pruning_alpha);
+        w.write_pruning(c.name, ps);
+        result.pruning.emplace_back(c, ps);
+      }
     }
     w.finish();
   } catch (...) {

@@ -51,6 +51,10 @@ struct MergeResult {
   std::vector<std::string> mask_names;
   std::vector<std::map<std::string, double>> scores;  // (N)
   int64_t n_examples = 0;
+  std::optional<io::BootstrapColumns> bootstrap;  // the primary metric's, when the sweep asks for them
+  std::vector<double> ablation;                   // as RunSummary's
+  std::map<std::string, double> agreement;
+  std::vector<std::pair<io::PruningRecord, io::PruningScores>> pruning;
 };
 
 // Writes `out` from `inputs` (shard files, or any results files of one sweep): checks that they

@@ -1,12 +1,14 @@
 #include "sweep/trie.h"
 
 #include <algorithm>
+#include <utility>
 #include <cstring>
 #include <mutex>
 
 #include <c10/core/InferenceMode.h>
 
 #include "metrics/metrics.h"
+#include "model/threads.h"
 #include "sweep/workers.h"
 
 namespace hs::sweep {
@@ -28,14 +30,6 @@ std::vector<Range> children(const masks::MaskSet& set, const std::vector<int64_t
   return out;
 }
 
-std::vector<int64_t> kept_heads(const masks::MaskSet& set, int64_t n, int l) {
-  std::vector<int64_t> heads;
-  for (int h = 0; h < set.n_heads(); ++h) {
-    if (set.kept(n, l, h)) heads.push_back(h);
-  }
-  return heads;
-}
-
 int64_t count_passes(const masks::MaskSet& set, const std::vector<int64_t>& order, Range r, int l) {
   if (l == set.n_layers()) return 0;
   int64_t n = 0;
@@ -46,8 +40,8 @@ int64_t count_passes(const masks::MaskSet& set, const std::vector<int64_t>& orde
 class Walker {
  public:
   Walker(const SweepProblem& p, const masks::MaskSet& set, const std::vector<int64_t>& order,
-         std::vector<at::Tensor>& outputs, TrieStats& stats)
-      : p_(p), model_(*p.model), set_(set), order_(order), outputs_(outputs), stats_(stats) {}
+         std::vector<at::Tensor>& outputs, const TrieOptions& opts, TrieStats& stats)
+      : p_(p), model_(*p.model), set_(set), order_(order), outputs_(outputs), opts_(opts), stats_(stats) {}
 
   void run_batch(const Batch& b, Range group) {
     batch_ = &b;
@@ -66,33 +60,98 @@ class Walker {
       return;
     }
     const std::vector<Range> kids = children(set_, order_, r, l);
-    // Heads kept by any child: the only ones whose attention is needed here.
+    std::vector<size_t> firsts;
+    for (const Range& c : kids) firsts.push_back(c.first);
+    const std::vector<at::Tensor> mixed = attention_mix(l, x, bias_, firsts, 1);
+    // A child holding one mask is a chain to the end: its continuation is stacked with its
+    // siblings' (up to opts_.stack_tokens padded tokens) and run as one taller batch.
+    const int64_t tokens = x.size(0) * x.size(1);
+    const size_t capacity = static_cast<size_t>(std::max<int64_t>(1, opts_.stack_tokens / std::max<int64_t>(1, tokens)));
+    std::vector<at::Tensor> stack_x;
+    std::vector<size_t> stack_masks;
+    auto flush = [&] {
+      if (stack_masks.empty()) return;
+      run_chains(l + 1, stack_x.size() == 1 ? stack_x[0] : at::cat(stack_x), stack_masks);
+      stack_x.clear();
+      stack_masks.clear();
+    };
+    for (size_t k = 0; k < kids.size(); ++k) {
+      stats_.layer_passes += x.size(0);
+      at::Tensor next = model_.finish_layer(l, mixed[k], x);
+      if (kids[k].second - kids[k].first > 1) {
+        walk(l + 1, next, kids[k]);
+        continue;
+      }
+      stack_x.push_back(std::move(next));
+      stack_masks.push_back(kids[k].first);
+      if (stack_masks.size() == capacity) flush();
+    }
+    flush();
+  }
+
+  // Layers l..L-1 of single masks stacked along the batch: x (k·B, T, C) holds copy j of the batch
+  // for the mask at trie position masks[j]; every layer runs once for all copies.
+  void run_chains(int l, at::Tensor x, const std::vector<size_t>& masks) {
+    const auto k = static_cast<int64_t>(masks.size());
+    const at::Tensor bias = k == 1 ? bias_ : bias_.repeat({k, 1, 1, 1});  // (k·B, 1, 1, T)
+    for (; l < set_.n_layers(); ++l) {
+      const at::Tensor attn = attention_mix(l, x, bias, masks, k)[0];
+      stats_.layer_passes += x.size(0);
+      x = model_.finish_layer(l, attn, x);
+    }
+    const at::Tensor mask = k == 1 ? batch_->input.attention_mask : batch_->input.attention_mask.repeat({k, 1});
+    const at::Tensor out = head_outputs(model_, p_.head, x, mask);  // (k·B, X)
+    const int64_t B = batch_->input.attention_mask.size(0);
+    for (int64_t j = 0; j < k; ++j) outputs_[masks[j] - group_first_].index_copy_(0, seq_idx_, out.slice(0, j * B, (j + 1) * B));
+  }
+
+  // Attention of layer l, computed once for the heads any of `masks` keeps (heads they all gate off
+  // cost nothing) and mixed per mask: Σ_h g_h·P_h + b_O. With copies == 1 every mask gets its own
+  // mix of the one x (B, T, C); with copies == k, x holds k stacked copies (one per mask) and one
+  // (k·B, T, C) result comes back, each copy mixed with its own mask's gates.
+  std::vector<at::Tensor> attention_mix(int l, const at::Tensor& x, const at::Tensor& bias,
+                                        const std::vector<size_t>& masks, int64_t copies) {
+    const int H = set_.n_heads();
     std::vector<int64_t> active;
-    for (int h = 0; h < set_.n_heads(); ++h) {
-      for (const Range& c : kids) {
-        if (set_.kept(order_[c.first], l, h)) {
+    for (int h = 0; h < H; ++h) {
+      for (size_t i : masks) {
+        if (set_.kept(order_[i], l, h)) {
           active.push_back(h);
           break;
         }
       }
     }
-    const at::Tensor ctx = model_.head_context(l, x, bias_, active);  // (B, T, |A|·D)
+    const at::Tensor ctx = model_.head_context(l, x, bias, active);  // (rows, T, |A|·D)
     stats_.attention_heads += static_cast<int64_t>(active.size()) * x.size(0);
-    const int64_t C = model_.config().hidden_size, D = C / set_.n_heads();
-    // The active heads' context at full width; each child mixes it with its own gate row. The mix
-    // Σ_h g_h·P_h + b_O is one GEMM over the gated context, exactly as the naive executor does it, so
-    // the two executors round alike (a subtract-the-dropped-heads form moved ill-conditioned
-    // metrics, e.g. Pearson at 90% sparsity, by ~2e-6).
+    const int64_t C = model_.config().hidden_size, D = C / H;
+    // The active heads' context at full width, gated per mask, then one GEMM for the mix, exactly as
+    // the naive executor does it, so the two executors round alike (a subtract-the-dropped-heads
+    // form moved ill-conditioned metrics, e.g. Pearson at 90% sparsity, by ~2e-6).
     at::Tensor wide = at::zeros({x.size(0), x.size(1), C}, x.options());
     if (!active.empty()) wide.index_copy_(2, model::head_index(active, D, C), ctx);
-    for (const Range& c : kids) {
-      at::Tensor gate = at::zeros({C});
-      const std::vector<int64_t> kept = kept_heads(set_, order_[c.first], l);
-      for (int64_t h : kept) gate.slice(0, h * D, (h + 1) * D).fill_(1.0f);
-      const at::Tensor attn = model_.project_context(l, kept.size() == static_cast<size_t>(set_.n_heads()) ? wide : wide * gate);
-      stats_.layer_passes += x.size(0);
-      walk(l + 1, model_.finish_layer(l, attn, x), c);
+    at::Tensor gates = at::zeros({static_cast<int64_t>(masks.size()), C});  // (masks, C)
+    std::vector<bool> full(masks.size(), true);
+    for (size_t j = 0; j < masks.size(); ++j) {
+      for (int h = 0; h < H; ++h) {
+        if (set_.kept(order_[masks[j]], l, h)) {
+          gates[j].slice(0, h * D, (h + 1) * D).fill_(1.0f);
+        } else {
+          full[j] = false;
+        }
+      }
     }
+    const bool all_kept = std::find(full.begin(), full.end(), false) == full.end();
+    if (copies > 1) {
+      const int64_t B = x.size(0) / copies;
+      const at::Tensor gated =
+          all_kept ? wide : (wide.view({copies, B, x.size(1), C}) * gates.view({copies, 1, 1, C})).view_as(wide);
+      return {model_.project_context(l, gated)};
+    }
+    std::vector<at::Tensor> out;
+    for (size_t j = 0; j < masks.size(); ++j) {
+      out.push_back(model_.project_context(l, full[j] ? wide : wide * gates[j]));
+    }
+    return out;
   }
 
   const SweepProblem& p_;
@@ -100,6 +159,7 @@ class Walker {
   const masks::MaskSet& set_;
   const std::vector<int64_t>& order_;
   std::vector<at::Tensor>& outputs_;
+  const TrieOptions& opts_;
   TrieStats& stats_;
   const Batch* batch_ = nullptr;
   at::Tensor bias_, seq_idx_;
@@ -133,6 +193,13 @@ void run_trie(const SweepProblem& p, const masks::MaskSet& set, const std::vecto
   const std::vector<int64_t> order = trie_order(set, todo);
   const int64_t S = static_cast<int64_t>(p.inputs.sequences.size());
   const int64_t X = head_output_width(*p.model, p.head);
+  // Stacks of all workers together stay within the run's token budget: the memory of one batch of
+  // the size the user allowed, not one per worker.
+  TrieOptions o = opts;
+  if (p.token_budget > 0) {
+    const int workers = split_threads(model::compute_threads(), p.batches.size()).workers;
+    o.stack_tokens = std::min(o.stack_tokens, std::max<int64_t>(1, p.token_budget / workers));
+  }
   const size_t per_group = static_cast<size_t>(std::max<int64_t>(
       1, std::min(opts.group_masks, opts.group_bytes / std::max<int64_t>(1, S * X * 4))));
   std::vector<int64_t> seq_example;
@@ -152,7 +219,7 @@ void run_trie(const SweepProblem& p, const masks::MaskSet& set, const std::vecto
     parallel_items(p.batches.size(), [&](size_t bi) {
       const Batch& b = p.batches[bi];
       TrieStats local;
-      Walker(p, set, order, outputs, local).run_batch(b, group);
+      Walker(p, set, order, outputs, o, local).run_batch(b, group);
       std::lock_guard<std::mutex> lock(mutex);
       stats.layer_passes += local.layer_passes;
       stats.attention_heads += local.attention_heads;

@@ -5,8 +5,12 @@
 // - at a node, attention runs once, for the union of the heads its children keep (heads every
 //   child gates off cost nothing), and each child's attention output is mixed from the per-head
 //   output projections: out = Σ_h g_h·P_h + b_O, one GEMM over the child's gated context;
+// - children that hold a single mask (a chain to the last layer, e.g. every child of a single-head
+//   sweep) run their remaining layers stacked along the batch, up to TrieOptions::stack_tokens, so
+//   siblings' continuations share taller GEMMs; heads that every stacked mask gates off still cost
+//   no attention;
 // - the walk is depth-first, so memory holds one path of hidden states per worker (batches run on
-//   parallel_items' workers), never one per mask.
+//   parallel_items' workers) plus one stack, never one per mask.
 // Outputs are kept per mask group (masks consecutive in trie order, sized to a memory budget) until
 // the group has seen every batch; then its masks are scored and reported.
 #include <cstdint>
@@ -31,6 +35,10 @@ struct TrieOptions {
   // measured as 1.78x instead of ~1.83x over naive), so one group holds a whole single-head sweep of
   // a 12 x 12 model (145 masks).
   int64_t group_masks = 160;
+  // Padded tokens of stacked chain continuations: children that hold a single mask run their
+  // remaining layers together, as one batch of up to this many tokens, and at most the problem's
+  // token_budget divided among the workers.
+  int64_t stack_tokens = 16384;
 };
 
 // Layer passes (finish_layer calls) the trie makes per batch for these masks, in the same order

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -22,6 +23,63 @@ WorkerSplit split_threads(int threads, size_t n_items) {
 
 namespace {
 
+thread_local bool in_worker = false;
+
+// Worker threads that live as long as the process. Threads are not started per call: OpenBLAS
+// gives every thread that calls it its own GEMM buffers and does not free them when the thread
+// ends, so short-lived workers leaked ~20 MB each (1.2 GB over a 10,000-mask sweep).
+class Pool {
+ public:
+  // Runs work() on `extra` pool threads and on the calling thread; returns when all are done.
+  void run(int extra, const std::function<void()>& work) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (static_cast<int>(threads_.size()) < extra) {
+      const size_t index = threads_.size();
+      threads_.emplace_back([this, index] { loop(index); });
+    }
+    job_ = &work;
+    wanted_ = extra;
+    active_ = extra;
+    ++generation_;
+    lock.unlock();
+    wake_.notify_all();
+    work();
+    lock.lock();
+    finished_.wait(lock, [&] { return active_ == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  void loop(size_t index) {
+    in_worker = true;
+    uint64_t seen = 0;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [&] { return generation_ != seen; });
+      seen = generation_;
+      if (static_cast<int>(index) >= wanted_) continue;
+      const std::function<void()>* job = job_;
+      lock.unlock();
+      (*job)();
+      lock.lock();
+      if (--active_ == 0) finished_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_, finished_;
+  std::vector<std::thread> threads_;
+  const std::function<void()>* job_ = nullptr;
+  uint64_t generation_ = 0;
+  int wanted_ = 0;
+  int active_ = 0;
+};
+
+Pool& pool() {
+  static Pool* p = new Pool;  // never destroyed: its threads wait until the process exits
+  return *p;
+}
+
 // Sets the compute threads for the workers' lifetime; restores them even when a worker throws.
 class ThreadsScope {
  public:
@@ -38,7 +96,7 @@ class ThreadsScope {
 
 void parallel_items(size_t n, const std::function<void(size_t item)>& fn) {
   const WorkerSplit split = split_threads(model::compute_threads(), n);
-  if (split.workers <= 1) {
+  if (split.workers <= 1 || in_worker) {  // a nested call runs inline on its worker
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
   }
@@ -48,7 +106,7 @@ void parallel_items(size_t n, const std::function<void(size_t item)>& fn) {
   std::exception_ptr error;
   std::mutex error_mutex;
   ThreadsScope scope(split.threads_each);
-  auto work = [&] {
+  const std::function<void()> work = [&] {
     c10::InferenceMode guard(inference);
     try {
       for (size_t i = next++; i < n && !failed; i = next++) fn(i);
@@ -58,10 +116,9 @@ void parallel_items(size_t n, const std::function<void(size_t item)>& fn) {
       failed = true;
     }
   };
-  std::vector<std::thread> threads;
-  for (int w = 1; w < split.workers; ++w) threads.emplace_back(work);
-  work();
-  for (std::thread& t : threads) t.join();
+  in_worker = true;  // the calling thread works too: a nested call from it must not reenter the pool
+  pool().run(split.workers - 1, work);
+  in_worker = false;
   if (error) std::rethrow_exception(error);
 }
 

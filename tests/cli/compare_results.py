@@ -57,7 +57,7 @@ def main() -> int:
                 diff = np.nanmax(np.abs(x - y)) if x.size else 0.0
                 if diff > args.score_tol:
                     problems.append(f"/{name}: largest difference {diff!r} > {args.score_tol}")
-            elif not np.array_equal(x, y):
+            elif not np.array_equal(x, y, equal_nan=x.dtype.kind == "f"):
                 rows = np.flatnonzero((x != y).reshape(len(x), -1).any(axis=1)) if x.ndim else []
                 problems.append(f"/{name} differs (rows {list(rows)[:10]})")
     for p in problems:

@@ -56,11 +56,80 @@ CATCH_TEST_CASE("run: single-head sweep on STS-B writes a complete results file 
   CATCH_REQUIRE(r.status == 0);
   CATCH_CHECK(r.out.find("baseline:  spearman") != std::string::npos);
   CATCH_CHECK(r.out.find("masks whose removal hurts spearman most") != std::string::npos);
+  CATCH_CHECK(r.out.find("95% CI of the change") != std::string::npos);
   CATCH_CHECK(r.err.find("progress: masks 73/73") != std::string::npos);
   // Read back with Debian's h5py: shapes, attributes, descriptions, and the scores the CLI printed.
   const std::string check = hs::test::source_dir() + "/tests/cli/check_results.py";
-  const std::string cmd = fmt::format("/usr/bin/python3 {} {} --masks 73 --examples 24 --layers 6 --heads 12", check, out);
+  const std::string cmd =
+      fmt::format("/usr/bin/python3 {} {} --masks 73 --examples 24 --layers 6 --heads 12 --bootstrap", check, out);
   CATCH_CHECK(std::system(cmd.c_str()) == 0);
+}
+
+CATCH_TEST_CASE("run: importance, its agreement with ablation and attention statistics, read back by h5py",
+                "[cli][e2e][importance]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  const std::string dir = hs::test::temp_dir("run-importance");
+  const std::string out = dir + "/results.h5";
+  hs::test::write_file(dir + "/sweep.yaml", config_text(model, glue, out, "single-head", 24) +
+                                                "importance:\n  method: michel\n  split: dev\n  limit: 24\n"
+                                                "attention:\n  statistics: true\n");
+  const auto r = run_cli({"run", dir + "/sweep.yaml"});
+  CATCH_INFO(r.out << r.err);
+  CATCH_REQUIRE(r.status == 0);
+  CATCH_CHECK(r.out.find("michel importance (dev split, 24 examples), most important:") != std::string::npos);
+  CATCH_CHECK(r.out.find("agreement with the single-head ablation drops (Spearman over 72 heads): michel") !=
+              std::string::npos);
+  CATCH_CHECK(r.out.find("attention on sep  , most:") != std::string::npos);
+  const std::string cmd = fmt::format("/usr/bin/python3 {}/tests/cli/check_analyses.py {} michel",
+                                      hs::test::source_dir(), out);
+  CATCH_CHECK(std::system(cmd.c_str()) == 0);
+  // A split the task does not have is an input error naming it, and leaves no file.
+  const std::string bad = dir + "/bad.h5";
+  hs::test::write_file(dir + "/bad.yaml", config_text(model, glue, bad, "baseline", 8) +
+                                              "importance:\n  method: bertology\n  split: validation_x\n");
+  const auto e = run_cli({"run", dir + "/bad.yaml"});
+  CATCH_CHECK(e.status == 2);
+  CATCH_CHECK(e.err.find("validation_x") != std::string::npos);
+  CATCH_CHECK_FALSE(std::filesystem::exists(bad));
+}
+
+CATCH_TEST_CASE("run: pruning curves by importance and random orders, read back by h5py", "[cli][e2e][pruning]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  const std::string dir = hs::test::temp_dir("run-pruning");
+  const std::string out = dir + "/results.h5";
+  hs::test::write_file(dir + "/sweep.yaml",
+                       config_text(model, glue, out, "baseline", 24) +
+                           "importance:\n  method: michel\n  split: dev\n  limit: 24\n"
+                           "pruning:\n  schedule: percent\n  fractions: [0.1, 0.3, 0.5]\n"
+                           "  orders: [importance, random]\n  random_orders: 2\n  min_heads_per_layer: 1\n");
+  const auto r = run_cli({"run", dir + "/sweep.yaml"});
+  CATCH_INFO(r.out << r.err);
+  CATCH_REQUIRE(r.status == 0);
+  CATCH_CHECK(r.out.find("pruning, importance order (spearman): 0% ") != std::string::npos);
+  CATCH_CHECK(r.out.find("largest fraction pruned with every drop <= 0.01:") != std::string::npos);
+  const std::string cmd = fmt::format("/usr/bin/python3 {}/tests/cli/check_pruning.py {} importance random-0 random-1",
+                                      hs::test::source_dir(), out);
+  CATCH_CHECK(std::system(cmd.c_str()) == 0);
+  // Two shards merged: the curves, importance and bootstrap equal the unsharded run's.
+  const std::string cfg = dir + "/sweep.yaml";
+  CATCH_REQUIRE(run_cli({"run", cfg, "--shard", "0/2", "--output", dir + "/s0.h5"}).status == 0);
+  CATCH_REQUIRE(run_cli({"run", cfg, "--shard", "1/2", "--output", dir + "/s1.h5"}).status == 0);
+  const auto m = run_cli({"merge", dir + "/merged.h5", dir + "/s0.h5", dir + "/s1.h5"});
+  CATCH_INFO(m.out << m.err);
+  CATCH_REQUIRE(m.status == 0);
+  CATCH_CHECK(m.out.find("pruning, importance order") != std::string::npos);
+  const std::string same = fmt::format("/usr/bin/python3 {}/tests/cli/compare_results.py {} {} --ignore-attrs "
+                                       "created,merged_from",
+                                       hs::test::source_dir(), out, dir + "/merged.h5");
+  CATCH_CHECK(std::system(same.c_str()) == 0);
+  // The importance order without an importance method is refused before any work.
+  hs::test::write_file(dir + "/bad.yaml", config_text(model, glue, dir + "/bad.h5", "baseline", 8) +
+                                              "pruning:\n  schedule: count\n");
+  const auto e = run_cli({"run", dir + "/bad.yaml"});
+  CATCH_CHECK(e.status == 2);
+  CATCH_CHECK(e.err.find("pruning.orders: the importance order needs importance.method") != std::string::npos);
 }
 
 CATCH_TEST_CASE("run: the full STS-B dev baseline equals sentence-transformers' Spearman", "[cli][e2e][golden]") {

@@ -27,8 +27,12 @@ using hs::test::run_cli;
 
 namespace {
 
+const char* kAnalyses = "importance:\n  method: bertology\n  limit: 12\nattention:\n  statistics: true\n";
+
+// extra: more config sections; the SIGKILL and shard tests add the analyses that are written when
+// the file is created (importance, attention) so resumed and merged files must carry them too.
 std::string config_text(const std::string& model, const std::string& glue, const std::string& out,
-                        const std::string& strategy, int limit) {
+                        const std::string& strategy, int limit, const std::string& extra = "") {
   return fmt::format(R"(model:
   path: {}
 task:
@@ -41,10 +45,10 @@ runtime:
   threads: 1
   executor: naive
   progress: lines
-output:
+{}output:
   path: {}
 )",
-                     model, glue, limit, strategy, out);
+                     model, glue, limit, strategy, extra, out);
 }
 
 void require_one_line_error(const hs::test::CliResult& r, const std::string& needle) {
@@ -122,7 +126,7 @@ CATCH_TEST_CASE("run: killed with SIGKILL twice and rerun, the file equals an un
   ::setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
   const std::string dir = hs::test::temp_dir("resume-kill");
   const std::string out = dir + "/out.h5", ref = dir + "/ref.h5", cfg = dir + "/sweep.yaml";
-  hs::test::write_file(cfg, config_text(model, glue, out, "single-head", 24));
+  hs::test::write_file(cfg, config_text(model, glue, out, "single-head", 24, kAnalyses));
 
   const auto uninterrupted = run_cli({"run", cfg, "--output", ref});
   CATCH_INFO(uninterrupted.out << uninterrupted.err);
@@ -283,7 +287,7 @@ CATCH_TEST_CASE("run --shard and SLURM arrays, then merge: equal to the unsharde
   HS_REQUIRE_GLUE(glue);
   const std::string dir = hs::test::temp_dir("shards");
   const std::string out = dir + "/sweep.h5", full = dir + "/full.h5", cfg = dir + "/sweep.yaml";
-  hs::test::write_file(cfg, config_text(model, glue, out, "single-head", 16));
+  hs::test::write_file(cfg, config_text(model, glue, out, "single-head", 16, kAnalyses));
   const auto whole = run_cli({"run", cfg, "--output", full});
   CATCH_INFO(whole.out << whole.err);
   CATCH_REQUIRE(whole.status == 0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write the Hugging Face reference outputs that the C++ tests compare against.
 
-Three groups of fixtures, all deterministic (eval mode, float32, one CPU thread,
+Groups of fixtures, all deterministic (eval mode, float32, one CPU thread,
 gzip mtime 0), written under --out (default: this folder):
 
   forward    minilm_forward.safetensors + minilm_forward.json
@@ -12,6 +12,13 @@ gzip mtime 0), written under --out (default: this folder):
              token ids from the slow Python BertTokenizer (the reference).
   stsb       stsb_dev_reference.json
              sentence-transformers cosines for all of STS-B dev, Spearman, Pearson.
+  importance importance.json
+             gradient head importance (Michel et al.'s per-token variant and
+             run_bertology.py's) of the similarity loss on 24 STS-B dev pairs,
+             under the full mask and a pruned one.
+  attention  attention.json
+             per-head attention statistics (mass on [CLS], [SEP], punctuation, self,
+             previous, next; entropy; confidence) from output_attentions.
   heads      heads.safetensors + heads.json
              BertForSequenceClassification logits built from the MiniLM weights with
              seeded classifiers: a 2-class head for RTE whose id2label is the reverse
@@ -742,6 +749,151 @@ def make_heads(model_dir, glue_dir, out_dir):
     print(f"heads: {len(tensors)} tensors, {st_path.stat().st_size} bytes in {st_path.name}")
 
 
+# ---------------------------------------------------------------- importance
+
+IMPORTANCE_PAIRS = 24       # first STS-B dev pairs
+IMPORTANCE_BATCH = 8        # examples per backward pass, in file order
+
+
+def make_importance(model_dir, glue_dir, out_dir):
+    """Gradient head importance of the MiniLM similarity head on STS-B, both published variants.
+
+    The loss is the squared error between the cosine of the two mean-pooled sentence embeddings and
+    gold / 5; batches are IMPORTANCE_BATCH consecutive pairs, each sentence its own row (a0, b0, a1,
+    b1, ...), padded to the batch's longest. michel: a 5-D head mask (L, rows, H, T, 1), one gate
+    per query token, whose gradient is Michel et al.'s per-token dot of context and its gradient;
+    loss summed. bertology: run_bertology.py's loop verbatim: one (L, H) head mask whose .grad is
+    never zeroed, head_importance += head_mask.grad.abs() after every batch; loss averaged.
+    """
+    tok = load_slow_tokenizer(model_dir)
+    model = BertModel.from_pretrained(str(model_dir), attn_implementation="eager", torch_dtype=torch.float32).eval()
+    model.requires_grad_(False)  # only the head masks' gradients are wanted
+    path = glue_dir / "STS-B" / "dev.tsv"
+    rows = read_glue_rows(path, True, 1500)[:IMPORTANCE_PAIRS]
+    pruned = np.ones((N_LAYERS, N_HEADS), dtype=np.float32)
+    pruned[0, 3] = 0
+    pruned[2, [1, 7]] = 0
+    pruned[5, :6] = 0
+    batches = []
+    for first in range(0, len(rows), IMPORTANCE_BATCH):
+        chunk = rows[first:first + IMPORTANCE_BATCH]
+        enc = tok([s for r in chunk for s in (r[7], r[8])], padding="longest", truncation=True,
+                  max_length=MAX_LENGTH, return_tensors="pt")
+        gold = torch.tensor([float(r[9]) / 5.0 for r in chunk])
+        batches.append((enc, gold))
+
+    def losses(enc, gold, head_mask):
+        out = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                    token_type_ids=enc["token_type_ids"], head_mask=head_mask).last_hidden_state
+        pooled = torch.nn.functional.normalize(mean_pool(out, enc["attention_mask"]), p=2, dim=1, eps=1e-12)
+        cos = (pooled[0::2] * pooled[1::2]).sum(-1)
+        return (cos - gold) ** 2
+
+    result = {}
+    for mname, mask in (("full", np.ones((N_LAYERS, N_HEADS), dtype=np.float32)), ("pruned", pruned)):
+        m = torch.from_numpy(mask)
+        # michel
+        acc = torch.zeros(N_LAYERS, N_HEADS, dtype=torch.float64)
+        tokens, examples, loss_sum = 0, 0, 0.0
+        for enc, gold in batches:
+            R, T = enc["input_ids"].shape
+            g = m.view(N_LAYERS, 1, N_HEADS, 1, 1).expand(N_LAYERS, R, N_HEADS, T, 1).clone().requires_grad_(True)
+            ls = losses(enc, gold, g)
+            loss_sum += float(ls.sum())
+            ls.sum().backward()
+            acc += g.grad.double().abs().sum(dim=(1, 3, 4))
+            tokens += int(enc["attention_mask"].sum())
+            examples += len(gold)
+        raw = acc / tokens
+        raw[-1] = acc[-1] / examples
+        norm = raw / (raw.pow(2).sum(-1).pow(0.5).unsqueeze(-1) + 1e-20)
+        result[f"michel.{mname}"] = {"raw": raw.tolist(), "normalized": norm.tolist(),
+                                     "tokens": tokens, "examples": examples, "mean_loss": loss_sum / examples}
+        # bertology (run_bertology.compute_heads_importance, without the entropy part)
+        head_mask = m.clone().requires_grad_(True)
+        head_importance = torch.zeros(N_LAYERS, N_HEADS, dtype=torch.float64)
+        tot_tokens = 0.0
+        for enc, gold in batches:
+            loss = losses(enc, gold, head_mask).mean()
+            loss.backward()
+            head_importance += head_mask.grad.double().abs().detach()
+            tot_tokens += float(enc["attention_mask"].float().sum())
+        raw = head_importance / tot_tokens
+        norm = raw / (raw.pow(2).sum(-1).pow(0.5).unsqueeze(-1) + 1e-20)
+        norm = (norm - norm.min()) / (norm.max() - norm.min())
+        result[f"bertology.{mname}"] = {"raw": raw.tolist(), "normalized": norm.tolist(), "tokens": int(tot_tokens)}
+    doc = {
+        "description": "Gradient head importance of all-MiniLM-L6-v2 on the first STS-B dev pairs "
+                       "(make_golden.py make_importance); (L, H) lists, layer-major.",
+        "pairs": IMPORTANCE_PAIRS, "batch_size": IMPORTANCE_BATCH, "pruned_mask": pruned.astype(int).tolist(),
+        "source": {"file": "STS-B/dev.tsv", "sha256": sha256_file(path)},
+        "versions": versions(),
+        "results": result,
+    }
+    (out_dir / "importance.json").write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"importance: michel full L0 {[round(x, 5) for x in result['michel.full']['raw'][0][:4]]} ...")
+
+
+# ---------------------------------------------------------------- attention statistics
+
+ATTENTION_PAIRS = 16  # first STS-B dev pairs, each sentence encoded alone
+
+
+def make_attention(model_dir, glue_dir, out_dir):
+    """Per-head attention statistics (Clark et al. 2019, Voita et al. 2019) from transformers'
+    output_attentions: for each real query token, the mass on [CLS], on [SEP], on punctuation tokens
+    (every character of the token, after "##", passes BERT's _is_punctuation), the weight on itself,
+    on the previous and next token, the entropy (nats) and the largest weight; averaged over every
+    real query token of the 32 sentences. float64 arithmetic on the float32 probabilities."""
+    from transformers.models.bert.tokenization_bert import _is_punctuation
+    tok = load_slow_tokenizer(model_dir)
+    model = BertModel.from_pretrained(str(model_dir), attn_implementation="eager", torch_dtype=torch.float32).eval()
+    path = glue_dir / "STS-B" / "dev.tsv"
+    rows = read_glue_rows(path, True, 1500)[:ATTENTION_PAIRS]
+    enc = tok([s for r in rows for s in (r[7], r[8])], padding="longest", truncation=True, max_length=MAX_LENGTH,
+              return_tensors="pt")
+    vocab = tok.convert_ids_to_tokens(list(range(tok.vocab_size)))
+    def punct(t):
+        body = t[2:] if t.startswith("##") else t
+        return len(body) > 0 and all(_is_punctuation(c) for c in body)
+    punct_ids = torch.tensor([punct(t) for t in vocab], dtype=torch.float64)
+    with torch.no_grad():
+        att = model(**enc, output_attentions=True).attentions
+    ids, real = enc["input_ids"], enc["attention_mask"].double()
+    B, T = ids.shape
+    keys = {"cls": (ids == tok.cls_token_id).double() * real, "sep": (ids == tok.sep_token_id).double() * real,
+            "punct": punct_ids[ids] * real}
+    q = real.view(B, 1, T)
+    tokens = float(real.sum())
+    out = {k: [] for k in ("cls", "sep", "punct", "self", "prev", "next", "entropy", "confidence")}
+    for p in att:
+        p = p.double()
+        zero = torch.zeros(B, p.shape[1], 1, dtype=torch.float64)
+        per_query = {
+            "cls": (p * keys["cls"].view(B, 1, 1, T)).sum(-1),
+            "sep": (p * keys["sep"].view(B, 1, 1, T)).sum(-1),
+            "punct": (p * keys["punct"].view(B, 1, 1, T)).sum(-1),
+            "self": torch.diagonal(p, 0, -2, -1),
+            "prev": torch.cat([zero, torch.diagonal(p, -1, -2, -1)], -1),
+            "next": torch.cat([torch.diagonal(p, 1, -2, -1), zero], -1),
+            "entropy": -torch.special.xlogy(p, p).sum(-1),
+            "confidence": p.max(-1).values,
+        }
+        for k, v in per_query.items():
+            out[k].append(((v * q).sum((0, 2)) / tokens).tolist())
+    doc = {
+        "description": "Attention statistics per head of all-MiniLM-L6-v2 over the sentences of the first STS-B dev "
+                       "pairs (make_golden.py make_attention); (L, H) lists.",
+        "pairs": ATTENTION_PAIRS, "tokens": int(tokens), "sequences": B,
+        "punctuation_tokens": int(punct_ids.sum()),
+        "source": {"file": "STS-B/dev.tsv", "sha256": sha256_file(path)},
+        "versions": versions(),
+        "statistics": out,
+    }
+    (out_dir / "attention.json").write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"attention: {int(tokens)} tokens, {int(punct_ids.sum())} punctuation tokens in the vocabulary")
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -754,13 +906,13 @@ def main():
                     else REPO.parent / "shared" / "data" / "glue",
                     help="GLUE data folder with <TASK>/dev.tsv (default: $GLUE_DIR or ../shared/data/glue)")
     ap.add_argument("--out", type=Path, default=HERE, help="output folder (default: tests/golden)")
-    ap.add_argument("--only", choices=["forward", "tokenizer", "stsb", "heads"], action="append",
+    ap.add_argument("--only", choices=["forward", "tokenizer", "stsb", "heads", "importance", "attention"], action="append",
                     help="write only these fixture groups (repeatable; default: all)")
     args = ap.parse_args()
 
     torch.manual_seed(0)
     args.out.mkdir(parents=True, exist_ok=True)
-    parts = args.only or ["forward", "tokenizer", "stsb", "heads"]
+    parts = args.only or ["forward", "tokenizer", "stsb", "heads", "importance", "attention"]
     if "forward" in parts:
         make_forward(args.model, args.glue, args.out)
     if "tokenizer" in parts:
@@ -769,6 +921,10 @@ def main():
         make_stsb(args.model, args.glue, args.out)
     if "heads" in parts:
         make_heads(args.model, args.glue, args.out)
+    if "importance" in parts:
+        make_importance(args.model, args.glue, args.out)
+    if "attention" in parts:
+        make_attention(args.model, args.glue, args.out)
     return 0
 
 

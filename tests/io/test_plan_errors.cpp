@@ -48,7 +48,8 @@ CATCH_TEST_CASE("unknown sections and options, at any level", "[io][plan][errors
                             "config.yaml:8:1: taks: unknown section (did you mean task?)");
   CATCH_REQUIRE_THROWS_WITH(
       load(with("logging: {}\n")),
-      "config.yaml:8:1: logging: unknown section (known sections: model, task, sweep, runtime, output)");
+      "config.yaml:8:1: logging: unknown section (known sections: model, task, sweep, runtime, importance, attention, "
+                            "pruning, stats, output)");
   CATCH_REQUIRE_THROWS_WITH(load("task:\n  name: mnli\n  limitt: 50\n"),
                             "config.yaml:3:3: task.limitt: unknown option (did you mean limit?)");
   CATCH_REQUIRE_THROWS_WITH(load("output:\n  format: csv\n"),
@@ -61,10 +62,10 @@ CATCH_TEST_CASE("unknown sections and options, at any level", "[io][plan][errors
 CATCH_TEST_CASE("wrong node kinds", "[io][plan][errors]") {
   CATCH_REQUIRE_THROWS_WITH(load("- model\n- task\n"),
                             "config.yaml:1:1: expected a map of sections (model, task, sweep, "
-                            "runtime, output), got a list");
+                            "runtime, importance, attention, pruning, stats, output), got a list");
   CATCH_REQUIRE_THROWS_WITH(load("just text\n"),
                             "config.yaml:1:1: expected a map of sections (model, task, sweep, "
-                            "runtime, output), got \"just text\"");
+                            "runtime, importance, attention, pruning, stats, output), got \"just text\"");
   CATCH_REQUIRE_THROWS_WITH(load("model: [a, b]\n"),
                             "config.yaml:1:8: model: expected a map of options, got a list");
   CATCH_REQUIRE_THROWS_WITH(load("model: /models/bert\n"),

@@ -313,12 +313,13 @@ CATCH_TEST_CASE("make_batches: fewest batches, then the cut with least padding",
   CATCH_CHECK(hs::sweep::make_batches(ScoringInputs{}, 8192, 0).empty());
 }
 
-CATCH_TEST_CASE("worker_token_budget: about kBatchesPerWorker batches per worker, never above the budget",
+CATCH_TEST_CASE("worker_token_budget: about kBatchesPerWorker batches per worker, within the budget",
                 "[sweep][batching]") {
   using hs::sweep::worker_token_budget;
   CATCH_CHECK(worker_token_budget(8192, 6000, 1) == 8192);  // one worker: the configured budget
   CATCH_CHECK(worker_token_budget(8192, 6000, 2) == 750);   // 6000 tokens / (2 workers x 4)
   CATCH_CHECK(worker_token_budget(8192, 6001, 2) == 751);   // rounded up, not a ninth batch
   CATCH_CHECK(worker_token_budget(512, 60000, 2) == 512);   // never raised
-  CATCH_CHECK(worker_token_budget(8192, 0, 2) == 1);
+  CATCH_CHECK(worker_token_budget(8192, 1000, 2) == 256);  // not below kMinWorkerBatchTokens
+  CATCH_CHECK(worker_token_budget(200, 1000, 2) == 200);   // nor above the budget
 }

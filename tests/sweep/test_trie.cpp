@@ -203,11 +203,10 @@ CATCH_TEST_CASE("parallel workers give the single-thread results", "[sweep][trie
   HS_REQUIRE_GLUE(glue);
   const auto s = setup(model, glue, "stsb", 40);
   const int L = s->model.n_layers(), H = s->model.n_heads();
-  // Batches as a 3-thread run makes them: about 4 per worker, so workers really share the data.
+  // Small batches, so the 3 workers really share the data.
   hs::sweep::SweepProblem& p = s->problem;
   const hs::text::Tokenizer tok = hs::text::Tokenizer::from_model_dir(model);
-  p.batches = hs::sweep::make_batches(p.inputs, hs::sweep::worker_token_budget(2048, p.inputs.n_tokens, 3),
-                                      tok.pad_id());
+  p.batches = hs::sweep::make_batches(p.inputs, 96, tok.pad_id());
   CATCH_REQUIRE(p.batches.size() >= 8);
   MaskSet set = hs::masks::make_masks("single-head", L, H);
   const MaskSet random = random_masks(L, H, {0.3, 0.6}, 10, 5);
@@ -228,6 +227,45 @@ CATCH_TEST_CASE("parallel workers give the single-thread results", "[sweep][trie
   const Agreement a = compare(p, serial, trie);
   CATCH_CHECK(a.max_output_diff <= 1e-4);
   CATCH_CHECK(a.max_metric_diff <= 1e-6);
+}
+
+CATCH_TEST_CASE("stacked chain continuations equal unstacked ones, at every stack size", "[sweep][trie]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  const auto s = setup(model, glue, "stsb", 12);
+  const SweepProblem& p = s->problem;
+  const int L = s->model.n_layers(), H = s->model.n_heads();
+  // Single-head masks are chains below their branch layer; random ones at 50% also skip heads that
+  // every stacked mask gates off.
+  MaskSet set = hs::masks::make_masks("single-head", L, H);
+  const MaskSet random = random_masks(L, H, {0.5}, 12, 9);
+  for (int64_t n = 1; n < random.size(); ++n) set.add(random.mask(n), "random");
+  std::vector<int64_t> todo(set.size());
+  for (int64_t n = 0; n < set.size(); ++n) todo[n] = n;
+  auto run_with = [&](int64_t stack_tokens, hs::sweep::TrieStats* stats) {
+    std::vector<MaskResult> results(set.size());
+    Progress progress(ProgressMode::None, set.size(), 1.0);
+    hs::sweep::TrieOptions opts;
+    opts.stack_tokens = stack_tokens;
+    hs::sweep::run_trie(p, set, todo, [&](const MaskResult& r) { results[r.mask] = r; }, progress, opts, stats);
+    return results;
+  };
+  hs::sweep::TrieStats alone_stats, three_stats, all_stats;
+  const std::vector<MaskResult> alone = run_with(1, &alone_stats);  // every chain on its own
+  const std::vector<MaskResult> three = run_with(3 * p.batches.front().padded_tokens, &three_stats);
+  const std::vector<MaskResult> all = run_with(int64_t{1} << 40, &all_stats);
+  const std::vector<MaskResult> naive = run("naive", p, set);
+  for (const auto* r : {&alone, &three, &all}) {
+    const Agreement a = compare(p, naive, *r);
+    CATCH_CHECK(a.max_output_diff <= 1e-4);
+    CATCH_CHECK(a.max_metric_diff <= 1e-6);
+  }
+  // Stacking changes how rows are grouped, not how many layer passes run.
+  CATCH_CHECK(alone_stats.layer_passes == all_stats.layer_passes);
+  CATCH_CHECK(three_stats.layer_passes == all_stats.layer_passes);
+  CATCH_CHECK(all_stats.layer_passes ==
+              hs::sweep::trie_layer_passes(set, todo, hs::sweep::TrieOptions{}.group_masks) *
+                  static_cast<int64_t>(p.inputs.sequences.size()));
 }
 
 CATCH_TEST_CASE("trie shares work: layer passes of a single-head sweep", "[sweep][trie]") {

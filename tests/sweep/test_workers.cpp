@@ -66,6 +66,17 @@ CATCH_TEST_CASE("parallel_items rethrows a worker's error and stops", "[sweep][w
   CATCH_CHECK(hs::model::compute_threads() == 2);
 }
 
+CATCH_TEST_CASE("parallel_items called from a worker runs inline", "[sweep][workers]") {
+  Threads t(2);
+  std::vector<std::atomic<int>> hits(6 * 5);
+  parallel_items(6, [&](size_t i) { parallel_items(5, [&](size_t j) { ++hits[i * 5 + j]; }); });
+  for (auto& h : hits) CATCH_CHECK(h == 1);
+  // The pool is reused: many calls, no new threads each time, same results.
+  std::atomic<int> total{0};
+  for (int k = 0; k < 200; ++k) parallel_items(4, [&](size_t) { ++total; });
+  CATCH_CHECK(total == 800);
+}
+
 CATCH_TEST_CASE("parallel_items carries inference mode into the workers", "[sweep][workers]") {
   Threads t(2);
   std::atomic<int> enabled{0};

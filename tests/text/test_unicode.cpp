@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "text/basic_tokenizer.h"
+#include "text/token_classes.h"
 #include "text/unicode.h"
 
 using namespace hs::text;
@@ -83,4 +84,18 @@ CATCH_TEST_CASE("cleaning drops controls and spaces out ideographs", "[text]") {
   CATCH_CHECK(clean_text(U"a\x00" U"b\uFFFDc\u200Bd\te\u00A0f"sv, false) == U"abcd e f");
   CATCH_CHECK(clean_text(U"\u4E2D\u6587x", true) == U" \u4E2D  \u6587 x");
   CATCH_CHECK(clean_text(U"\u4E2D\u6587x", false) == U"\u4E2D\u6587x");
+}
+
+CATCH_TEST_CASE("is_punctuation_token: every character punctuation, continuation prefix aside", "[text]") {
+  using hs::text::is_punctuation_token;
+  CATCH_CHECK(is_punctuation_token("."));
+  CATCH_CHECK(is_punctuation_token("##."));
+  CATCH_CHECK(is_punctuation_token("?!"));
+  CATCH_CHECK(is_punctuation_token("$"));            // non-alphanumeric ASCII splits in BERT
+  CATCH_CHECK(is_punctuation_token("\xE2\x80\x9C"));  // U+201C left double quotation mark (Pi)
+  CATCH_CHECK_FALSE(is_punctuation_token("a."));
+  CATCH_CHECK_FALSE(is_punctuation_token("[CLS]"));
+  CATCH_CHECK_FALSE(is_punctuation_token("##"));
+  CATCH_CHECK_FALSE(is_punctuation_token(""));
+  CATCH_CHECK_FALSE(is_punctuation_token("\xC3\xA9"));  // é
 }

@@ -1,0 +1,60 @@
+#include "sweep/attention_stats.h"
+
+#include <c10/core/InferenceMode.h>
+
+namespace hs::sweep {
+
+AttentionStatistics attention_statistics(const model::BertModel& model, const std::vector<Batch>& batches, const std::vector<uint8_t>& token_is_punct,
+                                         int32_t cls_id, int32_t sep_id) {
+  c10::InferenceMode guard;
+  const int64_t L = model.n_layers(), H = model.n_heads();
+  static const std::vector<std::pair<std::string, std::string>> kinds = {
+      {"cls", "Mean attention mass on [CLS] per query token, (L, H)."},
+      {"sep", "Mean attention mass on [SEP] tokens per query token, (L, H)."},
+      {"punct", "Mean attention mass on punctuation tokens per query token, (L, H)."},
+      {"self", "Mean attention weight of a query token on itself, (L, H)."},
+      {"prev", "Mean attention weight on the previous token (0 for the first), (L, H)."},
+      {"next", "Mean attention weight on the next token (0 for the last), (L, H)."},
+      {"entropy", "Mean entropy (nats) of a query token's attention distribution, (L, H)."},
+      {"confidence", "Mean largest attention weight of a query token (Voita et al. 2019), (L, H)."},
+  };
+  std::vector<at::Tensor> sums(kinds.size());
+  for (at::Tensor& s : sums) s = at::zeros({L, H}, at::kDouble);
+  const at::Tensor punct_table =
+      at::from_blob(const_cast<uint8_t*>(token_is_punct.data()), {static_cast<int64_t>(token_is_punct.size())}, at::kByte)
+          .to(at::kFloat);
+  AttentionStatistics out;
+  for (const Batch& b : batches) {
+    const at::Tensor& ids = b.input.input_ids;  // (B, T)
+    const int64_t B = ids.size(0), T = ids.size(1);
+    const at::Tensor real = b.input.attention_mask.to(at::kFloat);  // (B, T)
+    const at::Tensor key_cls = (ids == cls_id).to(at::kFloat) * real;
+    const at::Tensor key_sep = (ids == sep_id).to(at::kFloat) * real;
+    const at::Tensor key_punct = punct_table.index_select(0, ids.reshape({-1})).view({B, T}) * real;
+    std::vector<at::Tensor> probs;
+    model.forward(b.input, at::ones({L, H}), nullptr, &probs);
+    const at::Tensor q = real.view({B, 1, T});  // weights of the query tokens
+    for (int64_t l = 0; l < L; ++l) {
+      const at::Tensor& p = probs[l];  // (B, H, T, T)
+      auto mass = [&](const at::Tensor& keys) { return (p * keys.view({B, 1, 1, T})).sum(-1); };  // (B, H, T)
+      const at::Tensor zero = at::zeros({B, H, 1}, p.options());
+      const at::Tensor prev = at::cat({zero, at::diagonal(p, -1, -2, -1)}, -1);
+      const at::Tensor next = at::cat({at::diagonal(p, 1, -2, -1), zero}, -1);
+      const at::Tensor per_query[] = {
+          mass(key_cls), mass(key_sep), mass(key_punct), at::diagonal(p, 0, -2, -1), prev, next,
+          -at::xlogy(p, p).sum(-1), std::get<0>(p.max(-1)),
+      };
+      for (size_t k = 0; k < kinds.size(); ++k) {
+        sums[k][l] += (per_query[k] * q).sum(at::IntArrayRef{0, 2}).to(at::kDouble);
+      }
+    }
+    out.sequences += B;
+    out.tokens += b.real_tokens;
+  }
+  for (size_t k = 0; k < kinds.size(); ++k) {
+    out.stats.push_back({kinds[k].first, kinds[k].second, sums[k] / static_cast<double>(std::max<int64_t>(1, out.tokens))});
+  }
+  return out;
+}
+
+}  // namespace hs::sweep

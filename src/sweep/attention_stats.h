@@ -1,0 +1,34 @@
+#pragma once
+// Attention statistics per head over a dataset, under the full model (Clark et al. 2019, "What does
+// BERT look at?"; Voita et al. 2019): for each query token, the attention mass on [CLS], on [SEP],
+// on punctuation tokens, on the token itself, on the previous and on the next token; the entropy of
+// its attention distribution (nats) and its confidence (the largest weight, Voita et al.). Each is
+// averaged over every real query token of every sequence (padding excluded), per layer and head.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "model/bert.h"
+#include "sweep/inputs.h"
+
+namespace hs::sweep {
+
+struct AttentionStatistic {
+  std::string name;         // "cls", "sep", "punct", "self", "prev", "next", "entropy", "confidence"
+  std::string description;  // one line, for the results file
+  at::Tensor values;        // (L, H) float64
+};
+
+struct AttentionStatistics {
+  std::vector<AttentionStatistic> stats;  // in the order of the names above
+  int64_t sequences = 0;
+  int64_t tokens = 0;  // real query tokens averaged over
+};
+
+// token_is_punct: per vocabulary id, 1 for a punctuation token (text::is_punctuation_token).
+AttentionStatistics attention_statistics(const model::BertModel& model, const std::vector<Batch>& batches, const std::vector<uint8_t>& token_is_punct,
+                                         int32_t cls_id, int32_t sep_id);
+
+}  // namespace hs::sweep

@@ -1,0 +1,60 @@
+#pragma once
+// Gradient importance of every head at once (one backward pass per batch): the expected magnitude of
+// dL/dg_h, L the task loss on gold labels and g_h the head's gate at its current value. Two published
+// variants, which differ in where the absolute value is taken and how scores are normalised:
+//   michel     Michel et al. 2019 (are-16-heads-really-better-than-1): |dL/dg| per token (the
+//              gradient of a per-token gate, i.e. the dot of a head's context with its gradient),
+//              summed; layers 0..L-2 divided by the real tokens, the last layer by the examples (their
+//              models read only [CLS] there); loss summed over the batch; optional per-layer l2.
+//   bertology  Hugging Face's run_bertology.py (Prasanna et al. 2020): the gradient of one (L, H) head
+//              mask, whose .grad is never zeroed between batches, so each batch adds |the running sum
+//              of batch gradients|; divided by the real tokens; loss averaged over the batch; then
+//              per-layer l2 and global min-max normalisation.
+// Losses: cross-entropy on the gold class (classification), squared error (regression), and for
+// similarity heads the squared error between the cosine and the gold score scaled to [0, 1] (the
+// task's score range; sentence-transformers' CosineSimilarityLoss), or the gold class for
+// classification tasks.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "data/glue_tasks.h"
+#include "model/bert.h"
+#include "sweep/head.h"
+#include "sweep/inputs.h"
+
+namespace hs::sweep {
+
+struct ImportanceOptions {
+  std::string method = "michel";  // michel | bertology
+  int64_t batch_size = 32;        // examples per backward pass, in dataset order
+  bool normalize = true;          // the method's published normalisation (see above); false: raw
+};
+
+struct Importance {
+  std::string method;
+  at::Tensor raw;     // (L, H) float64: accumulated and divided, before normalisation
+  at::Tensor scores;  // (L, H) float64: raw after the normalisation asked for
+  int64_t examples = 0;
+  int64_t tokens = 0;       // real tokens the gradients came from
+  double mean_loss = 0;     // per example, under the gates given
+};
+
+// inputs/gold: the examples to differentiate on (all of them, in dataset order); task: for the
+// similarity target's scale. Batches run on parallel_items' workers; the result does not depend on
+// their number. gates (L, H): the mask the gradient is taken at (ones: the full model;
+// a pruning step passes its current mask). Throws std::invalid_argument for an unknown method.
+Importance gradient_importance(const model::BertModel& model, const HeadSpec& head,
+                               const data::TaskSpec& task, const ScoringInputs& inputs,
+                               const std::vector<double>& gold, const at::Tensor& gates, int32_t pad_id,
+                               const ImportanceOptions& options);
+
+// Per-layer l2 normalisation: each layer's row divided by its l2 norm (+1e-20), as both reference
+// implementations do it.
+at::Tensor normalize_layers(const at::Tensor& scores /* (L, H) */);
+// (x - min) / (max - min) over all heads.
+at::Tensor normalize_global(const at::Tensor& scores /* (L, H) */);
+
+}  // namespace hs::sweep
