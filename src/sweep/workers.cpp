@@ -25,9 +25,9 @@ namespace {
 
 thread_local bool in_worker = false;
 
-// Worker threads that live as long as the process. Threads are not started per call: OpenBLAS
-// gives every thread that calls it its own GEMM buffers and does not free them when the thread
-// ends, so short-lived workers leaked ~20 MB each (1.2 GB over a 10,000-mask sweep).
+// Worker threads that live as long as the process, rather than started per call (once per trie
+// group, once per mask in the naive executor): each new thread would also get fresh allocator
+// arenas and BLAS buffers.
 class Pool {
  public:
   // Runs work() on `extra` pool threads and on the calling thread; returns when all are done.
