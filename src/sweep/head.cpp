@@ -134,6 +134,11 @@ at::Tensor sequence_outputs(const model::BertModel& model, const HeadSpec& head,
   return head_outputs(model, head, model.forward(in, gates), in.attention_mask);
 }
 
+at::Tensor pair_cosine(const at::Tensor& a, const at::Tensor& b) {
+  auto normalize = [](const at::Tensor& x) { return x / x.norm(2, {1}, true).clamp_min(1e-12); };
+  return (normalize(a) * normalize(b)).sum(1);
+}
+
 std::vector<float> example_predictions(const HeadSpec& head, int64_t n_examples, int slots,
                                        const std::vector<int64_t>& seq_example, const std::vector<int>& seq_slot,
                                        const at::Tensor& outputs) {
@@ -146,10 +151,7 @@ std::vector<float> example_predictions(const HeadSpec& head, int64_t n_examples,
     const at::Tensor idx = at::from_blob(rows.data(), {n_examples, 2}, at::kLong).clone();
     const at::Tensor a = outputs.index_select(0, idx.select(1, 0));
     const at::Tensor b = outputs.index_select(0, idx.select(1, 1));
-    // sentence-transformers normalises each embedding with eps 1e-12 before the dot product.
-    auto normalize = [](const at::Tensor& x) { return x / x.norm(2, {1}, true).clamp_min(1e-12); };
-    const at::Tensor cos = (normalize(a) * normalize(b)).sum(1);
-    const at::Tensor c = cos.contiguous();
+    const at::Tensor c = pair_cosine(a, b).contiguous();
     std::copy(c.data_ptr<float>(), c.data_ptr<float>() + n_examples, pred.begin());
     return pred;
   }

@@ -41,6 +41,10 @@ int64_t head_output_width(const model::BertModel& model, const HeadSpec& head);
 at::Tensor sequence_outputs(const model::BertModel& model, const HeadSpec& head, const model::EncoderInput& in,
                             const at::Tensor& gates /* (L, H) or (L, B, H) */);
 
+// Cosine similarity of each row pair, (B): a and b (B, C). Each row is normalised with eps 1e-12
+// first, as sentence-transformers does before the dot product.
+at::Tensor pair_cosine(const at::Tensor& a, const at::Tensor& b);
+
 // outputs: (S, X) in sequence order. Returns the prediction per example (B): task label index,
 // regression score, or cosine similarity.
 std::vector<float> example_predictions(const HeadSpec& head, int64_t n_examples, int slots,

@@ -26,10 +26,8 @@ at::Tensor example_losses(const HeadSpec& head, const data::TaskSpec& task, cons
         if (examples[i] == s.example) (s.slot == 0 ? first : second)[i] = static_cast<int64_t>(r);
       }
     }
-    auto normalize = [](const at::Tensor& x) { return x / x.norm(2, {1}, true).clamp_min(1e-12); };
-    const at::Tensor a = normalize(out.index_select(0, at::tensor(first, at::kLong)));
-    const at::Tensor b = normalize(out.index_select(0, at::tensor(second, at::kLong)));
-    const at::Tensor cos = (a * b).sum(1);
+    const at::Tensor cos = pair_cosine(out.index_select(0, at::tensor(first, at::kLong)),
+                                       out.index_select(0, at::tensor(second, at::kLong)));
     if (task.kind == data::TaskKind::Regression) {
       for (double& t : target) t = (t - task.score_min) / (task.score_max - task.score_min);
     }

@@ -101,12 +101,6 @@ ExistingFile check_existing(const std::string& path, const io::SweepIdentity& ru
   return out;
 }
 
-std::vector<double> primary_scores(const std::vector<std::map<std::string, double>>& scores, const std::string& metric) {
-  std::vector<double> out;
-  for (const auto& m : scores) out.push_back(m.count(metric) ? m.at(metric) : std::nan(""));
-  return out;
-}
-
 }  // namespace
 
 std::string output_path(const io::Plan& plan, const RunOptions& options) {
@@ -298,26 +292,14 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     ++s.n_scored;
   }, progress);
   progress.finish();
-  if (intervals) {
-    const std::vector<io::BootstrapColumns> columns = bootstrap_intervals(header, mask_set.data(), predictions, gold);
-    for (size_t i = 0; i < header.metrics.size(); ++i) writer.write_bootstrap(header.metrics[i], columns[i]);
-    s.bootstrap = columns.front();
+  // A shard lacks the other shards' masks: `headsweep merge` computes these for it.
+  if (!shard.sharded()) {
+    SweepStats st = write_sweep_stats(writer, header, mask_set.data(), predictions, s.scores, gold);
+    s.bootstrap = std::move(st.bootstrap);
     s.confidence = plan.stats.confidence;
-  }
-  if (header.ablation && !shard.sharded()) {
-    const AblationSummary a = ablation_summary(header, mask_set.data(), primary_scores(s.scores, task.metrics.front()));
-    writer.write_ablation(a.drops, a.agreement);
-    s.ablation = a.drops;
-    s.agreement = a.agreement;
-  }
-  if (!curves.empty() && !shard.sharded()) {
-    const std::vector<double> primary = primary_scores(s.scores, task.metrics.front());
-    const std::vector<double> p_values = s.bootstrap ? s.bootstrap->p_value : std::vector<double>{};
-    for (const io::PruningRecord& c : curves) {
-      const io::PruningScores ps = pruning_scores(c, primary, p_values, plan.pruning.tolerance, plan.pruning.alpha);
-      writer.write_pruning(c.name, ps);
-      s.pruning.emplace_back(c, ps);
-    }
+    s.ablation = std::move(st.ablation.drops);
+    s.agreement = std::move(st.ablation.agreement);
+    s.pruning = std::move(st.pruning);
     s.pruning_tolerance = plan.pruning.tolerance;
     s.pruning_alpha = plan.pruning.alpha;
   }

@@ -290,29 +290,11 @@ MergeResult merge_results(const std::string& out, const std::vector<std::string>
       if (intervals) predictions[n] = std::move(pred);
       result.scores[n] = row;
     }
-    if (intervals) {
-      const std::vector<io::BootstrapColumns> columns = bootstrap_intervals(header, id.masks, predictions, id.labels);
-      for (size_t m = 0; m < header.metrics.size(); ++m) w.write_bootstrap(header.metrics[m], columns[m]);
-      result.bootstrap = columns.front();
-    }
-    if (header.ablation) {
-      std::vector<double> primary(N);
-      for (int64_t n = 0; n < N; ++n) primary[n] = result.scores[n].at(header.metrics.front());
-      const AblationSummary a = ablation_summary(header, id.masks, primary);
-      w.write_ablation(a.drops, a.agreement);
-      result.ablation = a.drops;
-      result.agreement = a.agreement;
-    }
-    if (!header.pruning.empty()) {
-      std::vector<double> primary(N);
-      for (int64_t n = 0; n < N; ++n) primary[n] = result.scores[n].at(header.metrics.front());
-      const std::vector<double> p_values = result.bootstrap ? result.bootstrap->p_value : std::vector<double>{};
-      for (const io::PruningRecord& c : header.pruning) {
-        const io::PruningScores ps = pruning_scores(c, primary, p_values, header.pruning_tolerance, header.pruning_alpha);
-        w.write_pruning(c.name, ps);
-        result.pruning.emplace_back(c, ps);
-      }
-    }
+    SweepStats st = write_sweep_stats(w, header, id.masks, predictions, result.scores, id.labels);
+    result.bootstrap = std::move(st.bootstrap);
+    result.ablation = std::move(st.ablation.drops);
+    result.agreement = std::move(st.ablation.agreement);
+    result.pruning = std::move(st.pruning);
     w.finish();
   } catch (...) {
     fs::remove(tmp, ec);

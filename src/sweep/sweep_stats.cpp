@@ -1,6 +1,7 @@
 #include "sweep/sweep_stats.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -73,6 +74,35 @@ AblationSummary ablation_summary(const io::ResultsHeader& header, const std::vec
   s.drops = metrics::ablation_importance(masks, primary_scores, header.n_layers, header.n_heads);
   for (const io::HeadImportance& i : header.importance) s.agreement[i.method] = metrics::rank_agreement(i.scores, s.drops);
   return s;
+}
+
+std::vector<double> metric_scores(const std::vector<std::map<std::string, double>>& scores, const std::string& metric) {
+  std::vector<double> out;
+  for (const auto& m : scores) out.push_back(m.count(metric) ? m.at(metric) : std::nan(""));
+  return out;
+}
+
+SweepStats write_sweep_stats(io::ResultsWriter& writer, const io::ResultsHeader& header,
+                             const std::vector<uint8_t>& masks, const std::vector<std::vector<float>>& predictions,
+                             const std::vector<std::map<std::string, double>>& scores, const std::vector<double>& gold) {
+  SweepStats out;
+  if (header.bootstrap_resamples > 0) {
+    const std::vector<io::BootstrapColumns> columns = bootstrap_intervals(header, masks, predictions, gold);
+    for (size_t i = 0; i < header.metrics.size(); ++i) writer.write_bootstrap(header.metrics[i], columns[i]);
+    out.bootstrap = columns.front();
+  }
+  const std::vector<double> primary = metric_scores(scores, header.metrics.front());
+  if (header.ablation) {
+    out.ablation = ablation_summary(header, masks, primary);
+    writer.write_ablation(out.ablation.drops, out.ablation.agreement);
+  }
+  const std::vector<double> p_values = out.bootstrap ? out.bootstrap->p_value : std::vector<double>{};
+  for (const io::PruningRecord& c : header.pruning) {
+    const io::PruningScores ps = pruning_scores(c, primary, p_values, header.pruning_tolerance, header.pruning_alpha);
+    writer.write_pruning(c.name, ps);
+    out.pruning.emplace_back(c, ps);
+  }
+  return out;
 }
 
 io::PruningScores pruning_scores(const io::PruningRecord& curve, const std::vector<double>& primary_scores,

@@ -5,6 +5,9 @@
 // heads that single-head masks remove, and its rank agreement with the gradient importances.
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <string>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -39,5 +42,20 @@ AblationSummary ablation_summary(const io::ResultsHeader& header, const std::vec
 // largest fraction up to which every step passes.
 io::PruningScores pruning_scores(const io::PruningRecord& curve, const std::vector<double>& primary_scores,
                                  const std::vector<double>& p_values, double tolerance, double alpha);
+
+// One metric's score of every mask (N), NaN where a mask has none.
+std::vector<double> metric_scores(const std::vector<std::map<std::string, double>>& scores, const std::string& metric);
+
+// Everything above that the header asks for, computed once every mask is scored and written to
+// `writer`: bootstrap intervals (header.bootstrap_resamples > 0; predictions: N rows of B, else
+// unused), ablation drops and agreement (header.ablation), pruning curves (header.pruning).
+struct SweepStats {
+  std::optional<io::BootstrapColumns> bootstrap;  // the primary metric's
+  AblationSummary ablation;                       // empty when header.ablation is false
+  std::vector<std::pair<io::PruningRecord, io::PruningScores>> pruning;
+};
+SweepStats write_sweep_stats(io::ResultsWriter& writer, const io::ResultsHeader& header,
+                             const std::vector<uint8_t>& masks, const std::vector<std::vector<float>>& predictions,
+                             const std::vector<std::map<std::string, double>>& scores, const std::vector<double>& gold);
 
 }  // namespace hs::sweep
