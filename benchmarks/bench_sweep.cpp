@@ -31,6 +31,7 @@
 #include "masks/mask_set.h"
 #include "masks/strategies.h"
 #include "model/bert.h"
+#include "model/heap.h"
 #include "model/model_dir.h"
 #include "model/threads.h"
 #include "sweep/executor.h"
@@ -258,6 +259,7 @@ int mode_forward(const Args& a, const Setup& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  hs::model::bound_heap_retention();
   CLI::App app{"bench_sweep: executor throughput and memory (benchmarks/run.sh turns them into ratios)"};
   Args a;
   if (const char* g = std::getenv("GLUE_DIR")) a.glue = g;

@@ -25,12 +25,21 @@ fi
 INC=$DEST/torch/include
 status=0
 # Every file that sees libtorch headers, directly or through model/bert.h.
-files=$( (grep -rlE '#include <(ATen|c10|torch)/' src tests --include='*.cpp' --include='*.h';
+files=$( (grep -rlE '#include <(ATen|c10|torch)/' src tests benchmarks --include='*.cpp' --include='*.h';
           find src/sweep src/cli tests/model tests/sweep -name '*.cpp') | sort -u)
+# With the CUDA toolkit present, the CUDA half of the op seam (src/ops/cuda_ops.cpp) is checked too,
+# against PyTorch's CUDA headers, as a GPU build compiles it.
+cuda_flags=()
+if command -v nvcc >/dev/null; then
+  cuda_inc=$(dirname "$(dirname "$(command -v nvcc)")")/include
+  cuda_flags=(-Icuda -I"$cuda_inc" -DHEADSWEEP_HAS_CUDA -DHEADSWEEP_TORCH_CUDA)
+else
+  files=$(echo "$files" | grep -v -e cuda_ops.cpp)
+fi
 for f in $files; do
   if ! g++ -std=c++17 -fsyntax-only -Isrc -Itests/support -I"$INC" -I"$INC/torch/csrc/api/include" \
       -I/usr/include/hdf5/serial -DHEADSWEEP_VERSION='"check"' -DHEADSWEEP_SOURCE_DIR='"."' \
-      -DCATCH_CONFIG_PREFIX_ALL -x c++ "$f" 2>"$DEST/err.txt"; then
+      -DCATCH_CONFIG_PREFIX_ALL "${cuda_flags[@]}" -x c++ "$f" 2>"$DEST/err.txt"; then
     echo "FAIL $f"; head -5 "$DEST/err.txt"; status=1
   else
     echo "ok   $f"

@@ -55,8 +55,17 @@ PY
 fi
 
 # ---- build
+# Where the CUDA toolkit is installed (nvcc on PATH or in /usr/local/cuda), the kernels in cuda/ are
+# compiled too, for sm_80 and sm_90, even without a GPU: kernel code cannot rot unnoticed. The
+# binary still runs on the CPU only with Debian's libtorch.
+cuda_args=()
+NVCC=$(command -v nvcc || { [[ -x /usr/local/cuda/bin/nvcc ]] && echo /usr/local/cuda/bin/nvcc; } || true)
+if [[ -n $NVCC ]]; then
+  cuda_args=(-DHEADSWEEP_CUDA=ON -DCMAKE_CUDA_COMPILER="$NVCC")
+  log "CUDA toolkit found ($NVCC): compiling the kernels as well"
+fi
 if [[ ! -f build/CMakeCache.txt ]]; then
-  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${cuda_args[@]}" >/dev/null
 fi
 log "building (first build takes several minutes: libtorch headers are heavy)"
 cmake --build build --parallel "$(nproc)"

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/runtime.h"
+#include "model/device.h"
 #include "model/threads.h"
 
 namespace hs::cli {
@@ -23,11 +24,7 @@ void add_env_command(CLI::App& app, int* status) {
     fmt::print("headsweep   {}\n", HEADSWEEP_VERSION);
     fmt::print("libtorch    {}\n", TORCH_VERSION);
     fmt::print("HDF5        {}.{}.{}\n", maj, min, rel);
-#ifdef HEADSWEEP_HAS_CUDA
-    fmt::print("CUDA        built in\n");
-#else
-    fmt::print("CUDA        not built (CPU only)\n");
-#endif
+    fmt::print("CUDA        {}\n", model::cuda_summary());
     fmt::print("cores       {}\n", model::available_cores());
     fmt::print("threads     {} (libtorch intra-op {})\n", n, at::get_num_threads());
     fmt::print("BLAS        {}{}\n", blas.vendor, blas.library.empty() ? "" : " (" + blas.library + ")");

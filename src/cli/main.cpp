@@ -5,11 +5,13 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "model/heap.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"headsweep: mask attention heads or layers of a BERT-style encoder, re-score it on GLUE data, "
                "and write the results to HDF5."};
+  hs::model::bound_heap_retention();
   app.set_version_flag("--version", HEADSWEEP_VERSION);
   app.require_subcommand(1);
   int status = 0;

@@ -280,8 +280,9 @@ const std::vector<OptionSpec>& plan_options() {
       Opt("runtime", "device", &Plan::runtime, &RuntimeOptions::device)
           .default_value("cpu")
           .allowed("`cpu`, `cuda`, `cuda:N`, `auto`", check_device)
-          .help("Where to run. `cuda` is `cuda:0`; `auto` is CUDA when a device is available, "
-                "otherwise the CPU."),
+          .help("Where the sweep runs. `cuda` is `cuda:0`; `auto` is CUDA when this build has the CUDA "
+                "ops (a CUDA libtorch) and a device is present, otherwise the CPU. Gradient importance "
+                "and attention statistics always run on the CPU."),
       Opt("runtime", "threads", &Plan::runtime, &RuntimeOptions::threads)
           .default_value(0)
           .at_least(0)

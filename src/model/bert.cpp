@@ -6,6 +6,8 @@
 #include <fmt/ranges.h>
 
 #include "model/safetensors.h"
+#include "ops/gated_attn.h"
+#include "ops/head_mix.h"
 #include "util/error.h"
 
 namespace hs::model {
@@ -114,6 +116,25 @@ BertModel::BertModel(BertConfig config, BertWeights weights)
 
 BertModel BertModel::load(const ModelDir& dir) { return BertModel(dir.config, load_bert_weights(dir)); }
 
+BertModel BertModel::to(at::Device device, at::ScalarType dtype) const {
+  auto move = [&](const at::Tensor& t) { return t.defined() ? t.to(device, dtype) : t; };
+  BertWeights w;
+  w.word_emb = move(weights_.word_emb);
+  w.pos_emb = move(weights_.pos_emb);
+  w.type_emb = move(weights_.type_emb);
+  w.emb_ln_w = move(weights_.emb_ln_w);
+  w.emb_ln_b = move(weights_.emb_ln_b);
+  for (const LayerWeights& l : weights_.layers) {
+    w.layers.push_back({move(l.qkv_w), move(l.qkv_b), move(l.out_w), move(l.out_b), move(l.ln1_w), move(l.ln1_b),
+                        move(l.ff1_w), move(l.ff1_b), move(l.ff2_w), move(l.ff2_b), move(l.ln2_w), move(l.ln2_b)});
+  }
+  w.pooler_w = move(weights_.pooler_w);
+  w.pooler_b = move(weights_.pooler_b);
+  w.classifier_w = move(weights_.classifier_w);
+  w.classifier_b = move(weights_.classifier_b);
+  return BertModel(config_, std::move(w));
+}
+
 int64_t BertModel::n_parameters() const {
   int64_t n = 0;
   auto add = [&](const at::Tensor& t) {
@@ -137,7 +158,7 @@ at::Tensor BertModel::embed(const EncoderInput& in) const {
   if (T > config_.max_position_embeddings) {
     hs::input_error("sequence of {} tokens exceeds max_position_embeddings {}", T, config_.max_position_embeddings);
   }
-  const at::Tensor positions = at::arange(T, at::kLong);
+  const at::Tensor positions = at::arange(T, in.input_ids.options());
   at::Tensor e = at::embedding(weights_.word_emb, in.input_ids) + at::embedding(weights_.type_emb, in.token_type_ids) +
                  at::embedding(weights_.pos_emb, positions).unsqueeze(0);
   return at::layer_norm(e, {config_.hidden_size}, weights_.emb_ln_w, weights_.emb_ln_b, config_.layer_norm_eps);
@@ -155,6 +176,16 @@ at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, 
   const LayerWeights& w = weights_.layers.at(l);
   const int64_t B = x.size(0), T = x.size(1), C = config_.hidden_size;
   const int64_t H = config_.num_attention_heads, D = C / H;
+  if (x.is_cuda() && !probs_out && gates.dim() <= 2) {
+    // The gated attention kernel: whole-head gates only; probabilities and per-token gates take
+    // the composite below.
+    const at::Tensor qkv = at::linear(x, w.qkv_w, w.qkv_b).view({B, T, 3, H, D});
+    const at::Tensor g = gates.dim() == 1 ? gates.view({1, H}) : gates;
+    const at::Tensor rows = gates.dim() == 1 ? at::Tensor() : at::arange(B, x.options().dtype(at::kInt));
+    const at::Tensor ctx = ops::gated_attn_fwd(qkv.select(2, 0), qkv.select(2, 1), qkv.select(2, 2), key_lengths(bias),
+                                               g.to(at::kFloat).contiguous(), rows, 1.0 / std::sqrt(static_cast<double>(D)));
+    return finish_layer(l, project_context(l, ctx.view({B, T, C})), x);
+  }
   const at::Tensor qkv = at::linear(x, w.qkv_w, w.qkv_b).view({B, T, 3, H, D}).permute({2, 0, 3, 1, 4});  // (3, B, H, T, D)
   const at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
   at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(D)) + bias;  // (B, H, T, T)
@@ -168,6 +199,15 @@ at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, 
                                           : gates.permute({0, 2, 1}).unsqueeze(-1);  // (B, H, T, 1)
   ctx = (ctx * g).permute({0, 2, 1, 3}).reshape({B, T, C});
   return finish_layer(l, project_context(l, ctx), x);
+}
+
+EncoderInput to_device(const EncoderInput& in, at::Device device) {
+  return {in.input_ids.to(device), in.token_type_ids.to(device), in.attention_mask.to(device)};
+}
+
+at::Tensor key_lengths(const at::Tensor& bias) {
+  // Padding carries the bias finfo.min, real keys 0; real tokens come first in every row.
+  return bias.view({bias.size(0), bias.size(-1)}).eq(0).sum(1).to(at::kInt);
 }
 
 at::Tensor head_index(const std::vector<int64_t>& heads, int64_t D, int64_t C, int parts) {
@@ -187,7 +227,14 @@ at::Tensor BertModel::head_context(int l, const at::Tensor& x, const at::Tensor&
   const int64_t B = x.size(0), T = x.size(1), C = config_.hidden_size;
   const int64_t D = C / config_.num_attention_heads, k = static_cast<int64_t>(heads.size());
   if (k == 0) return at::zeros({B, T, 0}, x.options());
-  const at::Tensor rows = head_index(heads, D, C, 3);
+  const at::Tensor rows = head_index(heads, D, C, 3).to(x.device());
+  if (x.is_cuda()) {
+    const at::Tensor qkv =
+        at::linear(x, w.qkv_w.index_select(0, rows), w.qkv_b.index_select(0, rows)).view({B, T, 3, k, D});
+    return ops::gated_attn_fwd(qkv.select(2, 0), qkv.select(2, 1), qkv.select(2, 2), key_lengths(bias), {}, {},
+                               1.0 / std::sqrt(static_cast<double>(D)))
+        .view({B, T, k * D});
+  }
   const at::Tensor qkv =
       at::linear(x, w.qkv_w.index_select(0, rows), w.qkv_b.index_select(0, rows)).view({B, T, 3, k, D}).permute(
           {2, 0, 3, 1, 4});  // (3, B, k, T, D)
@@ -203,8 +250,18 @@ at::Tensor BertModel::project_heads(int l, const at::Tensor& ctx, const std::vec
     at::Tensor zero = at::zeros({ctx.size(0), ctx.size(1), C}, ctx.options());
     return add_bias ? zero + w.out_b : zero;
   }
-  const at::Tensor w_cols = w.out_w.index_select(1, head_index(heads, D, C, 1));  // (C, k·D)
+  const at::Tensor w_cols = w.out_w.index_select(1, head_index(heads, D, C, 1).to(ctx.device()));  // (C, k·D)
   return add_bias ? at::linear(ctx, w_cols, w.out_b) : at::linear(ctx, w_cols);
+}
+
+at::Tensor BertModel::head_projections(int l, const at::Tensor& ctx, const std::vector<int64_t>& heads) const {
+  const LayerWeights& w = weights_.layers.at(l);
+  const int64_t C = config_.hidden_size, D = C / config_.num_attention_heads, k = static_cast<int64_t>(heads.size());
+  const int64_t rows = ctx.size(0) * ctx.size(1);
+  const at::Tensor per_head = ctx.reshape({rows, k, D}).transpose(0, 1);  // (k, B·T, D)
+  const at::Tensor w_heads =
+      w.out_w.index_select(1, head_index(heads, D, C, 1).to(ctx.device())).view({C, k, D}).permute({1, 2, 0});  // (k, D, C)
+  return at::bmm(per_head, w_heads);
 }
 
 at::Tensor BertModel::project_context(int l, const at::Tensor& ctx) const {
@@ -215,6 +272,17 @@ at::Tensor BertModel::project_context(int l, const at::Tensor& ctx) const {
 at::Tensor BertModel::finish_layer(int l, const at::Tensor& attn, const at::Tensor& x) const {
   const LayerWeights& w = weights_.layers.at(l);
   const int64_t C = config_.hidden_size;
+  if (attn.is_cuda()) {
+    // Fused kernels: bias + GELU on the intermediate, bias + residual + LayerNorm after each GEMM.
+    const int64_t rows = x.size(0) * x.size(1);
+    const at::Tensor h = ops::head_mix_ln(attn.reshape({1, rows, C}), {}, {}, x.reshape({rows, C}), w.ln1_w, w.ln1_b,
+                                          config_.layer_norm_eps)[0];
+    at::Tensor inter = at::matmul(h, w.ff1_w.t());
+    ops::bias_gelu_(inter, w.ff1_b, config_.hidden_act != "gelu");
+    return ops::head_mix_ln(at::matmul(inter, w.ff2_w.t()).unsqueeze(0), {}, w.ff2_b, h, w.ln2_w, w.ln2_b,
+                            config_.layer_norm_eps)[0]
+        .view(x.sizes());
+  }
   const at::Tensor h = at::layer_norm(attn + x, {C}, w.ln1_w, w.ln1_b, config_.layer_norm_eps);
   at::Tensor inter = at::linear(h, w.ff1_w, w.ff1_b);
   inter = config_.hidden_act == "gelu" ? at::gelu(inter) : at::gelu(inter, "tanh");

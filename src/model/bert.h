@@ -48,14 +48,24 @@ struct EncoderInput {
   at::Tensor attention_mask;  // (B, T) int64, 1 = real token, 0 = padding
 };
 
+EncoderInput to_device(const EncoderInput& in, at::Device device);
+
 // Indices (int64) of the listed heads' D-wide column blocks in a C-wide hidden vector, repeated for
 // `parts` stacked C-wide blocks (3 selects the rows of the stacked query/key/value weight).
+// Real keys per row (B) int32 of an attention_bias() (B, 1, 1, T).
+at::Tensor key_lengths(const at::Tensor& bias);
+
 at::Tensor head_index(const std::vector<int64_t>& heads, int64_t D, int64_t C, int parts = 1);
 
 class BertModel {
  public:
   BertModel(BertConfig config, BertWeights weights);
   static BertModel load(const ModelDir& dir);
+  // A copy with every weight on device in dtype. On CUDA, whole-head gates run the gated attention
+  // kernel and the fused bias/GELU/LayerNorm kernels; the rest (and the CPU) runs libtorch composites.
+  BertModel to(at::Device device, at::ScalarType dtype = at::kFloat) const;
+  at::Device device() const { return weights_.word_emb.device(); }
+  at::ScalarType dtype() const { return weights_.word_emb.scalar_type(); }
 
   const BertConfig& config() const { return config_; }
   const BertWeights& weights() const { return weights_; }
@@ -79,6 +89,9 @@ class BertModel {
   // Σ over the listed heads of their output projections (B, T, C), plus the output bias if asked.
   at::Tensor project_heads(int l, const at::Tensor& ctx /* (B, T, k·D) */, const std::vector<int64_t>& heads,
                            bool add_bias) const;
+  // Each listed head's own output projection P_h = ctx_h W_O[:, h]ᵀ, without bias: (k, B·T, C), for
+  // mixing per mask as Σ_h g_h·P_h + b_O (ops::head_mix_ln).
+  at::Tensor head_projections(int l, const at::Tensor& ctx /* (B, T, k·D) */, const std::vector<int64_t>& heads) const;
   // The attention output projection of a full-width context (heads gated off are zero columns).
   at::Tensor project_context(int l, const at::Tensor& ctx /* (B, T, C) */) const;
   // Residual + LayerNorm, feed-forward, residual + LayerNorm: the rest of layer l after attention.

@@ -35,7 +35,7 @@ at::Tensor score_sequences(const SweepProblem& p, const at::Tensor& gates, Progr
   // Workers write disjoint rows of out.
   parallel_items(p.batches.size(), [&](size_t i) {
     const Batch& b = p.batches[i];
-    const at::Tensor o = sequence_outputs(*p.model, p.head, b.input, gates);
+    const at::Tensor o = sequence_outputs(*p.model, p.head, b.input, gates).to(at::kCPU, at::kFloat);
     const at::Tensor idx = at::from_blob(const_cast<int64_t*>(b.sequence_index.data()),
                                          {static_cast<int64_t>(b.sequence_index.size())}, at::kLong);
     out.index_copy_(0, idx, o);
@@ -57,7 +57,7 @@ void run_naive(const SweepProblem& p, const masks::MaskSet& set, const std::vect
     seq_slot.push_back(s.slot);
   }
   for (int64_t n : todo) {
-    const at::Tensor out = score_sequences(p, mask_gates(set, n), &progress);
+    const at::Tensor out = score_sequences(p, mask_gates(set, n).to(p.model->device()), &progress);
     MaskResult r;
     r.mask = n;
     r.predictions =

@@ -15,6 +15,7 @@
 #include "io/results_identity.h"
 #include "masks/strategies.h"
 #include "model/bert.h"
+#include "model/device.h"
 #include "model/model_dir.h"
 #include "model/threads.h"
 #include "model/safetensors.h"
@@ -29,13 +30,6 @@
 
 namespace hs::sweep {
 namespace {
-
-void check_device(const std::string& device) {
-  if (device == "cpu" || device == "auto") return;
-#ifndef HEADSWEEP_HAS_CUDA
-  hs::input_error("runtime.device is {} but this build of headsweep has no CUDA support (use cpu or auto)", device);
-#endif
-}
 
 // The folder name identifies the checkpoint as the user knows it; config.json's _name_or_path
 // often names the model it was fine-tuned from instead (all-MiniLM-L6-v2 says MiniLM-L6-H384-uncased).
@@ -110,7 +104,7 @@ std::string output_path(const io::Plan& plan, const RunOptions& options) {
 
 RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  check_device(plan.runtime.device);
+  const c10::Device device = model::resolve_device(plan.runtime.device);
   check_pruning_options(plan);
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
   const data::TaskSpec& task = data::find_task(plan.task.name);
@@ -252,7 +246,9 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   problem.inputs = build_inputs(dataset, tok, head, plan.task.max_seq_len);
   problem.batches = make_batches(
       problem.inputs,
-      worker_token_budget(plan.runtime.token_budget, problem.inputs.n_tokens, model::compute_threads()),
+      // On a GPU one host thread runs the batches: no cutting for workers.
+      worker_token_budget(plan.runtime.token_budget, problem.inputs.n_tokens,
+                          device.is_cpu() ? model::compute_threads() : 1),
       tok.pad_id());
   problem.metrics = task.metrics;
   problem.gold = gold;
@@ -271,6 +267,17 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   }
   s.importance = header.importance;
   s.attention = header.attention;
+
+  // The sweep runs on runtime.device; gradient importance and attention statistics above ran on
+  // the CPU model (float32 composites, the path checked against Hugging Face).
+  const model::BertModel device_model = device.is_cpu() ? model : model.to(device);
+  if (!device.is_cpu()) {
+    // One host thread feeds the GPU: worker threads would only queue on the same stream.
+    model::set_compute_threads(1);
+    problem.model = &device_model;
+    for (Batch& b : problem.batches) b.input = model::to_device(b.input, device);
+    fmt::print(stderr, "headsweep: sweeping on {}\n", device.str());
+  }
 
   // masks_done is committed (two fsyncs) at most once a second: every mask on the CPU, where one
   // takes longer, and in bursts when an executor reports many masks at once.

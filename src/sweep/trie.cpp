@@ -9,6 +9,7 @@
 
 #include "metrics/metrics.h"
 #include "model/threads.h"
+#include "ops/head_mix.h"
 #include "sweep/workers.h"
 
 namespace hs::sweep {
@@ -55,7 +56,7 @@ class Walker {
  private:
   void walk(int l, const at::Tensor& x, Range r) {
     if (l == set_.n_layers()) {
-      const at::Tensor out = head_outputs(model_, p_.head, x, batch_->input.attention_mask);
+      const at::Tensor out = head_outputs(model_, p_.head, x, batch_->input.attention_mask).to(at::kCPU, at::kFloat);
       for (size_t i = r.first; i < r.second; ++i) outputs_[i - group_first_].index_copy_(0, seq_idx_, out);
       return;
     }
@@ -100,7 +101,7 @@ class Walker {
       x = model_.finish_layer(l, attn, x);
     }
     const at::Tensor mask = k == 1 ? batch_->input.attention_mask : batch_->input.attention_mask.repeat({k, 1});
-    const at::Tensor out = head_outputs(model_, p_.head, x, mask);  // (k·B, X)
+    const at::Tensor out = head_outputs(model_, p_.head, x, mask).to(at::kCPU, at::kFloat);  // (k·B, X)
     const int64_t B = batch_->input.attention_mask.size(0);
     for (int64_t j = 0; j < k; ++j) outputs_[masks[j] - group_first_].index_copy_(0, seq_idx_, out.slice(0, j * B, (j + 1) * B));
   }
@@ -124,11 +125,14 @@ class Walker {
     const at::Tensor ctx = model_.head_context(l, x, bias, active);  // (rows, T, |A|·D)
     stats_.attention_heads += static_cast<int64_t>(active.size()) * x.size(0);
     const int64_t C = model_.config().hidden_size, D = C / H;
+    const bool per_head = opts_.mixing == TrieOptions::Mixing::PerHead ||
+                          (opts_.mixing == TrieOptions::Mixing::Auto && x.is_cuda());
+    if (copies == 1 && per_head) return mix_heads(l, x, ctx, active, masks);
     // The active heads' context at full width, gated per mask, then one GEMM for the mix, exactly as
     // the naive executor does it, so the two executors round alike (a subtract-the-dropped-heads
     // form moved ill-conditioned metrics, e.g. Pearson at 90% sparsity, by ~2e-6).
     at::Tensor wide = at::zeros({x.size(0), x.size(1), C}, x.options());
-    if (!active.empty()) wide.index_copy_(2, model::head_index(active, D, C), ctx);
+    if (!active.empty()) wide.index_copy_(2, model::head_index(active, D, C).to(x.device()), ctx);
     at::Tensor gates = at::zeros({static_cast<int64_t>(masks.size()), C});  // (masks, C)
     std::vector<bool> full(masks.size(), true);
     for (size_t j = 0; j < masks.size(); ++j) {
@@ -141,6 +145,7 @@ class Walker {
       }
     }
     const bool all_kept = std::find(full.begin(), full.end(), false) == full.end();
+    gates = gates.to(x.device(), x.scalar_type());
     if (copies > 1) {
       const int64_t B = x.size(0) / copies;
       const at::Tensor gated =
@@ -151,6 +156,22 @@ class Walker {
     for (size_t j = 0; j < masks.size(); ++j) {
       out.push_back(model_.project_context(l, full[j] ? wide : wide * gates[j]));
     }
+    return out;
+  }
+
+  // Per-head mixing: each active head's output projection once, then per mask Σ_h g_h·P_h + b_O
+  // (one kernel on CUDA), instead of one output-projection GEMM per mask.
+  std::vector<at::Tensor> mix_heads(int l, const at::Tensor& x, const at::Tensor& ctx, const std::vector<int64_t>& active,
+                                    const std::vector<size_t>& masks) {
+    const at::Tensor P = model_.head_projections(l, ctx, active);  // (|A|, rows·T, C)
+    at::Tensor gates = at::zeros({static_cast<int64_t>(masks.size()), static_cast<int64_t>(active.size())});
+    auto g = gates.accessor<float, 2>();  // (masks, |A|)
+    for (size_t j = 0; j < masks.size(); ++j) {
+      for (size_t i = 0; i < active.size(); ++i) g[j][i] = set_.kept(order_[masks[j]], l, static_cast<int>(active[i]));
+    }
+    const at::Tensor mixed = ops::head_mix_ln(P, gates, model_.weights().layers[l].out_b, {}, {}, {}, 0.0);
+    std::vector<at::Tensor> out;
+    for (size_t j = 0; j < masks.size(); ++j) out.push_back(mixed[j].view(x.sizes()));
     return out;
   }
 

@@ -4,7 +4,8 @@
 // - each distinct prefix's hidden states are computed once;
 // - at a node, attention runs once, for the union of the heads its children keep (heads every
 //   child gates off cost nothing), and each child's attention output is mixed from the per-head
-//   output projections: out = Σ_h g_h·P_h + b_O, one GEMM over the child's gated context;
+//   output projections: out = Σ_h g_h·P_h + b_O (on CUDA, P_h once per head and the sum in one
+//   kernel; on the CPU one GEMM over each child's gated context, see TrieOptions::mixing);
 // - children that hold a single mask (a chain to the last layer, e.g. every child of a single-head
 //   sweep) run their remaining layers stacked along the batch, up to TrieOptions::stack_tokens, so
 //   siblings' continuations share taller GEMMs; heads that every stacked mask gates off still cost
@@ -39,6 +40,11 @@ struct TrieOptions {
   // remaining layers together, as one batch of up to this many tokens, and at most the problem's
   // token_budget divided among the workers.
   int64_t stack_tokens = 16384;
+  // Mix a node's children from per-head projections with ops::head_mix_ln (one projection GEMM per
+  // head, then a weighted sum per child) rather than one output-projection GEMM per child. Auto: on
+  // CUDA, where the GEMMs dominate; on the CPU the per-child GEMM rounds exactly as the naive executor.
+  enum class Mixing { Auto, PerHead, PerChild };
+  Mixing mixing = Mixing::Auto;
 };
 
 // Layer passes (finish_layer calls) the trie makes per batch for these masks, in the same order

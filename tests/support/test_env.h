@@ -27,3 +27,10 @@ bool require_data();
   auto var##_opt = ::hs::test::model_dir();                      \
   if (!var##_opt) return;                                        \
   const std::string var = *var##_opt
+
+// Catch2 v2 has no SKIP: the reason is printed as a warning and the test case returns.
+#define HS_SKIP(msg)                  \
+  do {                                \
+    CATCH_WARN("skipped: " << (msg)); \
+    return;                           \
+  } while (0)

@@ -1,0 +1,309 @@
+// bench_gpu: the GPU sweep benchmark. A BERT-base-shaped encoder with random weights made here, a
+// synthetic dev set with an MNLI-like length distribution (9,815 sequences, mean ~40 tokens, max 128),
+// and a single-head sweep (145 masks) through the naive and trie executors in bf16 and fp32.
+// Prints seconds per sweep, masks/s, achieved TFLOP/s against the measured GEMM peak, the sweep's
+// FLOP floor, and the gated attention kernel against scaled_dot_product_attention at equal shapes.
+// Writes the numbers as JSON (--json). scripts/device-check.sh runs it; benchmarks/gpu_torch_loop.py
+// is the PyTorch per-mask loop it is compared with.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "masks/mask_set.h"
+#include "masks/strategies.h"
+#include "model/bert.h"
+#include "model/device.h"
+#include "model/heap.h"
+#include "model/threads.h"
+#include "ops/cuda_ops.h"
+#include "ops/gated_attn.h"
+#include "sweep/executor.h"
+#include "sweep/inputs.h"
+#include "util/error.h"
+
+#if defined(HEADSWEEP_TORCH_CUDA)
+#include <ATen/cuda/CUDAContext.h>
+#endif
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  int64_t sequences = 9815;
+  int64_t token_budget = 32768;
+  int naive_masks = 145;  // the naive executor may time a prefix of the masks and scale up
+  std::vector<std::string> dtypes = {"bf16", "fp32"};
+  bool tf32 = false;
+  std::string json;
+  std::string lengths_out;
+  uint64_t seed = 0;
+};
+
+void sync() {
+#if defined(HEADSWEEP_TORCH_CUDA)
+  at::cuda::device_synchronize();
+#endif
+}
+
+double seconds_since(Clock::time_point t0) {
+  sync();
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+hs::model::BertConfig bert_base() {
+  hs::model::BertConfig c;
+  c.vocab_size = 30522;
+  c.hidden_size = 768;
+  c.num_hidden_layers = 12;
+  c.num_attention_heads = 12;
+  c.intermediate_size = 3072;
+  c.num_labels = 3;
+  c.model_type = "bert";
+  return c;
+}
+
+// Random weights at BERT's initializer scale (N(0, 0.02²)), LayerNorms at identity.
+hs::model::BertModel random_bert(const hs::model::BertConfig& c, at::Device device, at::ScalarType dtype) {
+  const int64_t C = c.hidden_size, F = c.intermediate_size;
+  const auto o = at::TensorOptions().device(device).dtype(dtype);
+  auto w = [&](std::vector<int64_t> shape) { return at::randn(shape, o) * 0.02; };
+  auto ones = [&](int64_t n) { return at::ones({n}, o); };
+  auto zeros = [&](int64_t n) { return at::zeros({n}, o); };
+  hs::model::BertWeights bw;
+  bw.word_emb = w({c.vocab_size, C});
+  bw.pos_emb = w({c.max_position_embeddings, C});
+  bw.type_emb = w({c.type_vocab_size, C});
+  bw.emb_ln_w = ones(C);
+  bw.emb_ln_b = zeros(C);
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    bw.layers.push_back({w({3 * C, C}), zeros(3 * C), w({C, C}), zeros(C), ones(C), zeros(C), w({F, C}), zeros(F),
+                         w({C, F}), zeros(C), ones(C), zeros(C)});
+  }
+  bw.pooler_w = w({C, C});
+  bw.pooler_b = zeros(C);
+  bw.classifier_w = w({c.num_labels, C});
+  bw.classifier_b = zeros(c.num_labels);
+  return hs::model::BertModel(c, std::move(bw));
+}
+
+// MNLI-like premise+hypothesis lengths: log-normal around 36 tokens, clipped to [8, 128]; mean ≈ 40.
+hs::sweep::ScoringInputs synthetic_inputs(int64_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::lognormal_distribution<double> len(std::log(36.0), 0.45);
+  std::uniform_int_distribution<int32_t> token(1000, 30000);
+  hs::sweep::ScoringInputs in;
+  in.n_examples = n;
+  for (int64_t i = 0; i < n; ++i) {
+    const int T = std::clamp(static_cast<int>(std::lround(len(rng))), 8, 128);
+    hs::sweep::Sequence s;
+    s.ids.resize(T);
+    for (int32_t& id : s.ids) id = token(rng);
+    s.ids.front() = 101;
+    s.ids.back() = 102;
+    s.types.assign(T, 0);
+    s.example = i;
+    s.slot = 0;
+    in.n_tokens += T;
+    in.sequences.push_back(std::move(s));
+  }
+  return in;
+}
+
+// FLOPs the trie must do: per layer, QKV and attention once per distinct mask prefix of the layers
+// before it, and the output projection and feed-forward once per distinct prefix including it.
+double trie_flop_floor(const hs::masks::MaskSet& set, const hs::model::BertConfig& c,
+                       const hs::sweep::ScoringInputs& in) {
+  const double C = c.hidden_size, F = c.intermediate_size, tokens = static_cast<double>(in.n_tokens);
+  double attn_tt = 0;  // Σ over sequences of T²
+  for (const auto& s : in.sequences) attn_tt += static_cast<double>(s.ids.size()) * s.ids.size();
+  const int L = set.n_layers(), H = set.n_heads();
+  double flops = 0;
+  for (int l = 0; l < L; ++l) {
+    std::set<std::vector<uint8_t>> before, through;
+    for (int64_t n = 0; n < set.size(); ++n) {
+      const uint8_t* m = set.mask(n);
+      before.emplace(m, m + l * H);
+      through.emplace(m, m + (l + 1) * H);
+    }
+    flops += before.size() * (2 * tokens * 3 * C * C + 4 * attn_tt * C);
+    flops += through.size() * (2 * tokens * C * C + 4 * tokens * C * F);
+  }
+  return flops;
+}
+
+double gemm_tflops(at::Device device, at::ScalarType dtype) {
+  const int64_t n = 8192;
+  const at::Tensor a = at::randn({n, n}, at::TensorOptions().device(device).dtype(dtype));
+  const at::Tensor b = at::randn({n, n}, a.options());
+  for (int i = 0; i < 3; ++i) at::matmul(a, b);
+  const auto t0 = (sync(), Clock::now());
+  const int reps = 10;
+  for (int i = 0; i < reps; ++i) at::matmul(a, b);
+  return reps * 2.0 * n * n * n / seconds_since(t0) / 1e12;
+}
+
+struct AttnTiming {
+  int B, T;
+  double ours_tflops, sdpa_tflops;
+};
+
+std::vector<AttnTiming> attention_vs_sdpa(at::Device device) {
+  std::vector<AttnTiming> rows;
+#if defined(HEADSWEEP_TORCH_CUDA)
+  const int H = 12, D = 64;
+  for (int T : {32, 64, 128, 256, 512}) {
+    const int B = std::max(1, 65536 / T);  // 64k query tokens per call
+    const auto o = at::TensorOptions().device(device).dtype(at::kBFloat16);
+    const at::Tensor qkv = at::randn({B, T, 3, H, D}, o);
+    const at::Tensor lens = at::full({B}, T, at::TensorOptions().device(device).dtype(at::kInt));
+    const at::Tensor q = qkv.select(2, 0), k = qkv.select(2, 1), v = qkv.select(2, 2);
+    // SDPA takes (B, H, T, D); the transposes are views, as they would be in a model.
+    const at::Tensor qh = q.transpose(1, 2), kh = k.transpose(1, 2), vh = v.transpose(1, 2);
+    const double flop = 4.0 * B * H * static_cast<double>(T) * T * D;
+    auto time = [&](auto&& f) {
+      for (int i = 0; i < 3; ++i) f();
+      const auto t0 = (sync(), Clock::now());
+      const int reps = 20;
+      for (int i = 0; i < reps; ++i) f();
+      return reps * flop / seconds_since(t0) / 1e12;
+    };
+    const double ours = time([&] { hs::ops::gated_attn_fwd(q, k, v, lens, {}, {}, 0.125); });
+    const double sdpa = time([&] { at::scaled_dot_product_attention(qh, kh, vh); });
+    rows.push_back({B, T, ours, sdpa});
+  }
+#endif
+  return rows;
+}
+
+struct SweepTiming {
+  std::string dtype, executor;
+  int64_t masks_timed = 0;
+  double seconds = 0, seconds_full = 0;  // seconds_full: scaled to the whole mask set
+};
+
+SweepTiming time_sweep(const std::string& executor, const hs::sweep::SweepProblem& p, const hs::masks::MaskSet& set,
+                       int64_t n_masks, const std::string& dtype) {
+  std::vector<int64_t> todo(std::min<int64_t>(n_masks, set.size()));
+  for (size_t i = 0; i < todo.size(); ++i) todo[i] = static_cast<int64_t>(i);
+  hs::sweep::Progress progress(hs::sweep::ProgressMode::None, static_cast<int64_t>(todo.size()), 1.0);
+  const auto t0 = (sync(), Clock::now());
+  hs::sweep::run_executor(executor, p, set, todo, [](const hs::sweep::MaskResult&) {}, progress);
+  SweepTiming t{dtype, executor, static_cast<int64_t>(todo.size()), seconds_since(t0), 0};
+  t.seconds_full = t.seconds * static_cast<double>(set.size()) / static_cast<double>(todo.size());
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hs::model::bound_heap_retention();
+  CLI::App app{"bench_gpu: single-head sweep of a random BERT-base on a synthetic MNLI-sized dev set"};
+  Args a;
+  app.add_option("--sequences", a.sequences, "dev sequences")->capture_default_str();
+  app.add_option("--token-budget", a.token_budget, "padded tokens per batch")->capture_default_str();
+  app.add_option("--naive-masks", a.naive_masks, "masks the naive executor runs (scaled to all 145)")
+      ->capture_default_str();
+  app.add_option("--dtypes", a.dtypes, "bf16 and/or fp32")->check(CLI::IsMember({"bf16", "fp32"}));
+  app.add_flag("--tf32", a.tf32, "let fp32 GEMMs use TF32 tensor cores");
+  app.add_option("--json", a.json, "write the results here");
+  app.add_option("--lengths-out", a.lengths_out, "write the batches' sequence lengths (for gpu_torch_loop.py)");
+  app.add_option("--seed", a.seed, "seed of weights and data")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  try {
+    const hs::sweep::ScoringInputs inputs = synthetic_inputs(a.sequences, a.seed);
+    if (!a.lengths_out.empty()) {
+      nlohmann::json lengths = nlohmann::json::array();
+      for (const auto& s : inputs.sequences) lengths.push_back(s.ids.size());
+      std::ofstream(a.lengths_out) << lengths.dump() << "\n";
+    }
+    fmt::print("data: {} sequences, {} tokens (mean {:.1f})\n", inputs.sequences.size(), inputs.n_tokens,
+               static_cast<double>(inputs.n_tokens) / inputs.sequences.size());
+    if (hs::ops::cuda_device_count() == 0) {
+      fmt::print("bench_gpu: CUDA {}; nothing to measure\n", hs::model::cuda_summary());
+      return 0;
+    }
+    c10::InferenceMode guard;
+    hs::model::set_compute_threads(1);  // one host thread feeds the GPU
+    at::globalContext().setAllowTF32CuBLAS(a.tf32);
+    const at::Device device(at::kCUDA, 0);
+    at::manual_seed(a.seed);
+    const hs::model::BertConfig cfg = bert_base();
+    const hs::masks::MaskSet set = hs::masks::make_masks("single-head", cfg.num_hidden_layers, cfg.num_attention_heads);
+    const double floor_flop = trie_flop_floor(set, cfg, inputs);
+    nlohmann::json out;
+#if defined(HEADSWEEP_TORCH_CUDA)
+    out["device"] = at::cuda::getCurrentDeviceProperties()->name;
+#endif
+    fmt::print("device: {}\n", out.value("device", std::string("?")));
+    const double peak_bf16 = gemm_tflops(device, at::kBFloat16);
+    const double peak_fp32 = gemm_tflops(device, at::kFloat);
+    fmt::print("GEMM peak (8192³): bf16 {:.0f} TFLOP/s, fp32{} {:.0f} TFLOP/s\n", peak_bf16, a.tf32 ? " (TF32)" : "",
+               peak_fp32);
+    fmt::print("FLOP floor of the trie sweep: {:.2f} PFLOP = {:.2f} s at the bf16 peak\n", floor_flop / 1e15,
+               floor_flop / (peak_bf16 * 1e12));
+    out["gemm_peak_tflops"] = {{"bf16", peak_bf16}, {"fp32", peak_fp32}};
+    out["flop_floor"] = floor_flop;
+    out["masks"] = set.size();
+    out["sequences"] = inputs.sequences.size();
+    out["tokens"] = inputs.n_tokens;
+
+    std::vector<SweepTiming> timings;
+    for (const std::string& dt : a.dtypes) {
+      const at::ScalarType dtype = dt == "bf16" ? at::kBFloat16 : at::kFloat;
+      const hs::model::BertModel model = random_bert(cfg, device, dtype);
+      hs::sweep::SweepProblem p;
+      p.model = &model;
+      p.head.kind = hs::sweep::HeadKind::Classification;
+      p.head.class_map = {0, 1, 2};
+      p.inputs = inputs;
+      p.batches = hs::sweep::make_batches(p.inputs, a.token_budget, 0);
+      for (auto& b : p.batches) b.input = hs::model::to_device(b.input, device);
+      p.metrics = {"accuracy"};
+      p.gold.resize(inputs.n_examples);
+      for (size_t i = 0; i < p.gold.size(); ++i) p.gold[i] = static_cast<double>(i % 3);
+      p.token_budget = a.token_budget;
+      time_sweep("trie", p, set, 2, dt);  // warm-up: cuBLAS heuristics, allocator
+      timings.push_back(time_sweep("trie", p, set, set.size(), dt));
+      timings.push_back(time_sweep("naive", p, set, a.naive_masks, dt));
+    }
+    nlohmann::json sweeps = nlohmann::json::array();
+    fmt::print("\n{:<6} {:<6} {:>8} {:>10} {:>9} {:>10} {:>8}\n", "dtype", "exec", "masks", "s/sweep", "masks/s",
+               "TFLOP/s", "x floor");
+    for (const SweepTiming& t : timings) {
+      const double peak = t.dtype == "bf16" ? peak_bf16 : peak_fp32;
+      const double achieved = floor_flop / t.seconds_full / 1e12;
+      fmt::print("{:<6} {:<6} {:>8} {:>10.2f} {:>9.2f} {:>10.1f} {:>8.2f}\n", t.dtype, t.executor, t.masks_timed,
+                 t.seconds_full, set.size() / t.seconds_full, achieved, t.seconds_full / (floor_flop / (peak * 1e12)));
+      sweeps.push_back({{"dtype", t.dtype}, {"executor", t.executor}, {"masks_timed", t.masks_timed},
+                        {"seconds", t.seconds}, {"seconds_per_sweep", t.seconds_full},
+                        {"masks_per_s", set.size() / t.seconds_full}, {"floor_tflops", achieved}});
+    }
+    out["sweeps"] = sweeps;
+    nlohmann::json attn = nlohmann::json::array();
+    fmt::print("\nattention, bf16, H=12, D=64: ours vs scaled_dot_product_attention (TFLOP/s)\n");
+    for (const AttnTiming& r : attention_vs_sdpa(device)) {
+      fmt::print("  T={:<4} B={:<5} ours {:>7.1f}  sdpa {:>7.1f}  ratio {:.2f}\n", r.T, r.B, r.ours_tflops,
+                 r.sdpa_tflops, r.ours_tflops / r.sdpa_tflops);
+      attn.push_back({{"T", r.T}, {"B", r.B}, {"ours_tflops", r.ours_tflops}, {"sdpa_tflops", r.sdpa_tflops}});
+    }
+    out["attention"] = attn;
+    if (!a.json.empty()) std::ofstream(a.json) << out.dump(2) << "\n";
+  } catch (const hs::InputError& e) {
+    fmt::print(stderr, "bench_gpu: {}\n", e.what());
+    return 2;
+  }
+  return 0;
+}

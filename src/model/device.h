@@ -1,0 +1,17 @@
+#pragma once
+// runtime.device: where the model runs.
+#include <string>
+
+#include <c10/core/Device.h>
+
+namespace hs::model {
+
+// "cpu", "cuda" (= "cuda:0"), "cuda:N" or "auto" (CUDA when this build has CUDA ops and a device is
+// present, else the CPU). Asking for CUDA in a build without it, or for a device that is not there,
+// is an InputError that says which.
+c10::Device resolve_device(const std::string& spec);
+
+// One line for logs and the env command: CUDA ops built or not, and the devices seen.
+std::string cuda_summary();
+
+}  // namespace hs::model

@@ -1,0 +1,111 @@
+// The one place where tensors become kernel params: pointers, strides and dims, on the tensor's
+// device and libtorch's current stream.
+#include "ops/cuda_ops.h"
+
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAGuard.h>
+
+#include "bias_gelu.h"
+#include "gated_attn_fwd.h"
+#include "head_mix_ln.h"
+#include "ops/tensor_checks.h"
+
+namespace hs::ops {
+namespace {
+
+gpu::DType kernel_dtype(const at::Tensor& t) {
+  switch (t.scalar_type()) {
+    case at::kFloat: return gpu::DType::F32;
+    case at::kHalf: return gpu::DType::F16;
+    case at::kBFloat16: return gpu::DType::BF16;
+    default: TORCH_CHECK(false, "CUDA ops take float32, float16 or bfloat16, got ", t.scalar_type());
+  }
+}
+
+const void* ptr_or_null(const at::Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; }
+
+}  // namespace
+
+bool cuda_ops_built() { return true; }
+int cuda_device_count() { return at::cuda::is_available() ? static_cast<int>(at::cuda::device_count()) : 0; }
+
+at::Tensor gated_attn_fwd_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                               const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
+                               double scale) {
+  const int64_t B = q.size(0), T = q.size(1), H = q.size(2), D = q.size(3);
+  // The kernel addresses token t of sequence b as (b·T + t)·row_stride, so batch stride = T·row stride.
+  for (const at::Tensor* x : {&q, &k, &v}) {
+    HS_CHECK_LAST_DIM_CONTIGUOUS(*x);
+    TORCH_CHECK(x->stride(2) == D && x->stride(0) == T * x->stride(1),
+                "q, k and v must be (B, T, H, D) views with uniformly strided tokens");
+  }
+  const c10::cuda::CUDAGuard guard(q.device());
+  const at::Tensor lens = key_lens.to(q.device()).contiguous();
+  const at::Tensor g = gates.defined() ? gates.to(q.device()).contiguous() : at::Tensor();
+  const at::Tensor rows = gate_row.defined() ? gate_row.to(q.device()).contiguous() : at::Tensor();
+  at::Tensor out = at::empty({B, T, H, D}, q.options());
+  gpu::GatedAttnParams p;
+  p.q = q.data_ptr();
+  p.k = k.data_ptr();
+  p.v = v.data_ptr();
+  p.q_row_stride = q.stride(1);
+  p.k_row_stride = k.stride(1);
+  p.v_row_stride = v.stride(1);
+  p.out = out.data_ptr();
+  p.out_row_stride = H * D;
+  p.key_lens = lens.data_ptr<int>();
+  p.B = static_cast<int>(B);
+  p.H = static_cast<int>(H);
+  p.D = static_cast<int>(D);
+  p.max_seqlen = static_cast<int>(T);
+  p.scale = static_cast<float>(scale);
+  p.gates = g.defined() ? g.data_ptr<float>() : nullptr;
+  p.gate_row = rows.defined() ? rows.data_ptr<int>() : nullptr;
+  p.dtype = kernel_dtype(q);
+  gpu::gated_attn_fwd_launch(p, at::cuda::getCurrentCUDAStream());
+  return out;
+}
+
+at::Tensor head_mix_ln_cuda(const at::Tensor& proj, const at::Tensor& gates, const at::Tensor& bias,
+                            const at::Tensor& residual, const at::Tensor& ln_weight, const at::Tensor& ln_bias,
+                            double eps) {
+  const int64_t H = proj.size(0), tokens = proj.size(1), C = proj.size(2);
+  const c10::cuda::CUDAGuard guard(proj.device());
+  const at::Tensor pr = proj.contiguous();
+  const at::Tensor g = gates.defined() ? gates.to(proj.device()).contiguous() : at::Tensor();
+  const at::Tensor res = residual.defined() ? residual.contiguous() : at::Tensor();
+  const int64_t N = g.defined() ? g.size(0) : 1;
+  at::Tensor out = at::empty({N, tokens, C}, proj.options());
+  gpu::HeadMixParams p;
+  p.proj = pr.data_ptr();
+  p.proj_head_stride = tokens * C;
+  p.gates = g.defined() ? g.data_ptr<float>() : nullptr;
+  p.bias = ptr_or_null(bias);
+  p.residual = ptr_or_null(res);
+  p.ln_weight = ptr_or_null(ln_weight);
+  p.ln_bias = ptr_or_null(ln_bias);
+  p.eps = static_cast<float>(eps);
+  p.out = out.data_ptr();
+  p.N = static_cast<int>(N);
+  p.H = static_cast<int>(H);
+  p.tokens = static_cast<int>(tokens);
+  p.C = static_cast<int>(C);
+  p.dtype = kernel_dtype(proj);
+  gpu::head_mix_ln_launch(p, at::cuda::getCurrentCUDAStream());
+  return out;
+}
+
+void bias_gelu_cuda_(at::Tensor& x, const at::Tensor& bias, bool tanh_approx) {
+  HS_CHECK_CONTIGUOUS(x);
+  const c10::cuda::CUDAGuard guard(x.device());
+  gpu::BiasGeluParams p;
+  p.x = x.data_ptr();
+  p.bias = ptr_or_null(bias);
+  p.rows = x.size(0);
+  p.cols = x.size(1);
+  p.tanh_approx = tanh_approx;
+  p.dtype = kernel_dtype(x);
+  gpu::bias_gelu_launch(p, at::cuda::getCurrentCUDAStream());
+}
+
+}  // namespace hs::ops

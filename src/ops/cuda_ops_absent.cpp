@@ -1,0 +1,29 @@
+// Builds without the kernels or without a CUDA-enabled libtorch: CUDA tensors cannot exist there,
+// so reaching these is a caller's bug, reported as such.
+#include <stdexcept>
+
+#include "ops/cuda_ops.h"
+
+namespace hs::ops {
+namespace {
+
+[[noreturn]] void absent() {
+  throw std::logic_error("this headsweep was built without CUDA ops (HEADSWEEP_CUDA off or a CPU-only libtorch)");
+}
+
+}  // namespace
+
+bool cuda_ops_built() { return false; }
+int cuda_device_count() { return 0; }
+
+at::Tensor gated_attn_fwd_cuda(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                               const at::Tensor&, const at::Tensor&, double) {
+  absent();
+}
+at::Tensor head_mix_ln_cuda(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                            const at::Tensor&, const at::Tensor&, double) {
+  absent();
+}
+void bias_gelu_cuda_(at::Tensor&, const at::Tensor&, bool) { absent(); }
+
+}  // namespace hs::ops

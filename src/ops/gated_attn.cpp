@@ -1,0 +1,66 @@
+#include "ops/gated_attn.h"
+
+#include <limits>
+
+#include "ops/cuda_ops.h"
+#include "ops/tensor_checks.h"
+
+namespace hs::ops {
+namespace {
+
+void check_args(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_lens,
+                const at::Tensor& gates, const at::Tensor& gate_row) {
+  HS_CHECK_DIM(q, 4);
+  TORCH_CHECK(k.sizes() == q.sizes() && v.sizes() == q.sizes(), "q, k and v must have the same shape, got ",
+              q.sizes(), ", ", k.sizes(), ", ", v.sizes());
+  TORCH_CHECK(k.scalar_type() == q.scalar_type() && v.scalar_type() == q.scalar_type(),
+              "q, k and v must have the same dtype");
+  HS_CHECK_SAME_DEVICE(k, q);
+  HS_CHECK_SAME_DEVICE(v, q);
+  const int64_t B = q.size(0), H = q.size(2);
+  HS_CHECK_DIM(key_lens, 1);
+  HS_CHECK_SIZE(key_lens, 0, B);
+  HS_CHECK_DTYPE(key_lens, at::kInt);
+  if (gates.defined()) {
+    HS_CHECK_DIM(gates, 2);
+    HS_CHECK_SIZE(gates, 1, H);
+    HS_CHECK_DTYPE(gates, at::kFloat);
+  }
+  if (gate_row.defined()) {
+    TORCH_CHECK(gates.defined(), "gate_row needs gates");
+    HS_CHECK_DIM(gate_row, 1);
+    HS_CHECK_SIZE(gate_row, 0, B);
+    HS_CHECK_DTYPE(gate_row, at::kInt);
+  }
+}
+
+}  // namespace
+
+at::Tensor gated_attn_fwd_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                              const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
+                              double scale) {
+  const int64_t B = q.size(0), T = q.size(1), H = q.size(2);
+  const at::Tensor qh = q.permute({0, 2, 1, 3}), kh = k.permute({0, 2, 1, 3}), vh = v.permute({0, 2, 1, 3});
+  const at::Tensor key_pos = at::arange(T, key_lens.options().dtype(at::kLong)).view({1, T});
+  const at::Tensor padded = key_pos >= key_lens.to(at::kLong).view({B, 1});  // (B, T)
+  at::Tensor scores = at::matmul(qh, kh.transpose(-1, -2)) * scale;         // (B, H, T, T)
+  scores = scores.masked_fill(padded.view({B, 1, 1, T}), -std::numeric_limits<double>::infinity());
+  at::Tensor probs = at::softmax(scores, -1);
+  // A sequence without a single real key gives zeros rather than NaN, as the kernel does.
+  probs = probs.masked_fill((key_lens.to(at::kLong) == 0).view({B, 1, 1, 1}), 0);
+  at::Tensor ctx = at::matmul(probs, vh);  // (B, H, T, D)
+  if (gates.defined()) {
+    const at::Tensor g = gate_row.defined() ? gates.index_select(0, gate_row.to(at::kLong)) : gates[0].expand({B, H});
+    ctx = ctx * g.to(ctx.scalar_type()).view({B, H, 1, 1});
+  }
+  return ctx.permute({0, 2, 1, 3}).contiguous();
+}
+
+at::Tensor gated_attn_fwd(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_lens,
+                          const at::Tensor& gates, const at::Tensor& gate_row, double scale) {
+  check_args(q, k, v, key_lens, gates, gate_row);
+  if (q.is_cuda()) return gated_attn_fwd_cuda(q, k, v, key_lens, gates, gate_row, scale);
+  return gated_attn_fwd_cpu(q, k, v, key_lens, gates, gate_row, scale);
+}
+
+}  // namespace hs::ops

@@ -1,0 +1,22 @@
+#pragma once
+// Gated multi-head attention over padded batches: the seam between tensors and cuda/gated_attn_fwd.
+// ctx[b, t, h] = g[row(b), h] · softmax_j(scale · q[b, t, h]·k[b, j, h]) v[b, j, h] over the first
+// key_lens[b] keys j, with Hugging Face's head_mask semantics (the gate scales the probabilities).
+#include <ATen/ATen.h>
+
+namespace hs::ops {
+
+// Tensors on the CPU run the libtorch composite below, on CUDA the kernel (where built with it).
+// q, k, v may be strided views of one fused QKV output; their last dimension must be contiguous.
+at::Tensor gated_attn_fwd(const at::Tensor& q /* (B, T, H, D) */, const at::Tensor& k /* (B, T, H, D) */,
+                          const at::Tensor& v /* (B, T, H, D) */, const at::Tensor& key_lens /* (B) int32 */,
+                          const at::Tensor& gates /* (G, H) float32, or undefined: all 1 */,
+                          const at::Tensor& gate_row /* (B) int32, or undefined: row 0 */,
+                          double scale);  // (B, T, H, D)
+
+// The composite: the CPU path, and in float64 the reference the kernel's tests compare against.
+at::Tensor gated_attn_fwd_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                              const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
+                              double scale);
+
+}  // namespace hs::ops

@@ -1,0 +1,71 @@
+#include "ops/head_mix.h"
+
+#include "ops/cuda_ops.h"
+#include "ops/tensor_checks.h"
+
+namespace hs::ops {
+namespace {
+
+void check_args(const at::Tensor& proj, const at::Tensor& gates, const at::Tensor& bias, const at::Tensor& residual,
+                const at::Tensor& ln_weight, const at::Tensor& ln_bias) {
+  HS_CHECK_DIM(proj, 3);
+  const int64_t H = proj.size(0), tokens = proj.size(1), C = proj.size(2);
+  if (gates.defined()) {
+    HS_CHECK_DIM(gates, 2);
+    HS_CHECK_SIZE(gates, 1, H);
+    HS_CHECK_DTYPE(gates, at::kFloat);
+  }
+  for (const at::Tensor* t : {&bias, &ln_weight, &ln_bias}) {
+    if (!t->defined()) continue;
+    TORCH_CHECK(t->dim() == 1 && t->size(0) == C, "bias and LayerNorm parameters must be (C=", C, "), got ",
+                t->sizes());
+    TORCH_CHECK(t->scalar_type() == proj.scalar_type(), "bias and LayerNorm parameters must have proj's dtype");
+  }
+  TORCH_CHECK(ln_weight.defined() == ln_bias.defined(), "ln_weight and ln_bias go together");
+  if (residual.defined()) {
+    HS_CHECK_DIM(residual, 2);
+    HS_CHECK_SIZE(residual, 0, tokens);
+    HS_CHECK_SIZE(residual, 1, C);
+    HS_CHECK_DTYPE(residual, proj.scalar_type());
+  }
+}
+
+}  // namespace
+
+at::Tensor head_mix_ln_cpu(const at::Tensor& proj, const at::Tensor& gates, const at::Tensor& bias,
+                           const at::Tensor& residual, const at::Tensor& ln_weight, const at::Tensor& ln_bias,
+                           double eps) {
+  const int64_t H = proj.size(0), tokens = proj.size(1), C = proj.size(2);
+  const at::Tensor g = gates.defined() ? gates.to(proj.scalar_type()) : at::ones({1, H}, proj.options());
+  at::Tensor y = at::matmul(g, proj.reshape({H, tokens * C})).view({g.size(0), tokens, C});  // (N, tokens, C)
+  if (bias.defined()) y = y + bias;
+  if (residual.defined()) y = y + residual;
+  if (ln_weight.defined()) y = at::layer_norm(y, {C}, ln_weight, ln_bias, eps);
+  return y;
+}
+
+at::Tensor head_mix_ln(const at::Tensor& proj, const at::Tensor& gates, const at::Tensor& bias,
+                       const at::Tensor& residual, const at::Tensor& ln_weight, const at::Tensor& ln_bias,
+                       double eps) {
+  check_args(proj, gates, bias, residual, ln_weight, ln_bias);
+  if (proj.is_cuda()) return head_mix_ln_cuda(proj, gates, bias, residual, ln_weight, ln_bias, eps);
+  return head_mix_ln_cpu(proj, gates, bias, residual, ln_weight, ln_bias, eps);
+}
+
+void bias_gelu_cpu_(at::Tensor& x, const at::Tensor& bias, bool tanh_approx) {
+  if (bias.defined()) x.add_(bias);
+  x.copy_(at::gelu(x, tanh_approx ? "tanh" : "none"));
+}
+
+void bias_gelu_(at::Tensor& x, const at::Tensor& bias, bool tanh_approx) {
+  HS_CHECK_DIM(x, 2);
+  if (bias.defined()) {
+    TORCH_CHECK(bias.dim() == 1 && bias.size(0) == x.size(1), "bias must be (cols=", x.size(1), "), got ",
+                bias.sizes());
+    HS_CHECK_DTYPE(bias, x.scalar_type());
+  }
+  if (x.is_cuda()) return bias_gelu_cuda_(x, bias, tanh_approx);
+  bias_gelu_cpu_(x, bias, tanh_approx);
+}
+
+}  // namespace hs::ops

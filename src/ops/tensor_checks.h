@@ -1,0 +1,12 @@
+#pragma once
+// Tensor preconditions at the op seam; messages name the argument.
+#include <c10/util/Exception.h>
+
+#define HS_CHECK_DIM(x, n) TORCH_CHECK((x).dim() == (n), #x " must have ", (n), " dimensions, got ", (x).sizes())
+#define HS_CHECK_SIZE(x, d, n) \
+  TORCH_CHECK((x).size(d) == (n), #x " must have size ", (n), " in dimension ", (d), ", got ", (x).sizes())
+#define HS_CHECK_DTYPE(x, t) TORCH_CHECK((x).scalar_type() == (t), #x " must be ", (t), ", got ", (x).scalar_type())
+#define HS_CHECK_SAME_DEVICE(x, y) \
+  TORCH_CHECK((x).device() == (y).device(), #x " is on ", (x).device(), " but " #y " is on ", (y).device())
+#define HS_CHECK_CONTIGUOUS(x) TORCH_CHECK((x).is_contiguous(), #x " must be contiguous")
+#define HS_CHECK_LAST_DIM_CONTIGUOUS(x) TORCH_CHECK((x).stride(-1) == 1, #x " must have a contiguous last dimension")

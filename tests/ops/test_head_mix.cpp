@@ -1,0 +1,146 @@
+// ops::head_mix_ln and ops::bias_gelu_: composites against plain loops; CUDA kernels against the
+// composites in fp64 (skipped without a CUDA device).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include <ATen/ATen.h>
+
+#include "kernel_harness.h"
+#include "test_env.h"
+#include "ops/head_mix.h"
+
+namespace {
+
+// y[n,t,c] = Σ_h g[n,h] P[h,t,c] + b[c] + r[t,c], then LayerNorm over c; written out in loops.
+at::Tensor head_mix_loops(const at::Tensor& P, const at::Tensor& g, const at::Tensor& b, const at::Tensor& r,
+                          const at::Tensor& w, const at::Tensor& lb, double eps) {
+  const int64_t H = P.size(0), tokens = P.size(1), C = P.size(2), N = g.size(0);
+  at::Tensor out = at::empty({N, tokens, C}, at::kDouble);
+  auto pa = P.accessor<double, 3>();
+  auto ga = g.accessor<double, 2>();
+  for (int64_t n = 0; n < N; ++n) {
+    for (int64_t t = 0; t < tokens; ++t) {
+      std::vector<double> y(C);
+      double mean = 0, var = 0;
+      for (int64_t c = 0; c < C; ++c) {
+        for (int64_t h = 0; h < H; ++h) y[c] += ga[n][h] * pa[h][t][c];
+        y[c] += b[c].item<double>() + r[t][c].item<double>();
+        mean += y[c] / C;
+      }
+      for (int64_t c = 0; c < C; ++c) var += (y[c] - mean) * (y[c] - mean) / C;
+      for (int64_t c = 0; c < C; ++c)
+        out[n][t][c] = (y[c] - mean) / std::sqrt(var + eps) * w[c].item<double>() + lb[c].item<double>();
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("head mixing composite equals plain loops", "[ops]") {
+  at::manual_seed(3);
+  const int64_t H = 5, tokens = 7, C = 24, N = 3;
+  const at::Tensor P = at::randn({H, tokens, C}, at::kDouble), g = (at::rand({N, H}) > 0.4).to(at::kFloat);
+  const at::Tensor b = at::randn({C}, at::kDouble), r = at::randn({tokens, C}, at::kDouble);
+  const at::Tensor w = at::randn({C}, at::kDouble), lb = at::randn({C}, at::kDouble);
+  const at::Tensor got = hs::ops::head_mix_ln_cpu(P, g, b, r, w, lb, 1e-12);
+  const at::Tensor want = head_mix_loops(P, g.to(at::kDouble), b, r, w, lb, 1e-12);
+  CATCH_CHECK((got - want).abs().max().item<double>() < 1e-12);
+  // Without LayerNorm, bias or residual: only the gated sum.
+  const at::Tensor sum = hs::ops::head_mix_ln(P, g, {}, {}, {}, {}, 0);
+  CATCH_CHECK((sum - at::einsum("nh,htc->ntc", {g.to(at::kDouble), P})).abs().max().item<double>() < 1e-12);
+}
+
+CATCH_TEST_CASE("bias + GELU composite equals the erf and tanh formulas", "[ops]") {
+  const at::Tensor x0 = at::linspace(-6, 6, 121, at::kDouble).view({11, 11});
+  const at::Tensor bias = at::linspace(-0.5, 0.5, 11, at::kDouble);
+  for (bool tanh_approx : {false, true}) {
+    at::Tensor x = x0.clone();
+    hs::ops::bias_gelu_(x, bias, tanh_approx);
+    for (int64_t i = 0; i < 11; ++i) {
+      for (int64_t j = 0; j < 11; ++j) {
+        const double v = x0[i][j].item<double>() + bias[j].item<double>();
+        const double want = tanh_approx ? 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)))
+                                        : 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+        CATCH_CHECK(std::abs(x[i][j].item<double>() - want) < 1e-12);
+      }
+    }
+  }
+}
+
+#ifdef HEADSWEEP_HAS_CUDA
+#include "bias_gelu.h"
+#include "head_mix_ln.h"
+
+CATCH_TEST_CASE("head mixing kernel matches the fp64 composite", "[cuda]") {
+  if (!hs::gpu::cuda_device_available()) HS_SKIP("no CUDA device");
+  const hs::test::DTypeCase dt = GENERATE(Catch::Generators::from_range(hs::test::dtype_cases()));
+  const int H = GENERATE(1, 9, 12, 16);
+  const int C = GENERATE(32, 384, 768, 1000);
+  const int N = GENERATE(1, 7);
+  const bool layer_norm = GENERATE(true, false);
+  const int tokens = 13;
+  const uint64_t seed = hs::test::fresh_seed();
+  CATCH_CAPTURE(dt.name, H, C, N, layer_norm, seed);
+  at::manual_seed(seed);
+  auto round = [&](const at::Tensor& t) { return t.to(dt.dtype); };
+  const at::Tensor P = round(at::randn({H, tokens, C})), b = round(at::randn({C})), r = round(at::randn({tokens, C}));
+  const at::Tensor w = round(at::randn({C})), lb = round(at::randn({C}));
+  at::Tensor g = (at::rand({N, H}) > 0.5).to(at::kFloat);
+  if (N > 1) {
+    g[0].fill_(1);  // all-one, all-zero and single-head rows among the random ones
+    g[1].fill_(0);
+    g[2].zero_();
+    g[2][H - 1] = 1;
+  }
+  auto f64 = [](const at::Tensor& t) { return t.to(at::kDouble); };
+  const at::Tensor ref = layer_norm ? hs::ops::head_mix_ln_cpu(f64(P), g, f64(b), f64(r), f64(w), f64(lb), 1e-12)
+                                    : hs::ops::head_mix_ln_cpu(f64(P), g, f64(b), f64(r), {}, {}, 0);
+  hs::test::DeviceBuffer P_d(P), b_d(b), r_d(r), w_d(w), lb_d(lb), g_d(g);
+  hs::test::DeviceBuffer out_d(static_cast<size_t>(N) * tokens * C * P.element_size());
+  out_d.poison();
+  hs::gpu::HeadMixParams p;
+  p.proj = P_d.get();
+  p.proj_head_stride = static_cast<int64_t>(tokens) * C;
+  p.gates = static_cast<const float*>(g_d.get());
+  p.bias = b_d.get();
+  p.residual = r_d.get();
+  p.ln_weight = layer_norm ? w_d.get() : nullptr;
+  p.ln_bias = layer_norm ? lb_d.get() : nullptr;
+  p.eps = 1e-12f;
+  p.out = out_d.get();
+  p.N = N;
+  p.H = H;
+  p.tokens = tokens;
+  p.C = C;
+  p.dtype = dt.kernel;
+  hs::gpu::head_mix_ln_launch(p, nullptr);
+  // LayerNorm outputs are O(1) after normalising sums of up to 16 O(1) terms: the relative part
+  // of the tolerance covers them.
+  hs::test::check_close(out_d.download({N, tokens, C}, dt.dtype).to(at::kDouble), ref, dt, "head_mix_ln");
+}
+
+CATCH_TEST_CASE("bias + GELU kernel matches the fp64 composite", "[cuda]") {
+  if (!hs::gpu::cuda_device_available()) HS_SKIP("no CUDA device");
+  const hs::test::DTypeCase dt = GENERATE(Catch::Generators::from_range(hs::test::dtype_cases()));
+  const bool tanh_approx = GENERATE(false, true);
+  const int64_t rows = GENERATE(1, 97), cols = GENERATE(7, 1536);
+  const uint64_t seed = hs::test::fresh_seed();
+  CATCH_CAPTURE(dt.name, tanh_approx, rows, cols, seed);
+  at::manual_seed(seed);
+  const at::Tensor x = (at::randn({rows, cols}) * 3).to(dt.dtype), bias = at::randn({cols}).to(dt.dtype);
+  at::Tensor ref = x.to(at::kDouble);
+  hs::ops::bias_gelu_cpu_(ref, bias.to(at::kDouble), tanh_approx);
+  hs::test::DeviceBuffer x_d(x), b_d(bias);
+  hs::gpu::BiasGeluParams p;
+  p.x = x_d.get();
+  p.bias = b_d.get();
+  p.rows = rows;
+  p.cols = cols;
+  p.tanh_approx = tanh_approx;
+  p.dtype = dt.kernel;
+  hs::gpu::bias_gelu_launch(p, nullptr);
+  hs::test::check_close(x_d.download({rows, cols}, dt.dtype).to(at::kDouble), ref, dt, "bias_gelu");
+}
+#endif

@@ -1,0 +1,89 @@
+// The whole model on CUDA against the CPU, on the real checkpoint and real STS-B dev pairs: a
+// single-head sweep through both executors. fp32 with TF32 off must give the CPU's outputs (1e-4
+// max-abs on cosines, metrics within 1e-4); bf16's and fp16's agreement is reported. Skips without a device.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <catch2/catch.hpp>
+
+#include "masks/mask_set.h"
+#include "masks/strategies.h"
+#include "model/device.h"
+#include "ops/cuda_ops.h"
+#include "stsb_inputs.h"
+#include "sweep/executor.h"
+#include "test_env.h"
+
+namespace {
+
+std::vector<hs::sweep::MaskResult> run(const std::string& executor, const hs::sweep::SweepProblem& p,
+                                       const hs::masks::MaskSet& set) {
+  std::vector<int64_t> todo(set.size());
+  for (int64_t n = 0; n < set.size(); ++n) todo[n] = n;
+  std::vector<hs::sweep::MaskResult> results(set.size());
+  hs::sweep::Progress progress(hs::sweep::ProgressMode::None, set.size(), 1.0);
+  hs::sweep::run_executor(executor, p, set, todo, [&](const hs::sweep::MaskResult& r) { results[r.mask] = r; },
+                          progress);
+  return results;
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("runtime.device resolves, and refuses CUDA that is not there", "[device]") {
+  CATCH_CHECK(hs::model::resolve_device("cpu").is_cpu());
+  if (hs::ops::cuda_device_count() == 0) {
+    CATCH_CHECK(hs::model::resolve_device("auto").is_cpu());
+    CATCH_CHECK_THROWS_WITH(hs::model::resolve_device("cuda"), Catch::Contains("runtime.device is cuda but"));
+    CATCH_CHECK_THROWS_WITH(hs::model::resolve_device("cuda:1"), Catch::Contains("runtime.device is cuda:1 but"));
+  } else {
+    CATCH_CHECK(hs::model::resolve_device("auto").is_cuda());
+    CATCH_CHECK(hs::model::resolve_device("cuda:0").index() == 0);
+    CATCH_CHECK_THROWS_WITH(hs::model::resolve_device("cuda:99"), Catch::Contains("CUDA device(s) are available"));
+  }
+}
+
+CATCH_TEST_CASE("a sweep on CUDA gives the CPU's outputs", "[cuda]") {
+  if (hs::ops::cuda_device_count() == 0) HS_SKIP("no CUDA device");
+  HS_REQUIRE_MODEL(model_dir);
+  HS_REQUIRE_GLUE(glue);
+  hs::test::StsbInputs s(model_dir, glue, 96);
+  at::globalContext().setAllowTF32CuBLAS(false);
+  at::globalContext().setAllowTF32CuDNN(false);
+  const hs::masks::MaskSet set = hs::masks::make_masks("single-head", s.model.n_layers(), s.model.n_heads());
+
+  hs::sweep::SweepProblem cpu;
+  cpu.model = &s.model;
+  cpu.head = s.head;
+  cpu.inputs = s.inputs;
+  cpu.batches = hs::sweep::make_batches(cpu.inputs, 2048, s.tok.pad_id());
+  cpu.metrics = s.task.metrics;
+  cpu.gold = s.gold;
+  const auto want = run("naive", cpu, set);
+
+  for (at::ScalarType dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+    const hs::model::BertModel gpu_model = s.model.to(at::Device(at::kCUDA, 0), dtype);
+    hs::sweep::SweepProblem gpu = cpu;
+    gpu.model = &gpu_model;
+    for (hs::sweep::Batch& b : gpu.batches) b.input = hs::model::to_device(b.input, gpu_model.device());
+    for (const char* executor : {"naive", "trie"}) {
+      const auto got = run(executor, gpu, set);
+      double max_out = 0, max_metric = 0;
+      for (int64_t n = 0; n < set.size(); ++n) {
+        max_out = std::max(max_out, (got[n].outputs - want[n].outputs).abs().max().item<double>());
+        for (const auto& [name, v] : want[n].scores) max_metric = std::max(max_metric, std::abs(got[n].scores.at(name) - v));
+      }
+      CATCH_WARN(executor << " " << c10::toString(dtype) << ": max |output - CPU| " << max_out
+                          << ", max |metric - CPU| " << max_metric << " over " << set.size() << " masks");
+      if (dtype == at::kFloat) {
+        CATCH_CHECK(max_out < 1e-4);
+        CATCH_CHECK(max_metric < 1e-4);
+      } else {
+        CATCH_CHECK(max_metric < 2e-2);  // bf16 and fp16: reported, loosely bounded
+      }
+    }
+  }
+}
