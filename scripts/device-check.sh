@@ -15,14 +15,18 @@ BUNDLE=$PWD/.deps/device
 t0=$(date +%s)
 ROOT=/tmp/headsweep-deps/root
 LIB=$ROOT/usr/lib/x86_64-linux-gnu
-mkdir -p /tmp/headsweep-deps && tar -C /tmp/headsweep-deps -xJf "$BUNDLE/root.tar.xz"
+mkdir -p /tmp/headsweep-deps/model && tar -C /tmp/headsweep-deps -xJf "$BUNDLE/root.tar.xz"
+cp "$BUNDLE"/model/*.json "$BUNDLE"/model/*.txt /tmp/headsweep-deps/model/
+xz -dc "$BUNDLE/model/model.safetensors.xz" > /tmp/headsweep-deps/model/model.safetensors
 step() { echo "== $1 ($(( $(date +%s) - t0 )) s)"; }
 declare -A status
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT_DIR/gpu.txt"
 TORCH_DIR=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')
 export LD_LIBRARY_PATH=$LIB:$LIB/hdf5/serial:$TORCH_DIR/lib:${LD_LIBRARY_PATH:-}
-export CI=true GLUE_DIR=$BUNDLE/glue HEADSWEEP_MODEL_DIR=$BUNDLE/model
+# Debian's multiarch headers (openssl/opensslconf.h) sit where only a Debian compiler looks by itself.
+export CPATH=$ROOT/usr/include/x86_64-linux-gnu${CPATH:+:$CPATH}
+export CI=true GLUE_DIR=$BUNDLE/glue HEADSWEEP_MODEL_DIR=/tmp/headsweep-deps/model
 ARCH=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d .)
 
 step "configure and build (sm_$ARCH, PyTorch $(python3 -c 'import torch; print(torch.__version__)'))"
