@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Prepares .deps/device/ (git-ignored) for scripts/device-check.sh on a GPU machine that has CUDA,
-# PyTorch (python3), cmake and ninja but no network: run it here, on a machine with Debian 12
-# package access, after scripts/setup.sh.
+# PyTorch (python3), cmake and ninja but no network. Run it on a machine with Debian 12 package
+# access, after scripts/setup.sh; then copy the checkout, .deps/device/ included, to the GPU node.
 #   root.tar.xz  the build's C++ dependencies from Debian's packages, unpacked (headers and shared
-#           libraries only) and compressed, so the bundle, the checkout and the checkpoint stay
-#           under 64 MiB together
+#           libraries only) and compressed, so the bundle stays small enough to copy to a node
+#           along with the checkout
 #   model/  the test checkpoint with float16 weights, xz-compressed (model.safetensors.xz; the GPU
 #           tests compare GPU with CPU on the same weights, so the stored precision does not matter)
 #   glue/   STS-B dev, and the first 1,000 STS-B train pairs (what the quickstart's importance reads)
@@ -68,4 +68,3 @@ xz -T0 -6 "$DEST/model/model.safetensors"
 cp "$GLUE_DIR/STS-B/dev.tsv" "$DEST/glue/STS-B/"
 head -n 1001 "$GLUE_DIR/STS-B/train.tsv" > "$DEST/glue/STS-B/train.tsv"
 du -sh "$DEST"/* "$DEST"
-echo "(with the checkout, what a GPU node receives must stay under 64 MiB)"

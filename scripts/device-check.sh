@@ -5,7 +5,7 @@
 # no network: the other C++ dependencies, the test checkpoint and STS-B dev come from .deps/device/,
 # made beforehand by scripts/bundle-device-deps.sh on a machine with package access.
 #   scripts/device-check.sh [OUT_DIR]     (default /tmp/headsweep-device-check)
-# Budget: under 8 minutes on one H100 (build ~3, tests ~1, benchmarks ~3).
+# Meant to finish within 8 minutes on one H100 (not yet timed on one).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT_DIR=${1:-/tmp/headsweep-device-check}
