@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #ifdef HEADSWEEP_HAS_CUDA
 #include <cuda_runtime_api.h>
