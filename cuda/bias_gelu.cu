@@ -1,6 +1,6 @@
 // x = GELU(x + b): erf form 0.5·x·(1 + erf(x/√2)), or the tanh approximation when asked.
-// Grid-stride over rows·cols elements; fp32 arithmetic. Tested by tests/gpu/test_bias_gelu.cpp
-// against ops::bias_gelu_cpu in fp64.
+// Grid-stride over rows·cols elements; fp32 arithmetic. Tested by tests/ops/test_bias_gelu.cpp
+// against ops::bias_gelu_cpu_ in fp64.
 #include "bias_gelu.h"
 
 #include <algorithm>

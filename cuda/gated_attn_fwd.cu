@@ -3,7 +3,7 @@
 // Grid: (⌈T/16⌉ query blocks, H, B); block: 4 warps, each owning 4 query rows. Key/value tiles of 32
 // rows are staged in shared memory as fp32; within a tile lane j scores key j (no shuffles per key),
 // then each lane accumulates D/32 output columns. fp32 arithmetic for every storage type; a gated-off
-// head exits before touching Q, K or V. Tested by tests/gpu/test_gated_attn.cpp against
+// head exits before touching Q, K or V. Tested by tests/ops/test_gated_attn.cpp against
 // ops::gated_attn_fwd_cpu in fp64.
 #include "gated_attn_fwd.h"
 

@@ -2,7 +2,7 @@
 // Grid: (tokens, N); block: 256 threads over C, each holding ≤ 16 columns in registers so the
 // LayerNorm's mean and variance (two passes, not E[x²]−E[x]², which cancels badly) read no memory
 // twice. Heads whose gate is 0 are skipped. fp32 arithmetic for every storage type.
-// Tested by tests/gpu/test_head_mix_ln.cpp against ops::head_mix_ln_cpu in fp64.
+// Tested by tests/ops/test_head_mix.cpp against ops::head_mix_ln_cpu in fp64.
 #include "head_mix_ln.h"
 
 #include <string>

@@ -100,6 +100,19 @@ hsize_t element_count(hid_t space) {
   return n < 0 ? 0 : static_cast<hsize_t>(n);
 }
 
+// A single-element attribute of class cls, read as mem_type; kind names it in the error.
+template <typename T>
+T read_attr_scalar(hid_t loc, const std::string& name, H5T_class_t cls, hid_t mem_type, const char* kind) {
+  H5Handle attr = open_attr(loc, name);
+  H5Handle type(H5Aget_type(attr.get()));
+  H5Handle space(H5Aget_space(attr.get()));
+  if (H5Tget_class(type.get()) != cls || element_count(space.get()) != 1)
+    h5_fail_at(loc, "attribute " + name + " is not a single " + kind);
+  T v = 0;
+  check(H5Aread(attr.get(), mem_type, &v), loc, "cannot read attribute " + name);
+  return v;
+}
+
 }  // namespace
 
 H5Handle utf8_string_type() {
@@ -157,25 +170,11 @@ std::string read_attr_string(hid_t loc, const std::string& name) {
 }
 
 int64_t read_attr_int(hid_t loc, const std::string& name) {
-  H5Handle attr = open_attr(loc, name);
-  H5Handle type(H5Aget_type(attr.get()));
-  H5Handle space(H5Aget_space(attr.get()));
-  if (H5Tget_class(type.get()) != H5T_INTEGER || element_count(space.get()) != 1)
-    h5_fail_at(loc, "attribute " + name + " is not a single integer");
-  int64_t v = 0;
-  check(H5Aread(attr.get(), H5T_NATIVE_INT64, &v), loc, "cannot read attribute " + name);
-  return v;
+  return read_attr_scalar<int64_t>(loc, name, H5T_INTEGER, H5T_NATIVE_INT64, "integer");
 }
 
 double read_attr_double(hid_t loc, const std::string& name) {
-  H5Handle attr = open_attr(loc, name);
-  H5Handle type(H5Aget_type(attr.get()));
-  H5Handle space(H5Aget_space(attr.get()));
-  if (H5Tget_class(type.get()) != H5T_FLOAT || element_count(space.get()) != 1)
-    h5_fail_at(loc, "attribute " + name + " is not a single number");
-  double v = 0;
-  check(H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v), loc, "cannot read attribute " + name);
-  return v;
+  return read_attr_scalar<double>(loc, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, "number");
 }
 
 bool has_link(hid_t loc, const std::string& name) { return H5Lexists(loc, name.c_str(), H5P_DEFAULT) > 0; }

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "model/safetensors.h"
+#include "ops/gelu.h"
 #include "ops/gated_attn.h"
 #include "ops/head_mix.h"
 #include "util/error.h"
@@ -65,6 +66,16 @@ class WeightReader {
   std::string prefix_;
   std::set<std::string> used_;
 };
+
+// The gated attention kernel over a fused QKV projection (B, T, 3, k, D), read in place: the
+// context (B, T, k·D). gates (G, k) and rows (B) as ops::gated_attn_fwd takes them.
+at::Tensor kernel_attention(const at::Tensor& qkv, const at::Tensor& bias, const at::Tensor& gates,
+                            const at::Tensor& rows) {
+  const int64_t B = qkv.size(0), T = qkv.size(1), k = qkv.size(3), D = qkv.size(4);
+  return ops::gated_attn_fwd(qkv.select(2, 0), qkv.select(2, 1), qkv.select(2, 2), key_lengths(bias), gates, rows,
+                             1.0 / std::sqrt(static_cast<double>(D)))
+      .view({B, T, k * D});
+}
 
 }  // namespace
 
@@ -179,12 +190,11 @@ at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, 
   if (x.is_cuda() && !probs_out && gates.dim() <= 2) {
     // The gated attention kernel: whole-head gates only; probabilities and per-token gates take
     // the composite below.
-    const at::Tensor qkv = at::linear(x, w.qkv_w, w.qkv_b).view({B, T, 3, H, D});
     const at::Tensor g = gates.dim() == 1 ? gates.view({1, H}) : gates;
     const at::Tensor rows = gates.dim() == 1 ? at::Tensor() : at::arange(B, x.options().dtype(at::kInt));
-    const at::Tensor ctx = ops::gated_attn_fwd(qkv.select(2, 0), qkv.select(2, 1), qkv.select(2, 2), key_lengths(bias),
-                                               g.to(at::kFloat).contiguous(), rows, 1.0 / std::sqrt(static_cast<double>(D)));
-    return finish_layer(l, project_context(l, ctx.view({B, T, C})), x);
+    const at::Tensor ctx = kernel_attention(at::linear(x, w.qkv_w, w.qkv_b).view({B, T, 3, H, D}), bias,
+                                            g.to(at::kFloat).contiguous(), rows);
+    return finish_layer(l, project_context(l, ctx), x);
   }
   const at::Tensor qkv = at::linear(x, w.qkv_w, w.qkv_b).view({B, T, 3, H, D}).permute({2, 0, 3, 1, 4});  // (3, B, H, T, D)
   const at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
@@ -229,11 +239,8 @@ at::Tensor BertModel::head_context(int l, const at::Tensor& x, const at::Tensor&
   if (k == 0) return at::zeros({B, T, 0}, x.options());
   const at::Tensor rows = head_index(heads, D, C, 3).to(x.device());
   if (x.is_cuda()) {
-    const at::Tensor qkv =
-        at::linear(x, w.qkv_w.index_select(0, rows), w.qkv_b.index_select(0, rows)).view({B, T, 3, k, D});
-    return ops::gated_attn_fwd(qkv.select(2, 0), qkv.select(2, 1), qkv.select(2, 2), key_lengths(bias), {}, {},
-                               1.0 / std::sqrt(static_cast<double>(D)))
-        .view({B, T, k * D});
+    return kernel_attention(
+        at::linear(x, w.qkv_w.index_select(0, rows), w.qkv_b.index_select(0, rows)).view({B, T, 3, k, D}), bias, {}, {});
   }
   const at::Tensor qkv =
       at::linear(x, w.qkv_w.index_select(0, rows), w.qkv_b.index_select(0, rows)).view({B, T, 3, k, D}).permute(

@@ -21,11 +21,7 @@ void check_args(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, c
   HS_CHECK_DIM(key_lens, 1);
   HS_CHECK_SIZE(key_lens, 0, B);
   HS_CHECK_DTYPE(key_lens, at::kInt);
-  if (gates.defined()) {
-    HS_CHECK_DIM(gates, 2);
-    HS_CHECK_SIZE(gates, 1, H);
-    HS_CHECK_DTYPE(gates, at::kFloat);
-  }
+  check_gates(gates, H);
   if (gate_row.defined()) {
     TORCH_CHECK(gates.defined(), "gate_row needs gates");
     HS_CHECK_DIM(gate_row, 1);

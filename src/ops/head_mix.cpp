@@ -10,11 +10,7 @@ void check_args(const at::Tensor& proj, const at::Tensor& gates, const at::Tenso
                 const at::Tensor& ln_weight, const at::Tensor& ln_bias) {
   HS_CHECK_DIM(proj, 3);
   const int64_t H = proj.size(0), tokens = proj.size(1), C = proj.size(2);
-  if (gates.defined()) {
-    HS_CHECK_DIM(gates, 2);
-    HS_CHECK_SIZE(gates, 1, H);
-    HS_CHECK_DTYPE(gates, at::kFloat);
-  }
+  check_gates(gates, H);
   for (const at::Tensor* t : {&bias, &ln_weight, &ln_bias}) {
     if (!t->defined()) continue;
     TORCH_CHECK(t->dim() == 1 && t->size(0) == C, "bias and LayerNorm parameters must be (C=", C, "), got ",
@@ -50,22 +46,6 @@ at::Tensor head_mix_ln(const at::Tensor& proj, const at::Tensor& gates, const at
   check_args(proj, gates, bias, residual, ln_weight, ln_bias);
   if (proj.is_cuda()) return head_mix_ln_cuda(proj, gates, bias, residual, ln_weight, ln_bias, eps);
   return head_mix_ln_cpu(proj, gates, bias, residual, ln_weight, ln_bias, eps);
-}
-
-void bias_gelu_cpu_(at::Tensor& x, const at::Tensor& bias, bool tanh_approx) {
-  if (bias.defined()) x.add_(bias);
-  x.copy_(at::gelu(x, tanh_approx ? "tanh" : "none"));
-}
-
-void bias_gelu_(at::Tensor& x, const at::Tensor& bias, bool tanh_approx) {
-  HS_CHECK_DIM(x, 2);
-  if (bias.defined()) {
-    TORCH_CHECK(bias.dim() == 1 && bias.size(0) == x.size(1), "bias must be (cols=", x.size(1), "), got ",
-                bias.sizes());
-    HS_CHECK_DTYPE(bias, x.scalar_type());
-  }
-  if (x.is_cuda()) return bias_gelu_cuda_(x, bias, tanh_approx);
-  bias_gelu_cpu_(x, bias, tanh_approx);
 }
 
 }  // namespace hs::ops

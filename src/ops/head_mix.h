@@ -16,8 +16,4 @@ at::Tensor head_mix_ln_cpu(const at::Tensor& proj, const at::Tensor& gates, cons
                            const at::Tensor& residual, const at::Tensor& ln_weight, const at::Tensor& ln_bias,
                            double eps);
 
-// x = GELU(x + bias) in place (erf form, or the tanh approximation).
-void bias_gelu_(at::Tensor& x /* (rows, cols) */, const at::Tensor& bias /* (cols) or undefined */, bool tanh_approx);
-void bias_gelu_cpu_(at::Tensor& x, const at::Tensor& bias, bool tanh_approx);
-
 }  // namespace hs::ops

@@ -1,5 +1,6 @@
 #pragma once
 // Tensor preconditions at the op seam; messages name the argument.
+#include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 
 #define HS_CHECK_DIM(x, n) TORCH_CHECK((x).dim() == (n), #x " must have ", (n), " dimensions, got ", (x).sizes())
@@ -10,3 +11,15 @@
   TORCH_CHECK((x).device() == (y).device(), #x " is on ", (x).device(), " but " #y " is on ", (y).device())
 #define HS_CHECK_CONTIGUOUS(x) TORCH_CHECK((x).is_contiguous(), #x " must be contiguous")
 #define HS_CHECK_LAST_DIM_CONTIGUOUS(x) TORCH_CHECK((x).stride(-1) == 1, #x " must have a contiguous last dimension")
+
+namespace hs::ops {
+
+// Gates of H heads: undefined (all ones) or (rows, H) float32.
+inline void check_gates(const at::Tensor& gates, int64_t H) {
+  if (!gates.defined()) return;
+  HS_CHECK_DIM(gates, 2);
+  HS_CHECK_SIZE(gates, 1, H);
+  HS_CHECK_DTYPE(gates, at::kFloat);
+}
+
+}  // namespace hs::ops

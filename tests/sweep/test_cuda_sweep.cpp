@@ -15,23 +15,9 @@
 #include "model/device.h"
 #include "ops/cuda_ops.h"
 #include "stsb_inputs.h"
+#include "sweep_runs.h"
 #include "sweep/executor.h"
 #include "test_env.h"
-
-namespace {
-
-std::vector<hs::sweep::MaskResult> run(const std::string& executor, const hs::sweep::SweepProblem& p,
-                                       const hs::masks::MaskSet& set) {
-  std::vector<int64_t> todo(set.size());
-  for (int64_t n = 0; n < set.size(); ++n) todo[n] = n;
-  std::vector<hs::sweep::MaskResult> results(set.size());
-  hs::sweep::Progress progress(hs::sweep::ProgressMode::None, set.size(), 1.0);
-  hs::sweep::run_executor(executor, p, set, todo, [&](const hs::sweep::MaskResult& r) { results[r.mask] = r; },
-                          progress);
-  return results;
-}
-
-}  // namespace
 
 CATCH_TEST_CASE("runtime.device resolves, and refuses CUDA that is not there", "[device]") {
   CATCH_CHECK(hs::model::resolve_device("cpu").is_cpu());
@@ -62,7 +48,7 @@ CATCH_TEST_CASE("a sweep on CUDA gives the CPU's outputs", "[cuda]") {
   cpu.batches = hs::sweep::make_batches(cpu.inputs, 2048, s.tok.pad_id());
   cpu.metrics = s.task.metrics;
   cpu.gold = s.gold;
-  const auto want = run("naive", cpu, set);
+  const auto want = hs::test::run_every_mask("naive", cpu, set);
 
   for (at::ScalarType dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
     const hs::model::BertModel gpu_model = s.model.to(at::Device(at::kCUDA, 0), dtype);
@@ -70,7 +56,7 @@ CATCH_TEST_CASE("a sweep on CUDA gives the CPU's outputs", "[cuda]") {
     gpu.model = &gpu_model;
     for (hs::sweep::Batch& b : gpu.batches) b.input = hs::model::to_device(b.input, gpu_model.device());
     for (const char* executor : {"naive", "trie"}) {
-      const auto got = run(executor, gpu, set);
+      const auto got = hs::test::run_every_mask(executor, gpu, set);
       double max_out = 0, max_metric = 0;
       for (int64_t n = 0; n < set.size(); ++n) {
         max_out = std::max(max_out, (got[n].outputs - want[n].outputs).abs().max().item<double>());

@@ -23,6 +23,7 @@
 #include "sweep/head.h"
 #include "sweep/inputs.h"
 #include "sweep/trie.h"
+#include "sweep_runs.h"
 #include "test_env.h"
 #include "text/tokenizer.h"
 
@@ -31,6 +32,7 @@ using hs::sweep::MaskResult;
 using hs::sweep::Progress;
 using hs::sweep::ProgressMode;
 using hs::sweep::SweepProblem;
+using hs::test::run_every_mask;
 
 namespace {
 
@@ -55,15 +57,6 @@ std::unique_ptr<Setup> setup(const std::string& model_dir, const std::string& gl
   p.metrics = s->data.task->metrics;
   for (const auto& ex : s->data.examples) p.gold.push_back(ex.label);
   return s;
-}
-
-std::vector<MaskResult> run(const std::string& executor, const SweepProblem& p, const MaskSet& set) {
-  std::vector<int64_t> todo(set.size());
-  for (int64_t n = 0; n < set.size(); ++n) todo[n] = n;
-  std::vector<MaskResult> results(set.size());
-  Progress progress(ProgressMode::None, set.size(), 1.0);
-  hs::sweep::run_executor(executor, p, set, todo, [&](const MaskResult& r) { results[r.mask] = r; }, progress);
-  return results;
 }
 
 // Leave-one-in (Michel et al. 2019, Table 3): only head h of layer l kept there, other layers full.
@@ -162,8 +155,8 @@ Agreement compare(const SweepProblem& p, const std::vector<MaskResult>& naive, c
 }
 
 void check_agreement(const SweepProblem& p, const MaskSet& set, const std::string& what) {
-  const std::vector<MaskResult> naive = run("naive", p, set);
-  const std::vector<MaskResult> trie = run("trie", p, set);
+  const std::vector<MaskResult> naive = run_every_mask("naive", p, set);
+  const std::vector<MaskResult> trie = run_every_mask("trie", p, set);
   const Agreement a = compare(p, naive, trie);
   CATCH_WARN(what << ": " << set.size() << " masks, max |output diff| " << a.max_output_diff << ", max |metric diff| "
                   << a.max_metric_diff << " (" << a.worst_metric << "), near-tie prediction changes " << a.near_ties);
@@ -230,10 +223,10 @@ CATCH_TEST_CASE("parallel workers give the single-thread results", "[sweep][trie
   const MaskSet set = single_head_and_random(L, H, {0.3, 0.6}, 10, 5);
   const int saved = hs::model::compute_threads();
   hs::model::set_compute_threads(1);
-  const std::vector<MaskResult> serial = run("naive", p, set);
+  const std::vector<MaskResult> serial = run_every_mask("naive", p, set);
   hs::model::set_compute_threads(3);
-  const std::vector<MaskResult> naive = run("naive", p, set);
-  const std::vector<MaskResult> trie = run("trie", p, set);
+  const std::vector<MaskResult> naive = run_every_mask("naive", p, set);
+  const std::vector<MaskResult> trie = run_every_mask("trie", p, set);
   CATCH_CHECK(hs::model::compute_threads() == 3);  // restored after the workers
   hs::model::set_compute_threads(saved);
   // Each batch runs the same ops whichever worker takes it, on single-threaded GEMMs as the serial run.
@@ -266,7 +259,7 @@ CATCH_TEST_CASE("stacked chain continuations equal unstacked ones, at every stac
   const std::vector<MaskResult> alone = run_with(1, &alone_stats);  // every chain on its own
   const std::vector<MaskResult> three = run_with(3 * p.batches.front().padded_tokens, &three_stats);
   const std::vector<MaskResult> all = run_with(int64_t{1} << 40, &all_stats);
-  const std::vector<MaskResult> naive = run("naive", p, set);
+  const std::vector<MaskResult> naive = run_every_mask("naive", p, set);
   for (const auto* r : {&alone, &three, &all}) {
     const Agreement a = compare(p, naive, *r);
     CATCH_CHECK(a.max_output_diff <= 1e-4);
@@ -306,7 +299,7 @@ CATCH_TEST_CASE("per-head mixing (the GPU path's) equals the naive executor on t
   set.add(std::vector<uint8_t>(L * H, 0), "all-off");  // no active head: the mix is the bias alone
   hs::sweep::TrieOptions opts;
   opts.mixing = hs::sweep::TrieOptions::Mixing::PerHead;
-  const Agreement a = compare(p, run("naive", p, set), run_trie_with(p, set, opts, nullptr));
+  const Agreement a = compare(p, run_every_mask("naive", p, set), run_trie_with(p, set, opts, nullptr));
   CATCH_WARN("per-head mixing: max |output diff| " << a.max_output_diff << ", max |metric diff| "
                                                    << a.max_metric_diff << " (" << a.worst_metric << ")");
   CATCH_CHECK(a.max_output_diff <= 1e-4);

@@ -1,0 +1,55 @@
+// ops::bias_gelu_: the composite against the erf and tanh formulas; the CUDA kernel against the
+// composite in fp64 (skipped without a CUDA device).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include <ATen/ATen.h>
+
+#include "kernel_harness.h"
+#include "ops/gelu.h"
+#include "test_env.h"
+
+CATCH_TEST_CASE("bias + GELU composite equals the erf and tanh formulas", "[ops]") {
+  const at::Tensor x0 = at::linspace(-6, 6, 121, at::kDouble).view({11, 11});
+  const at::Tensor bias = at::linspace(-0.5, 0.5, 11, at::kDouble);
+  for (bool tanh_approx : {false, true}) {
+    at::Tensor x = x0.clone();
+    hs::ops::bias_gelu_(x, bias, tanh_approx);
+    for (int64_t i = 0; i < 11; ++i) {
+      for (int64_t j = 0; j < 11; ++j) {
+        const double v = x0[i][j].item<double>() + bias[j].item<double>();
+        const double want = tanh_approx ? 0.5 * v * (1 + std::tanh(std::sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)))
+                                        : 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+        CATCH_CHECK(std::abs(x[i][j].item<double>() - want) < 1e-12);
+      }
+    }
+  }
+}
+
+#ifdef HEADSWEEP_HAS_CUDA
+#include "bias_gelu.h"
+
+CATCH_TEST_CASE("bias + GELU kernel matches the fp64 composite", "[cuda]") {
+  if (!hs::gpu::cuda_device_available()) HS_SKIP("no CUDA device");
+  const hs::test::DTypeCase dt = GENERATE(Catch::Generators::from_range(hs::test::dtype_cases()));
+  const bool tanh_approx = GENERATE(false, true);
+  const int64_t rows = GENERATE(1, 97), cols = GENERATE(7, 1536);
+  const uint64_t seed = hs::test::fresh_seed();
+  CATCH_CAPTURE(dt.name, tanh_approx, rows, cols, seed);
+  at::manual_seed(seed);
+  const at::Tensor x = (at::randn({rows, cols}) * 3).to(dt.dtype), bias = at::randn({cols}).to(dt.dtype);
+  at::Tensor ref = x.to(at::kDouble);
+  hs::ops::bias_gelu_cpu_(ref, bias.to(at::kDouble), tanh_approx);
+  hs::test::DeviceBuffer x_d(x), b_d(bias);
+  hs::gpu::BiasGeluParams p;
+  p.x = x_d.get();
+  p.bias = b_d.get();
+  p.rows = rows;
+  p.cols = cols;
+  p.tanh_approx = tanh_approx;
+  p.dtype = dt.kernel;
+  hs::gpu::bias_gelu_launch(p, nullptr);
+  hs::test::check_close(x_d.download({rows, cols}, dt.dtype).to(at::kDouble), ref, dt, "bias_gelu");
+}
+#endif
