@@ -210,6 +210,7 @@ SweepTiming time_sweep(const std::string& executor, const hs::sweep::SweepProble
 
 int main(int argc, char** argv) {
   hs::model::bound_heap_retention();
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each line as it is measured, also when the output is a file
   CLI::App app{"bench_gpu: single-head sweep of a random BERT-base on a synthetic MNLI-sized dev set"};
   Args a;
   app.add_option("--sequences", a.sequences, "dev sequences")->capture_default_str();
@@ -260,7 +261,35 @@ int main(int argc, char** argv) {
     out["sequences"] = inputs.sequences.size();
     out["tokens"] = inputs.n_tokens;
 
-    std::vector<SweepTiming> timings;
+    // The JSON is rewritten after every measurement, so a run cut short still leaves what it measured.
+    auto save = [&] {
+      if (!a.json.empty()) std::ofstream(a.json) << out.dump(2) << "\n";
+    };
+    save();
+    out["attention"] = nlohmann::json::array();
+    fmt::print("\nattention, bf16, H=12, D=64: ours vs scaled_dot_product_attention (TFLOP/s)\n");
+    for (const AttnTiming& r : attention_vs_sdpa(device)) {
+      fmt::print("  T={:<4} B={:<5} ours {:>7.1f}  sdpa {:>7.1f}  ratio {:.2f}\n", r.T, r.B, r.ours_tflops,
+                 r.sdpa_tflops, r.ours_tflops / r.sdpa_tflops);
+      out["attention"].push_back({{"T", r.T}, {"B", r.B}, {"ours_tflops", r.ours_tflops}, {"sdpa_tflops", r.sdpa_tflops}});
+    }
+    save();
+
+    out["sweeps"] = nlohmann::json::array();
+    fmt::print("\n{:<6} {:<6} {:>8} {:>10} {:>9} {:>10} {:>8}\n", "dtype", "exec", "masks", "s/sweep", "masks/s",
+               "TFLOP/s", "x floor");
+    std::fflush(stdout);
+    auto report = [&](const SweepTiming& t) {
+      const double peak = t.dtype == "bf16" ? peak_bf16 : peak_fp32;
+      const double achieved = floor_flop / t.seconds_full / 1e12;
+      fmt::print("{:<6} {:<6} {:>8} {:>10.2f} {:>9.2f} {:>10.1f} {:>8.2f}\n", t.dtype, t.executor, t.masks_timed,
+                 t.seconds_full, set.size() / t.seconds_full, achieved, t.seconds_full / (floor_flop / (peak * 1e12)));
+      std::fflush(stdout);
+      out["sweeps"].push_back({{"dtype", t.dtype}, {"executor", t.executor}, {"masks_timed", t.masks_timed},
+                               {"seconds", t.seconds}, {"seconds_per_sweep", t.seconds_full},
+                               {"masks_per_s", set.size() / t.seconds_full}, {"floor_tflops", achieved}});
+      save();
+    };
     for (const std::string& dt : a.dtypes) {
       const at::ScalarType dtype = dt == "bf16" ? at::kBFloat16 : at::kFloat;
       const hs::model::BertModel model = random_bert(cfg, device, dtype);
@@ -276,31 +305,9 @@ int main(int argc, char** argv) {
       for (size_t i = 0; i < p.gold.size(); ++i) p.gold[i] = static_cast<double>(i % 3);
       p.token_budget = a.token_budget;
       time_sweep("trie", p, set, 2, dt);  // warm-up: cuBLAS heuristics, allocator
-      timings.push_back(time_sweep("trie", p, set, set.size(), dt));
-      timings.push_back(time_sweep("naive", p, set, a.naive_masks, dt));
+      report(time_sweep("trie", p, set, set.size(), dt));
+      report(time_sweep("naive", p, set, a.naive_masks, dt));
     }
-    nlohmann::json sweeps = nlohmann::json::array();
-    fmt::print("\n{:<6} {:<6} {:>8} {:>10} {:>9} {:>10} {:>8}\n", "dtype", "exec", "masks", "s/sweep", "masks/s",
-               "TFLOP/s", "x floor");
-    for (const SweepTiming& t : timings) {
-      const double peak = t.dtype == "bf16" ? peak_bf16 : peak_fp32;
-      const double achieved = floor_flop / t.seconds_full / 1e12;
-      fmt::print("{:<6} {:<6} {:>8} {:>10.2f} {:>9.2f} {:>10.1f} {:>8.2f}\n", t.dtype, t.executor, t.masks_timed,
-                 t.seconds_full, set.size() / t.seconds_full, achieved, t.seconds_full / (floor_flop / (peak * 1e12)));
-      sweeps.push_back({{"dtype", t.dtype}, {"executor", t.executor}, {"masks_timed", t.masks_timed},
-                        {"seconds", t.seconds}, {"seconds_per_sweep", t.seconds_full},
-                        {"masks_per_s", set.size() / t.seconds_full}, {"floor_tflops", achieved}});
-    }
-    out["sweeps"] = sweeps;
-    nlohmann::json attn = nlohmann::json::array();
-    fmt::print("\nattention, bf16, H=12, D=64: ours vs scaled_dot_product_attention (TFLOP/s)\n");
-    for (const AttnTiming& r : attention_vs_sdpa(device)) {
-      fmt::print("  T={:<4} B={:<5} ours {:>7.1f}  sdpa {:>7.1f}  ratio {:.2f}\n", r.T, r.B, r.ours_tflops,
-                 r.sdpa_tflops, r.ours_tflops / r.sdpa_tflops);
-      attn.push_back({{"T", r.T}, {"B", r.B}, {"ours_tflops", r.ours_tflops}, {"sdpa_tflops", r.sdpa_tflops}});
-    }
-    out["attention"] = attn;
-    if (!a.json.empty()) std::ofstream(a.json) << out.dump(2) << "\n";
   } catch (const hs::InputError& e) {
     fmt::print(stderr, "bench_gpu: {}\n", e.what());
     return 2;

@@ -42,6 +42,9 @@ BlasInfo blas_info() {
     if (auto nt = reinterpret_cast<int (*)()>(sym("openblas_get_num_threads"))) info.threads = nt();
   } else if (info.library.find("mkl") != std::string::npos) {
     info.vendor = "MKL";
+  } else if (info.library.find("libtorch") != std::string::npos) {
+    // PyTorch's own builds link their BLAS (MKL on x86) into libtorch_cpu.
+    info.vendor = at::hasMKL() ? "MKL (linked into libtorch)" : "linked into libtorch";
   } else if (!info.library.empty()) {
     info.vendor = "reference BLAS (slow: install libopenblas0-pthread)";
   } else {
