@@ -1,8 +1,9 @@
 // bench_gpu: the GPU sweep benchmark. A BERT-base-shaped encoder with random weights made here, a
 // synthetic dev set with an MNLI-like length distribution (9,815 sequences, mean ~40 tokens, max 128),
-// and a single-head sweep (145 masks) through the naive and trie executors in bf16 and fp32.
-// Prints seconds per sweep, masks/s, achieved TFLOP/s against the measured GEMM peak, the sweep's
-// FLOP floor, and the gated attention kernel against scaled_dot_product_attention at equal shapes.
+// and a single-head sweep (145 masks) through the naive and trie executors in bf16 and fp32, with
+// headsweep's attention kernel and with libtorch's fused attention. Prints seconds per sweep, masks/s,
+// achieved TFLOP/s against the measured GEMM peak, the sweep's FLOP floor, the gated attention kernel
+// against scaled_dot_product_attention at equal shapes, and (--profile) where the GPU's time goes.
 // Writes the numbers as JSON (--json). scripts/device-check.sh runs it; benchmarks/gpu_torch_loop.py
 // is the PyTorch per-mask loop it is compared with.
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -35,6 +38,7 @@
 
 #if defined(HEADSWEEP_TORCH_CUDA)
 #include <ATen/cuda/CUDAContext.h>
+#include <torch/csrc/autograd/profiler_kineto.h>
 #endif
 
 namespace {
@@ -46,6 +50,8 @@ struct Args {
   int64_t token_budget = 32768;
   int naive_masks = 145;  // the naive executor may time a prefix of the masks and scale up
   std::vector<std::string> dtypes = {"bf16", "fp32"};
+  std::vector<std::string> attentions = {"fused", "kernel"};
+  bool profile = false;
   bool tf32 = false;
   std::string json;
   std::string lengths_out;
@@ -189,21 +195,74 @@ std::vector<AttnTiming> attention_vs_sdpa(at::Device device) {
 }
 
 struct SweepTiming {
-  std::string dtype, executor;
+  std::string dtype, attention, executor;
   int64_t masks_timed = 0;
   double seconds = 0, seconds_full = 0;  // seconds_full: scaled to the whole mask set
 };
 
 SweepTiming time_sweep(const std::string& executor, const hs::sweep::SweepProblem& p, const hs::masks::MaskSet& set,
-                       int64_t n_masks, const std::string& dtype) {
+                       int64_t n_masks, const std::string& dtype, const std::string& attention) {
   std::vector<int64_t> todo(std::min<int64_t>(n_masks, set.size()));
   for (size_t i = 0; i < todo.size(); ++i) todo[i] = static_cast<int64_t>(i);
   hs::sweep::Progress progress(hs::sweep::ProgressMode::None, static_cast<int64_t>(todo.size()), 1.0);
   const auto t0 = (sync(), Clock::now());
   hs::sweep::run_executor(executor, p, set, todo, [](const hs::sweep::MaskResult&) {}, progress);
-  SweepTiming t{dtype, executor, static_cast<int64_t>(todo.size()), seconds_since(t0), 0};
+  SweepTiming t{dtype, attention, executor, static_cast<int64_t>(todo.size()), seconds_since(t0), 0};
   t.seconds_full = t.seconds * static_cast<double>(set.size()) / static_cast<double>(todo.size());
   return t;
+}
+
+// GPU time by kernel over one run of f, from libtorch's profiler (Kineto/CUPTI): which kernels the
+// time goes to, grouped by kind, and how busy the GPU was over the wall-clock time.
+void profile(const std::string& what, const std::function<void()>& f) {
+#if defined(HEADSWEEP_TORCH_CUDA)
+  namespace prof = torch::autograd::profiler;
+  using torch::profiler::impl::ActivityType;
+  using torch::profiler::impl::ProfilerConfig;
+  using torch::profiler::impl::ProfilerState;
+  const ProfilerConfig config(ProfilerState::KINETO);
+  const std::set<ActivityType> activities = {ActivityType::CPU, ActivityType::CUDA};
+  prof::prepareProfiler(config, activities);
+  prof::enableProfiler(config, activities);
+  const auto t0 = (sync(), Clock::now());
+  f();
+  const double wall = seconds_since(t0);
+  const auto result = prof::disableProfiler();
+  auto kind = [](const std::string& n) -> std::string {
+    auto has = [&](const char* s) { return n.find(s) != std::string::npos; };
+    if (has("gated_attn")) return "attention: headsweep kernel";
+    if (has("fmha") || has("flash") || has("attention") || has("Attention")) return "attention: libtorch fused";
+    if (has("gemm") || has("Gemm") || has("xmma") || has("cutlass") || has("sm90_") || has("sm80_")) return "GEMM";
+    if (has("head_mix")) return "head_mix_ln (residual, LayerNorm, mixing)";
+    if (has("bias_gelu")) return "bias_gelu";
+    if (has("Memcpy") || has("Memset")) return "memcpy/memset";
+    if (has("index") || has("Index") || has("gather") || has("scatter")) return "index/gather";
+    return "other elementwise/reduction";
+  };
+  std::map<std::string, double> by_kind, by_name;
+  double busy = 0;
+  for (const auto& e : result->events()) {
+    if (e.deviceType() != c10::DeviceType::CUDA) continue;
+    const double s = static_cast<double>(e.durationNs()) * 1e-9;
+    by_kind[kind(e.name())] += s;
+    by_name[e.name().substr(0, 90)] += s;
+    busy += s;
+  }
+  fmt::print("\nprofile: {}: wall {:.3f} s, GPU busy {:.3f} s ({:.0f}%)\n", what, wall, busy, 100 * busy / wall);
+  auto top = [](const std::map<std::string, double>& m, size_t n) {
+    std::vector<std::pair<double, std::string>> v;
+    for (const auto& [k, t] : m) v.push_back({t, k});
+    std::sort(v.rbegin(), v.rend());
+    if (v.size() > n) v.resize(n);
+    return v;
+  };
+  for (const auto& [t, k] : top(by_kind, 16)) fmt::print("  {:>6.1f}%  {:>8.3f} s  {}\n", 100 * t / busy, t, k);
+  fmt::print("  top kernels:\n");
+  for (const auto& [t, k] : top(by_name, 8)) fmt::print("  {:>6.1f}%  {}\n", 100 * t / busy, k);
+#else
+  (void)f;
+  fmt::print("profile: {}: needs a CUDA libtorch\n", what);
+#endif
 }
 
 }  // namespace
@@ -218,6 +277,9 @@ int main(int argc, char** argv) {
   app.add_option("--naive-masks", a.naive_masks, "masks the naive executor runs (scaled to all 145)")
       ->capture_default_str();
   app.add_option("--dtypes", a.dtypes, "bf16 and/or fp32")->check(CLI::IsMember({"bf16", "fp32"}));
+  app.add_option("--attention", a.attentions, "fused (libtorch's) and/or kernel (headsweep's)")
+      ->check(CLI::IsMember({"fused", "kernel"}));
+  app.add_flag("--profile", a.profile, "profile one naive mask and a trie sweep of two batches (first dtype and attention)");
   app.add_flag("--tf32", a.tf32, "let fp32 GEMMs use TF32 tensor cores");
   app.add_option("--json", a.json, "write the results here");
   app.add_option("--lengths-out", a.lengths_out, "write the batches' sequence lengths (for gpu_torch_loop.py)");
@@ -276,23 +338,23 @@ int main(int argc, char** argv) {
     save();
 
     out["sweeps"] = nlohmann::json::array();
-    fmt::print("\n{:<6} {:<6} {:>8} {:>10} {:>9} {:>10} {:>8}\n", "dtype", "exec", "masks", "s/sweep", "masks/s",
-               "TFLOP/s", "x floor");
+    fmt::print("\n{:<6} {:<7} {:<6} {:>8} {:>10} {:>9} {:>10} {:>8}\n", "dtype", "attn", "exec", "masks", "s/sweep",
+               "masks/s", "TFLOP/s", "x floor");
     std::fflush(stdout);
     auto report = [&](const SweepTiming& t) {
       const double peak = t.dtype == "bf16" ? peak_bf16 : peak_fp32;
       const double achieved = floor_flop / t.seconds_full / 1e12;
-      fmt::print("{:<6} {:<6} {:>8} {:>10.2f} {:>9.2f} {:>10.1f} {:>8.2f}\n", t.dtype, t.executor, t.masks_timed,
-                 t.seconds_full, set.size() / t.seconds_full, achieved, t.seconds_full / (floor_flop / (peak * 1e12)));
+      fmt::print("{:<6} {:<7} {:<6} {:>8} {:>10.2f} {:>9.2f} {:>10.1f} {:>8.2f}\n", t.dtype, t.attention, t.executor,
+                 t.masks_timed, t.seconds_full, set.size() / t.seconds_full, achieved,
+                 t.seconds_full / (floor_flop / (peak * 1e12)));
       std::fflush(stdout);
-      out["sweeps"].push_back({{"dtype", t.dtype}, {"executor", t.executor}, {"masks_timed", t.masks_timed},
+      out["sweeps"].push_back({{"dtype", t.dtype}, {"attention", t.attention}, {"executor", t.executor},
+                               {"masks_timed", t.masks_timed},
                                {"seconds", t.seconds}, {"seconds_per_sweep", t.seconds_full},
                                {"masks_per_s", set.size() / t.seconds_full}, {"floor_tflops", achieved}});
       save();
     };
-    for (const std::string& dt : a.dtypes) {
-      const at::ScalarType dtype = dt == "bf16" ? at::kBFloat16 : at::kFloat;
-      const hs::model::BertModel model = random_bert(cfg, device, dtype);
+    auto problem = [&](const hs::model::BertModel& model, const hs::sweep::ScoringInputs& inputs) {
       hs::sweep::SweepProblem p;
       p.model = &model;
       p.head.kind = hs::sweep::HeadKind::Classification;
@@ -304,9 +366,35 @@ int main(int argc, char** argv) {
       p.gold.resize(inputs.n_examples);
       for (size_t i = 0; i < p.gold.size(); ++i) p.gold[i] = static_cast<double>(i % 3);
       p.token_budget = a.token_budget;
-      time_sweep("trie", p, set, 2, dt);  // warm-up: cuBLAS heuristics, allocator
-      report(time_sweep("trie", p, set, set.size(), dt));
-      report(time_sweep("naive", p, set, a.naive_masks, dt));
+      return p;
+    };
+    auto attention_of = [](const std::string& name) {
+      return name == "kernel" ? hs::model::CudaAttention::Kernel : hs::model::CudaAttention::Fused;
+    };
+    for (const std::string& dt : a.dtypes) {
+      const at::ScalarType dtype = dt == "bf16" ? at::kBFloat16 : at::kFloat;
+      const hs::model::BertModel weights = random_bert(cfg, device, dtype);
+      for (const std::string& att : a.attentions) {
+        const hs::model::BertModel model = weights.to(device, dtype, attention_of(att));
+        const hs::sweep::SweepProblem p = problem(model, inputs);
+        time_sweep("trie", p, set, 2, dt, att);  // warm-up: cuBLAS heuristics, allocator
+        report(time_sweep("trie", p, set, set.size(), dt, att));
+        report(time_sweep("naive", p, set, a.naive_masks, dt, att));
+      }
+    }
+
+    if (a.profile) {
+      const std::string dt = a.dtypes.front(), att = a.attentions.front();
+      const at::ScalarType dtype = dt == "bf16" ? at::kBFloat16 : at::kFloat;
+      const hs::model::BertModel model = random_bert(cfg, device, dtype).to(device, dtype, attention_of(att));
+      const hs::sweep::SweepProblem whole = problem(model, inputs);
+      profile(fmt::format("naive, 1 mask, {} sequences, {}, {} attention", inputs.sequences.size(), dt, att),
+              [&] { time_sweep("naive", whole, set, 1, dt, att); });
+      // The trie over a sixth of the data (same length distribution) keeps the profile short.
+      const hs::sweep::ScoringInputs part = synthetic_inputs(a.sequences / 6, a.seed + 1);
+      const hs::sweep::SweepProblem sixth = problem(model, part);
+      profile(fmt::format("trie, 145 masks, {} sequences, {}, {} attention", part.sequences.size(), dt, att),
+              [&] { time_sweep("trie", sixth, set, set.size(), dt, att); });
     }
   } catch (const hs::InputError& e) {
     fmt::print(stderr, "bench_gpu: {}\n", e.what());

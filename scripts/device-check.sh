@@ -81,13 +81,14 @@ try:
     masks = b["masks"]
     print(f"FLOP floor {b['flop_floor'] / 1e15:.2f} PFLOP = {floor_s:.2f} s at the measured bf16 GEMM peak "
           f"({b['gemm_peak_tflops']['bf16']:.0f} TFLOP/s)")
-    print(f"{'':24}{'s/sweep':>9}{'masks/s':>9}{'x floor':>9}{'vs loop':>9}")
+    print(f"{'':28}{'s/sweep':>9}{'masks/s':>9}{'x floor':>9}{'vs loop':>9}")
     if loop_s:
-        print(f"{'PyTorch loop fp16':24}{loop_s:9.2f}{masks / loop_s:9.2f}{loop_s / floor_s:9.2f}{1:9.2f}")
+        print(f"{'PyTorch loop fp16':28}{loop_s:9.2f}{masks / loop_s:9.2f}{loop_s / floor_s:9.2f}{1:9.2f}")
     for s in b.get("sweeps", []):
         t = s["seconds_per_sweep"]
         vs = f"{loop_s / t:9.2f}" if loop_s else f"{'-':>9}"
-        print(f"{s['executor'] + ' ' + s['dtype']:24}{t:9.2f}{masks / t:9.2f}{t / floor_s:9.2f}{vs}")
+        name = f"{s['executor']} {s['dtype']} {s.get('attention', '')} attn"
+        print(f"{name:28}{t:9.2f}{masks / t:9.2f}{t / floor_s:9.2f}{vs}")
     for a in b.get("attention", []):
         print(f"attention T={a['T']:<4} ours/SDPA {a['ours_tflops'] / a['sdpa_tflops']:.2f}")
 except Exception as e:  # a failed step above already said why
@@ -140,8 +141,8 @@ tail -4 "$LOGS/kernels.log"; grep -m12 -E "failed|FAILED" "$LOGS/kernels.log"
 run_step model 150 "${HS_ENV[@]}" build-device/tests/sweep/test_sweep "[cuda],[device]" --reporter compact -s
 grep -E "max \||passed|failed|FAILED|SKIP" "$LOGS/model.log" | tail -12
 
-run_step bench 240 "${HS_ENV[@]}" build-device/bench_gpu --json "$OUT_DIR/bench_gpu.json" --lengths-out "$WORK/lengths.json" \
-    --naive-masks 12 --tf32
+run_step bench 300 "${HS_ENV[@]}" build-device/bench_gpu --json "$OUT_DIR/bench_gpu.json" --lengths-out "$WORK/lengths.json" \
+    --naive-masks 6 --tf32 --profile
 cat "$LOGS/bench.log"
 
 run_step torch_loop 90 env PYTHONUNBUFFERED=1 python3 benchmarks/gpu_torch_loop.py --lengths "$WORK/lengths.json" \

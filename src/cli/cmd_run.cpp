@@ -45,7 +45,7 @@ void add_run_command(CLI::App& app, int* status) {
     options.output = a->output;
     model::set_compute_threads(plan.runtime.threads);
     const BlasInfo blas = blas_info();
-    if (blas.vendor != "OpenBLAS" && blas.vendor != "MKL") {
+    if (blas.vendor.rfind("reference BLAS", 0) == 0) {
       fmt::print(stderr, "headsweep: warning: GEMMs run on {} ({}); expect a run 20-50x slower\n", blas.vendor,
                  blas.library);
     }

@@ -9,6 +9,7 @@
 #include "ops/gelu.h"
 #include "ops/gated_attn.h"
 #include "ops/head_mix.h"
+#include "ops/upload.h"
 #include "util/error.h"
 
 namespace hs::model {
@@ -67,16 +68,6 @@ class WeightReader {
   std::set<std::string> used_;
 };
 
-// The gated attention kernel over a fused QKV projection (B, T, 3, k, D), read in place: the
-// context (B, T, k·D). gates (G, k) and rows (B) as ops::gated_attn_fwd takes them.
-at::Tensor kernel_attention(const at::Tensor& qkv, const at::Tensor& bias, const at::Tensor& gates,
-                            const at::Tensor& rows) {
-  const int64_t B = qkv.size(0), T = qkv.size(1), k = qkv.size(3), D = qkv.size(4);
-  return ops::gated_attn_fwd(qkv.select(2, 0), qkv.select(2, 1), qkv.select(2, 2), key_lengths(bias), gates, rows,
-                             1.0 / std::sqrt(static_cast<double>(D)))
-      .view({B, T, k * D});
-}
-
 }  // namespace
 
 BertWeights load_bert_weights(const ModelDir& dir) {
@@ -127,7 +118,17 @@ BertModel::BertModel(BertConfig config, BertWeights weights)
 
 BertModel BertModel::load(const ModelDir& dir) { return BertModel(dir.config, load_bert_weights(dir)); }
 
-BertModel BertModel::to(at::Device device, at::ScalarType dtype) const {
+// Attention over a fused QKV projection, read in place; gates and rows as ops::gated_attn_fwd takes them.
+at::Tensor BertModel::attention(const at::Tensor& qkv, const at::Tensor& bias, const at::Tensor& gates,
+                                const at::Tensor& rows) const {
+  const int64_t B = qkv.size(0), T = qkv.size(1), k = qkv.size(3), D = qkv.size(4);
+  const auto op = attention_ == CudaAttention::Kernel ? ops::gated_attn_fwd : ops::gated_attn_fwd_fused;
+  return op(qkv.select(2, 0), qkv.select(2, 1), qkv.select(2, 2), key_lengths(bias), gates, rows,
+            1.0 / std::sqrt(static_cast<double>(D)))
+      .view({B, T, k * D});
+}
+
+BertModel BertModel::to(at::Device device, at::ScalarType dtype, CudaAttention attention) const {
   auto move = [&](const at::Tensor& t) { return t.defined() ? t.to(device, dtype) : t; };
   BertWeights w;
   w.word_emb = move(weights_.word_emb);
@@ -143,7 +144,9 @@ BertModel BertModel::to(at::Device device, at::ScalarType dtype) const {
   w.pooler_b = move(weights_.pooler_b);
   w.classifier_w = move(weights_.classifier_w);
   w.classifier_b = move(weights_.classifier_b);
-  return BertModel(config_, std::move(w));
+  BertModel moved(config_, std::move(w));
+  moved.attention_ = attention;
+  return moved;
 }
 
 int64_t BertModel::n_parameters() const {
@@ -192,8 +195,8 @@ at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, 
     // the composite below.
     const at::Tensor g = gates.dim() == 1 ? gates.view({1, H}) : gates;
     const at::Tensor rows = gates.dim() == 1 ? at::Tensor() : at::arange(B, x.options().dtype(at::kInt));
-    const at::Tensor ctx = kernel_attention(at::linear(x, w.qkv_w, w.qkv_b).view({B, T, 3, H, D}), bias,
-                                            g.to(at::kFloat).contiguous(), rows);
+    const at::Tensor ctx = attention(at::linear(x, w.qkv_w, w.qkv_b).view({B, T, 3, H, D}), bias,
+                                     g.to(at::kFloat).contiguous(), rows);
     return finish_layer(l, project_context(l, ctx), x);
   }
   const at::Tensor qkv = at::linear(x, w.qkv_w, w.qkv_b).view({B, T, 3, H, D}).permute({2, 0, 3, 1, 4});  // (3, B, H, T, D)
@@ -237,10 +240,10 @@ at::Tensor BertModel::head_context(int l, const at::Tensor& x, const at::Tensor&
   const int64_t B = x.size(0), T = x.size(1), C = config_.hidden_size;
   const int64_t D = C / config_.num_attention_heads, k = static_cast<int64_t>(heads.size());
   if (k == 0) return at::zeros({B, T, 0}, x.options());
-  const at::Tensor rows = head_index(heads, D, C, 3).to(x.device());
+  const at::Tensor rows = ops::upload(head_index(heads, D, C, 3), x.device());
   if (x.is_cuda()) {
-    return kernel_attention(
-        at::linear(x, w.qkv_w.index_select(0, rows), w.qkv_b.index_select(0, rows)).view({B, T, 3, k, D}), bias, {}, {});
+    return attention(at::linear(x, w.qkv_w.index_select(0, rows), w.qkv_b.index_select(0, rows)).view({B, T, 3, k, D}),
+                     bias, {}, {});
   }
   const at::Tensor qkv =
       at::linear(x, w.qkv_w.index_select(0, rows), w.qkv_b.index_select(0, rows)).view({B, T, 3, k, D}).permute(
@@ -257,7 +260,7 @@ at::Tensor BertModel::project_heads(int l, const at::Tensor& ctx, const std::vec
     at::Tensor zero = at::zeros({ctx.size(0), ctx.size(1), C}, ctx.options());
     return add_bias ? zero + w.out_b : zero;
   }
-  const at::Tensor w_cols = w.out_w.index_select(1, head_index(heads, D, C, 1).to(ctx.device()));  // (C, k·D)
+  const at::Tensor w_cols = w.out_w.index_select(1, ops::upload(head_index(heads, D, C, 1), ctx.device()));  // (C, k·D)
   return add_bias ? at::linear(ctx, w_cols, w.out_b) : at::linear(ctx, w_cols);
 }
 
@@ -267,7 +270,7 @@ at::Tensor BertModel::head_projections(int l, const at::Tensor& ctx, const std::
   const int64_t rows = ctx.size(0) * ctx.size(1);
   const at::Tensor per_head = ctx.reshape({rows, k, D}).transpose(0, 1);  // (k, B·T, D)
   const at::Tensor w_heads =
-      w.out_w.index_select(1, head_index(heads, D, C, 1).to(ctx.device())).view({C, k, D}).permute({1, 2, 0});  // (k, D, C)
+      w.out_w.index_select(1, ops::upload(head_index(heads, D, C, 1), ctx.device())).view({C, k, D}).permute({1, 2, 0});  // (k, D, C)
   return at::bmm(per_head, w_heads);
 }
 

@@ -57,13 +57,20 @@ at::Tensor key_lengths(const at::Tensor& bias);
 
 at::Tensor head_index(const std::vector<int64_t>& heads, int64_t D, int64_t C, int parts = 1);
 
+// Which attention runs on CUDA: headsweep's gated attention kernel (gated-off heads cost nothing; a
+// SIMT kernel, fp32 arithmetic) or libtorch's fused scaled_dot_product_attention (tensor cores; every
+// head computed, then gated). docs/performance.md#gpu compares them.
+enum class CudaAttention { Kernel, Fused };
+
 class BertModel {
  public:
   BertModel(BertConfig config, BertWeights weights);
   static BertModel load(const ModelDir& dir);
-  // A copy with every weight on device in dtype. On CUDA, whole-head gates run the gated attention
-  // kernel and the fused bias/GELU/LayerNorm kernels; the rest (and the CPU) runs libtorch composites.
-  BertModel to(at::Device device, at::ScalarType dtype = at::kFloat) const;
+  // A copy with every weight on device in dtype. On CUDA, whole-head gates run the attention chosen
+  // and the fused bias/GELU/LayerNorm kernels; the rest (and the CPU) runs libtorch composites.
+  BertModel to(at::Device device, at::ScalarType dtype = at::kFloat,
+               CudaAttention attention = CudaAttention::Fused) const;
+  CudaAttention cuda_attention() const { return attention_; }
   at::Device device() const { return weights_.word_emb.device(); }
   at::ScalarType dtype() const { return weights_.word_emb.scalar_type(); }
 
@@ -112,8 +119,13 @@ class BertModel {
   at::Tensor classify(const at::Tensor& h /* (B, T, C) */) const;  // (B, K)
 
  private:
+  at::Tensor attention(const at::Tensor& qkv /* (B, T, 3, k, D) */, const at::Tensor& bias /* (B, 1, 1, T) */,
+                       const at::Tensor& gates /* (G, k) float32 or undefined */,
+                       const at::Tensor& rows /* (B) int32 or undefined */) const;  // (B, T, k·D), CUDA
+
   BertConfig config_;
   BertWeights weights_;
+  CudaAttention attention_ = CudaAttention::Fused;
 };
 
 }  // namespace hs::model

@@ -9,6 +9,7 @@
 #include "gated_attn_fwd.h"
 #include "head_mix_ln.h"
 #include "ops/tensor_checks.h"
+#include "ops/upload.h"
 
 namespace hs::ops {
 namespace {
@@ -40,9 +41,9 @@ at::Tensor gated_attn_fwd_cuda(const at::Tensor& q, const at::Tensor& k, const a
                 "q, k and v must be (B, T, H, D) views with uniformly strided tokens");
   }
   const c10::cuda::CUDAGuard guard(q.device());
-  const at::Tensor lens = key_lens.to(q.device()).contiguous();
-  const at::Tensor g = gates.defined() ? gates.to(q.device()).contiguous() : at::Tensor();
-  const at::Tensor rows = gate_row.defined() ? gate_row.to(q.device()).contiguous() : at::Tensor();
+  const at::Tensor lens = upload(key_lens, q.device()).contiguous();
+  const at::Tensor g = gates.defined() ? upload(gates, q.device()).contiguous() : at::Tensor();
+  const at::Tensor rows = gate_row.defined() ? upload(gate_row, q.device()).contiguous() : at::Tensor();
   at::Tensor out = at::empty({B, T, H, D}, q.options());
   gpu::GatedAttnParams p;
   p.q = q.data_ptr();
@@ -66,13 +67,31 @@ at::Tensor gated_attn_fwd_cuda(const at::Tensor& q, const at::Tensor& k, const a
   return out;
 }
 
+at::Tensor gated_attn_fused_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                 const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
+                                 double scale) {
+  const int64_t B = q.size(0), T = q.size(1), H = q.size(2);
+  const c10::cuda::CUDAGuard guard(q.device());
+  const at::Tensor lens = upload(key_lens, q.device()).to(at::kLong);
+  const at::Tensor real_key = at::arange(T, lens.options()).view({1, T}).lt(lens.view({B, 1})).view({B, 1, 1, T});
+  // (B, H, T, D) views of the (B, T, H, D) inputs; no copy.
+  at::Tensor ctx = at::scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), real_key,
+                                                    0.0, false, scale);
+  if (gates.defined()) {
+    const at::Tensor g = upload(gates, q.device());
+    const at::Tensor per_row = gate_row.defined() ? g.index_select(0, upload(gate_row, q.device())) : g[0].expand({B, H});
+    ctx = ctx * per_row.to(ctx.scalar_type()).view({B, H, 1, 1});
+  }
+  return ctx.transpose(1, 2).contiguous();
+}
+
 at::Tensor head_mix_ln_cuda(const at::Tensor& proj, const at::Tensor& gates, const at::Tensor& bias,
                             const at::Tensor& residual, const at::Tensor& ln_weight, const at::Tensor& ln_bias,
                             double eps) {
   const int64_t H = proj.size(0), tokens = proj.size(1), C = proj.size(2);
   const c10::cuda::CUDAGuard guard(proj.device());
   const at::Tensor pr = proj.contiguous();
-  const at::Tensor g = gates.defined() ? gates.to(proj.device()).contiguous() : at::Tensor();
+  const at::Tensor g = gates.defined() ? upload(gates, proj.device()).contiguous() : at::Tensor();
   const at::Tensor res = residual.defined() ? residual.contiguous() : at::Tensor();
   const int64_t N = g.defined() ? g.size(0) : 1;
   at::Tensor out = at::empty({N, tokens, C}, proj.options());

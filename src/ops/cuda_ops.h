@@ -12,6 +12,9 @@ int cuda_device_count();
 at::Tensor gated_attn_fwd_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
                                double scale);
+at::Tensor gated_attn_fused_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                 const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
+                                 double scale);
 at::Tensor head_mix_ln_cuda(const at::Tensor& proj, const at::Tensor& gates, const at::Tensor& bias,
                             const at::Tensor& residual, const at::Tensor& ln_weight, const at::Tensor& ln_bias,
                             double eps);

@@ -20,6 +20,10 @@ at::Tensor gated_attn_fwd_cuda(const at::Tensor&, const at::Tensor&, const at::T
                                const at::Tensor&, const at::Tensor&, double) {
   absent();
 }
+at::Tensor gated_attn_fused_cuda(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                 const at::Tensor&, const at::Tensor&, double) {
+  absent();
+}
 at::Tensor head_mix_ln_cuda(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
                             const at::Tensor&, const at::Tensor&, double) {
   absent();

@@ -59,4 +59,12 @@ at::Tensor gated_attn_fwd(const at::Tensor& q, const at::Tensor& k, const at::Te
   return gated_attn_fwd_cpu(q, k, v, key_lens, gates, gate_row, scale);
 }
 
+at::Tensor gated_attn_fwd_fused(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
+                                double scale) {
+  check_args(q, k, v, key_lens, gates, gate_row);
+  if (q.is_cuda()) return gated_attn_fused_cuda(q, k, v, key_lens, gates, gate_row, scale);
+  return gated_attn_fwd_cpu(q, k, v, key_lens, gates, gate_row, scale);
+}
+
 }  // namespace hs::ops

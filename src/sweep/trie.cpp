@@ -10,6 +10,7 @@
 #include "metrics/metrics.h"
 #include "model/threads.h"
 #include "ops/head_mix.h"
+#include "ops/upload.h"
 #include "sweep/workers.h"
 
 namespace hs::sweep {
@@ -132,7 +133,7 @@ class Walker {
     // the naive executor does it, so the two executors round alike (a subtract-the-dropped-heads
     // form moved ill-conditioned metrics, e.g. Pearson at 90% sparsity, by ~2e-6).
     at::Tensor wide = at::zeros({x.size(0), x.size(1), C}, x.options());
-    if (!active.empty()) wide.index_copy_(2, model::head_index(active, D, C).to(x.device()), ctx);
+    if (!active.empty()) wide.index_copy_(2, ops::upload(model::head_index(active, D, C), x.device()), ctx);
     at::Tensor gates = at::zeros({static_cast<int64_t>(masks.size()), C});  // (masks, C)
     std::vector<bool> full(masks.size(), true);
     for (size_t j = 0; j < masks.size(); ++j) {
@@ -145,7 +146,7 @@ class Walker {
       }
     }
     const bool all_kept = std::find(full.begin(), full.end(), false) == full.end();
-    gates = gates.to(x.device(), x.scalar_type());
+    gates = ops::upload(gates, x.device()).to(x.scalar_type());
     if (copies > 1) {
       const int64_t B = x.size(0) / copies;
       const at::Tensor gated =
