@@ -283,6 +283,13 @@ const std::vector<OptionSpec>& plan_options() {
           .help("Where the sweep runs. `cuda` is `cuda:0`; `auto` is CUDA when this build has the CUDA "
                 "ops (a CUDA libtorch) and a device is present, otherwise the CPU. Gradient importance "
                 "and attention statistics always run on the CPU."),
+      Opt("runtime", "dtype", &Plan::runtime, &RuntimeOptions::dtype)
+          .default_value("fp32")
+          .one_of({"fp32", "bf16", "fp16"})
+          .help("Precision of the model the sweep runs on CUDA (sums accumulate in fp32 either "
+                "way). `bf16` and `fp16` need `runtime.device` on CUDA; on an H200 they agree "
+                "with the CPU's metrics within about 1e-3 (docs/performance.md#gpu). The CPU always "
+                "runs fp32."),
       Opt("runtime", "threads", &Plan::runtime, &RuntimeOptions::threads)
           .default_value(0)
           .at_least(0)

@@ -45,6 +45,7 @@ struct SweepOptions {
 
 struct RuntimeOptions {
   std::string device;  // cpu | cuda | cuda:N | auto
+  std::string dtype;   // fp32 | bf16 | fp16: the sweep's precision on CUDA
   int threads = 0;     // 0 = all cores
   int64_t token_budget = 0;
   std::string executor;  // trie | naive

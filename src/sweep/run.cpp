@@ -105,6 +105,10 @@ std::string output_path(const io::Plan& plan, const RunOptions& options) {
 RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   const c10::Device device = model::resolve_device(plan.runtime.device);
+  if (device.is_cpu() && plan.runtime.dtype != "fp32") {
+    hs::input_error("runtime.dtype is {} but the sweep runs on the CPU (runtime.device {}), which runs fp32 only",
+                    plan.runtime.dtype, plan.runtime.device);
+  }
   check_pruning_options(plan);
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
   const data::TaskSpec& task = data::find_task(plan.task.name);
@@ -270,7 +274,10 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
 
   // The sweep runs on runtime.device; gradient importance and attention statistics above ran on
   // the CPU model (float32 composites, the path checked against Hugging Face).
-  const model::BertModel device_model = device.is_cpu() ? model : model.to(device);
+  const at::ScalarType dtype = plan.runtime.dtype == "bf16"   ? at::kBFloat16
+                               : plan.runtime.dtype == "fp16" ? at::kHalf
+                                                              : at::kFloat;
+  const model::BertModel device_model = device.is_cpu() ? model : model.to(device, dtype);
   if (!device.is_cpu()) {
     // One host thread feeds the GPU: worker threads would only queue on the same stream.
     model::set_compute_threads(1);

@@ -268,6 +268,11 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
     const auto r = run_cli({"run", dir + "/cuda.yaml", "--set", "runtime.device=cuda"});
     require_one_line_error(r, "runtime.device");
   }
+  CATCH_SECTION("half precision asked for on the CPU") {
+    hs::test::write_file(dir + "/bf16.yaml", config_text(model, glue, out));
+    const auto r = run_cli({"run", dir + "/bf16.yaml", "--set", "runtime.dtype=bf16"});
+    require_one_line_error(r, "runtime.dtype is bf16 but the sweep runs on the CPU");
+  }
   // None of the failures may leave a results file behind.
   CATCH_CHECK_FALSE(fs::exists(out));
 }

@@ -36,6 +36,7 @@ CATCH_TEST_CASE("a minimal config gets every default", "[io][plan]") {
   CATCH_CHECK(p.task.limit == 0);
   CATCH_CHECK(p.sweep.strategy == "single-head");
   CATCH_CHECK(p.runtime.device == "cpu");
+  CATCH_CHECK(p.runtime.dtype == "fp32");
   CATCH_CHECK(p.runtime.threads == 0);
   CATCH_CHECK(p.runtime.token_budget == 8192);
   CATCH_CHECK(p.runtime.seed == 0);
@@ -61,6 +62,7 @@ CATCH_TEST_CASE("every option can be set", "[io][plan]") {
       "sweep: {strategy: layer}\n"
       "runtime:\n"
       "  device: cuda:1\n"
+      "  dtype: bf16\n"
       "  threads: 4\n"
       "  token_budget: 64\n"
       "  seed: -7\n"
@@ -77,6 +79,7 @@ CATCH_TEST_CASE("every option can be set", "[io][plan]") {
   CATCH_CHECK(p.task.limit == 50);
   CATCH_CHECK(p.sweep.strategy == "layer");
   CATCH_CHECK(p.runtime.device == "cuda:1");
+  CATCH_CHECK(p.runtime.dtype == "bf16");
   CATCH_CHECK(p.runtime.threads == 4);
   CATCH_CHECK(p.runtime.token_budget == 64);
   CATCH_CHECK(p.runtime.seed == -7);
