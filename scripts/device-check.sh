@@ -9,7 +9,8 @@
 # DEVICE_CHECK_SECONDS (default 480) bounds the whole run: each step is cut off so that the summary
 # is still written in time, and steps that no longer fit are reported as not run. The most telling
 # steps come first. OUT_DIR receives summary.txt, device-check.json, bench_gpu.json and logs.tgz
-# (every step's full output).
+# (every step's full output). TORCH_DIR names PyTorch's package folder (default: python3's torch);
+# HEADSWEEP_COMMIT names the commit in the table where the checkout has no .git.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT_DIR=${1:-/tmp/headsweep-device-check}

@@ -70,7 +70,6 @@ class BertModel {
   // and the fused bias/GELU/LayerNorm kernels; the rest (and the CPU) runs libtorch composites.
   BertModel to(at::Device device, at::ScalarType dtype = at::kFloat,
                CudaAttention attention = CudaAttention::Fused) const;
-  CudaAttention cuda_attention() const { return attention_; }
   at::Device device() const { return weights_.word_emb.device(); }
   at::ScalarType dtype() const { return weights_.word_emb.scalar_type(); }
 

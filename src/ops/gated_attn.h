@@ -17,7 +17,8 @@ at::Tensor gated_attn_fwd(const at::Tensor& q /* (B, T, H, D) */, const at::Tens
 // The same result through libtorch's fused scaled_dot_product_attention (flash, memory-efficient or
 // cuDNN, whichever libtorch picks for the shapes), then the gates: every head is computed and gated-off
 // heads are zeroed afterwards. CUDA tensors only (libtorch 2.x); the CPU runs the composite below.
-// The kernel's comparison, and the faster of the two where it measures faster.
+// The kernel's comparison, and the faster of the two where it measures faster. Unlike the kernel, a
+// sequence with no real key gives NaN (an encoder's [CLS] is always one).
 at::Tensor gated_attn_fwd_fused(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                 const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
                                 double scale);  // (B, T, H, D)
