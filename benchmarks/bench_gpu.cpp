@@ -150,15 +150,19 @@ double trie_flop_floor(const hs::masks::MaskSet& set, const hs::model::BertConfi
   return flops;
 }
 
+// TFLOP/s of f, which does flop floating-point operations: three warm-up calls, then reps timed ones.
+double timed_tflops(const std::function<void()>& f, double flop, int reps) {
+  for (int i = 0; i < 3; ++i) f();
+  const auto t0 = (sync(), Clock::now());
+  for (int i = 0; i < reps; ++i) f();
+  return reps * flop / seconds_since(t0) / 1e12;
+}
+
 double gemm_tflops(at::Device device, at::ScalarType dtype) {
   const int64_t n = 8192;
   const at::Tensor a = at::randn({n, n}, at::TensorOptions().device(device).dtype(dtype));
   const at::Tensor b = at::randn({n, n}, a.options());
-  for (int i = 0; i < 3; ++i) at::matmul(a, b);
-  const auto t0 = (sync(), Clock::now());
-  const int reps = 10;
-  for (int i = 0; i < reps; ++i) at::matmul(a, b);
-  return reps * 2.0 * n * n * n / seconds_since(t0) / 1e12;
+  return timed_tflops([&] { at::matmul(a, b); }, 2.0 * n * n * n, 10);
 }
 
 struct AttnTiming {
@@ -179,15 +183,8 @@ std::vector<AttnTiming> attention_vs_sdpa(at::Device device) {
     // SDPA takes (B, H, T, D); the transposes are views, as they would be in a model.
     const at::Tensor qh = q.transpose(1, 2), kh = k.transpose(1, 2), vh = v.transpose(1, 2);
     const double flop = 4.0 * B * H * static_cast<double>(T) * T * D;
-    auto time = [&](auto&& f) {
-      for (int i = 0; i < 3; ++i) f();
-      const auto t0 = (sync(), Clock::now());
-      const int reps = 20;
-      for (int i = 0; i < reps; ++i) f();
-      return reps * flop / seconds_since(t0) / 1e12;
-    };
-    const double ours = time([&] { hs::ops::gated_attn_fwd(q, k, v, lens, {}, {}, 0.125); });
-    const double sdpa = time([&] { at::scaled_dot_product_attention(qh, kh, vh); });
+    const double ours = timed_tflops([&] { hs::ops::gated_attn_fwd(q, k, v, lens, {}, {}, 0.125); }, flop, 20);
+    const double sdpa = timed_tflops([&] { at::scaled_dot_product_attention(qh, kh, vh); }, flop, 20);
     rows.push_back({B, T, ours, sdpa});
   }
 #endif
@@ -372,7 +369,7 @@ int main(int argc, char** argv) {
       return name == "kernel" ? hs::model::CudaAttention::Kernel : hs::model::CudaAttention::Fused;
     };
     for (const std::string& dt : a.dtypes) {
-      const at::ScalarType dtype = dt == "bf16" ? at::kBFloat16 : at::kFloat;
+      const at::ScalarType dtype = hs::model::dtype_named(dt);
       const hs::model::BertModel weights = random_bert(cfg, device, dtype);
       for (const std::string& att : a.attentions) {
         const hs::model::BertModel model = weights.to(device, dtype, attention_of(att));
@@ -385,7 +382,7 @@ int main(int argc, char** argv) {
 
     if (a.profile) {
       const std::string dt = a.dtypes.front(), att = a.attentions.front();
-      const at::ScalarType dtype = dt == "bf16" ? at::kBFloat16 : at::kFloat;
+      const at::ScalarType dtype = hs::model::dtype_named(dt);
       const hs::model::BertModel model = random_bert(cfg, device, dtype).to(device, dtype, attention_of(att));
       const hs::sweep::SweepProblem whole = problem(model, inputs);
       profile(fmt::format("naive, 1 mask, {} sequences, {}, {} attention", inputs.sequences.size(), dt, att),

@@ -1,5 +1,7 @@
 #include "model/device.h"
 
+#include <stdexcept>
+
 #include <fmt/format.h>
 
 #include "ops/cuda_ops.h"
@@ -21,6 +23,13 @@ c10::Device resolve_device(const std::string& spec) {
   if (count == 0) hs::input_error("runtime.device is {} but no CUDA device is available", spec);
   if (index >= count) hs::input_error("runtime.device is {} but only {} CUDA device(s) are available", spec, count);
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+c10::ScalarType dtype_named(const std::string& name) {
+  if (name == "fp32") return c10::kFloat;
+  if (name == "bf16") return c10::kBFloat16;
+  if (name == "fp16") return c10::kHalf;
+  throw std::invalid_argument("unknown precision " + name + " (fp32, bf16 or fp16)");
 }
 
 std::string cuda_summary() {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include <c10/core/Device.h>
+#include <c10/core/ScalarType.h>
 
 namespace hs::model {
 
@@ -10,6 +11,9 @@ namespace hs::model {
 // present, else the CPU). Asking for CUDA in a build without it, or for a device that is not there,
 // is an InputError that says which.
 c10::Device resolve_device(const std::string& spec);
+
+// The storage type a precision name stands for: "fp32", "bf16" or "fp16" (runtime.dtype's values).
+c10::ScalarType dtype_named(const std::string& name);
 
 // One line for logs and the env command: CUDA ops built or not, and the devices seen.
 std::string cuda_summary();

@@ -5,6 +5,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include "metrics/score.h"
+#include "ops/upload.h"
 #include "sweep/trie.h"
 #include "sweep/workers.h"
 #include "util/error.h"
@@ -57,7 +58,7 @@ void run_naive(const SweepProblem& p, const masks::MaskSet& set, const std::vect
     seq_slot.push_back(s.slot);
   }
   for (int64_t n : todo) {
-    const at::Tensor out = score_sequences(p, mask_gates(set, n).to(p.model->device()), &progress);
+    const at::Tensor out = score_sequences(p, ops::upload(mask_gates(set, n), p.model->device()), &progress);
     MaskResult r;
     r.mask = n;
     r.predictions =

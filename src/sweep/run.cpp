@@ -274,10 +274,8 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
 
   // The sweep runs on runtime.device; gradient importance and attention statistics above ran on
   // the CPU model (float32 composites, the path checked against Hugging Face).
-  const at::ScalarType dtype = plan.runtime.dtype == "bf16"   ? at::kBFloat16
-                               : plan.runtime.dtype == "fp16" ? at::kHalf
-                                                              : at::kFloat;
-  const model::BertModel device_model = device.is_cpu() ? model : model.to(device, dtype);
+  const model::BertModel device_model =
+      device.is_cpu() ? model : model.to(device, model::dtype_named(plan.runtime.dtype));
   if (!device.is_cpu()) {
     // One host thread feeds the GPU: worker threads would only queue on the same stream.
     model::set_compute_threads(1);
