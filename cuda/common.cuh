@@ -3,6 +3,8 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <cstdint>
+#include <initializer_list>
 #include <stdexcept>
 
 #include "check.h"
@@ -22,6 +24,33 @@ template <typename T> __device__ __forceinline__ T from_float(float x);
 template <> __device__ __forceinline__ float from_float<float>(float x) { return x; }
 template <> __device__ __forceinline__ __half from_float<__half>(float x) { return __float2half_rn(x); }
 template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
+
+// Vectorised access: V elements of T in one 16-byte load or store where the data allow it (V = 1
+// is the plain element-wise fallback).
+constexpr int kPackBytes = 16;
+
+template <typename T, int V>
+struct alignas(sizeof(T) * V) Pack {
+  T v[V];
+};
+
+template <typename T, int V>
+__device__ __forceinline__ Pack<T, V> load_pack(const T* p) {
+  return *reinterpret_cast<const Pack<T, V>*>(p);
+}
+
+template <typename T, int V>
+__device__ __forceinline__ void store_pack(T* p, const Pack<T, V>& x) {
+  *reinterpret_cast<Pack<T, V>*>(p) = x;
+}
+
+// True when every pointer (null ones included) is 16-byte aligned, so packed access is legal.
+inline bool packs_aligned(std::initializer_list<const void*> ptrs) {
+  for (const void* q : ptrs) {
+    if (reinterpret_cast<std::uintptr_t>(q) % kPackBytes != 0) return false;
+  }
+  return true;
+}
 
 __device__ __forceinline__ float warp_sum(float v) {
   for (int o = kWarpSize / 2; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);

@@ -1,10 +1,14 @@
 // out[n, t, :] = LayerNorm(Σ_h g[n, h]·P[h, t, :] + b + residual[t, :]).
-// Grid: (tokens, N); block: 256 threads over C, each holding ≤ 16 columns in registers so the
-// LayerNorm's mean and variance (two passes, not E[x²]−E[x]², which cancels badly) read no memory
-// twice. Heads whose gate is 0 are skipped. fp32 arithmetic for every storage type.
-// Tested by tests/ops/test_head_mix.cpp against ops::head_mix_ln_cpu in fp64.
+// One block per (token, group of masks): the block reads the token's bias + residual once and mixes
+// every mask of its group from the same head rows, so a trie node's children re-read P from L1/L2
+// rather than from memory, and the blocks of one token run side by side. Each of the 128 threads
+// holds its columns (≤ 32) in registers, loaded 16 bytes at a time where C and the pointers allow (else
+// one element at a time), so the LayerNorm's mean and variance (two passes, not E[x²]−E[x]², which
+// cancels badly) read no memory twice. Heads whose gate is 0 are skipped. fp32 arithmetic for every
+// storage type. Tested by tests/ops/test_head_mix.cpp against ops::head_mix_ln_cpu in fp64.
 #include "head_mix_ln.h"
 
+#include <algorithm>
 #include <string>
 
 #include "common.cuh"
@@ -12,64 +16,127 @@
 namespace hs::gpu {
 namespace {
 
-constexpr int kThreads = 256;
-constexpr int kMaxCols = 16;  // per thread: C ≤ 4096
+constexpr int kThreads = 128;
+constexpr int kMaxC = 4096;
 constexpr int kMaxHeads = 64;
+// Masks are grouped so that the launch has about this many blocks: enough to fill any current GPU
+// when tokens are few, one group (every mask per block) when they are many.
+constexpr int64_t kTargetBlocks = 2048;
 
 // ---- kernels
 
-template <typename T>
-__global__ void __launch_bounds__(kThreads) head_mix_ln_kernel(const HeadMixParams p) {
-  __shared__ float g[kMaxHeads];
+// V elements of the storage type T per thread and chunk, kChunks chunks per thread (the fewest that
+// cover C, so registers and occupancy follow the model's width); chunk j of thread i covers columns
+// [(i + j·kThreads)·V, … + V).
+template <typename T, int V, int kChunks>
+__global__ void __launch_bounds__(kThreads) head_mix_ln_kernel(const HeadMixParams p, int masks_per_block) {
+  // Several heads' loads in flight where registers allow (wider unrolls spill).
+  constexpr int kHeadUnroll = V > 1 && kChunks <= 2 ? 4 : 1;
   __shared__ float scratch[kThreads / kWarpSize];
-  const int t = blockIdx.x, n = blockIdx.y;
-  for (int h = threadIdx.x; h < p.H; h += blockDim.x) g[h] = p.gates ? p.gates[n * p.H + h] : 1.f;
-  __syncthreads();
+  const int groups = ceil_div(p.N, masks_per_block);
+  const int t = blockIdx.x / groups;
+  const int n_first = (blockIdx.x % groups) * masks_per_block;
+  const int n_last = min(p.N, n_first + masks_per_block);
+  const int n_vec = p.C / V;
+  const int64_t row = static_cast<int64_t>(t) * p.C;
 
-  const T* proj = static_cast<const T*>(p.proj);
-  const T* bias = static_cast<const T*>(p.bias);
-  const T* res = static_cast<const T*>(p.residual);
-  float y[kMaxCols];
-  float sum = 0.f;
+  // bias + residual of this token: the part every mask shares.
+  float base[kChunks][V];
 #pragma unroll
-  for (int i = 0; i < kMaxCols; ++i) {
-    const int c = threadIdx.x + i * kThreads;
-    y[i] = 0.f;
-    if (c >= p.C) continue;
-    float acc = 0.f;
+  for (int j = 0; j < kChunks; ++j) {
+    const int vi = threadIdx.x + j * kThreads;
+#pragma unroll
+    for (int e = 0; e < V; ++e) base[j][e] = 0.f;
+    if (vi >= n_vec) continue;
+    if (p.bias) {
+      const Pack<T, V> b = load_pack<T, V>(static_cast<const T*>(p.bias) + vi * V);
+#pragma unroll
+      for (int e = 0; e < V; ++e) base[j][e] += to_float(b.v[e]);
+    }
+    if (p.residual) {
+      const Pack<T, V> r = load_pack<T, V>(static_cast<const T*>(p.residual) + row + vi * V);
+#pragma unroll
+      for (int e = 0; e < V; ++e) base[j][e] += to_float(r.v[e]);
+    }
+  }
+
+  const T* proj = static_cast<const T*>(p.proj) + row;
+  for (int n = n_first; n < n_last; ++n) {
+    float y[kChunks][V];
+#pragma unroll
+    for (int j = 0; j < kChunks; ++j) {
+#pragma unroll
+      for (int e = 0; e < V; ++e) y[j][e] = 0.f;
+    }
+#pragma unroll kHeadUnroll
     for (int h = 0; h < p.H; ++h) {
-      if (g[h] != 0.f) acc += g[h] * to_float(proj[h * p.proj_head_stride + static_cast<int64_t>(t) * p.C + c]);
+      const float g = p.gates ? p.gates[n * p.H + h] : 1.f;  // the same address in every thread
+      if (g == 0.f) continue;
+      const T* ph = proj + h * p.proj_head_stride;
+#pragma unroll
+      for (int j = 0; j < kChunks; ++j) {
+        const int vi = threadIdx.x + j * kThreads;
+        if (vi >= n_vec) continue;
+        const Pack<T, V> x = load_pack<T, V>(ph + vi * V);
+#pragma unroll
+        for (int e = 0; e < V; ++e) y[j][e] += g * to_float(x.v[e]);
+      }
     }
-    if (bias) acc += to_float(bias[c]);
-    if (res) acc += to_float(res[static_cast<int64_t>(t) * p.C + c]);
-    y[i] = acc;
-    sum += acc;
-  }
+    float sum = 0.f;
+#pragma unroll
+    for (int j = 0; j < kChunks; ++j) {
+      const bool in = threadIdx.x + j * kThreads < n_vec;
+#pragma unroll
+      for (int e = 0; e < V; ++e) {
+        y[j][e] += base[j][e];
+        if (in) sum += y[j][e];
+      }
+    }
 
-  T* out = static_cast<T*>(p.out) + (static_cast<int64_t>(n) * p.tokens + t) * p.C;
-  if (!p.ln_weight) {
+    T* out = static_cast<T*>(p.out) + static_cast<int64_t>(n) * p.tokens * p.C + row;
+    float mean = 0.f, rstd = 1.f;
+    if (p.ln_weight) {
+      mean = block_sum(sum, scratch) / p.C;
+      float sq = 0.f;
 #pragma unroll
-    for (int i = 0; i < kMaxCols; ++i) {
-      const int c = threadIdx.x + i * kThreads;
-      if (c < p.C) out[c] = from_float<T>(y[i]);
+      for (int j = 0; j < kChunks; ++j) {
+        if (threadIdx.x + j * kThreads >= n_vec) continue;
+#pragma unroll
+        for (int e = 0; e < V; ++e) sq += (y[j][e] - mean) * (y[j][e] - mean);
+      }
+      rstd = rsqrtf(block_sum(sq, scratch) / p.C + p.eps);
     }
-    return;
-  }
-  const float mean = block_sum(sum, scratch) / p.C;
-  float sq = 0.f;
 #pragma unroll
-  for (int i = 0; i < kMaxCols; ++i) {
-    const int c = threadIdx.x + i * kThreads;
-    if (c < p.C) sq += (y[i] - mean) * (y[i] - mean);
-  }
-  const float rstd = rsqrtf(block_sum(sq, scratch) / p.C + p.eps);
-  const T* w = static_cast<const T*>(p.ln_weight);
-  const T* b = static_cast<const T*>(p.ln_bias);
+    for (int j = 0; j < kChunks; ++j) {
+      const int vi = threadIdx.x + j * kThreads;
+      if (vi >= n_vec) continue;
+      Pack<T, V> o;
+      if (p.ln_weight) {
+        const Pack<T, V> w = load_pack<T, V>(static_cast<const T*>(p.ln_weight) + vi * V);
+        const Pack<T, V> b = load_pack<T, V>(static_cast<const T*>(p.ln_bias) + vi * V);
 #pragma unroll
-  for (int i = 0; i < kMaxCols; ++i) {
-    const int c = threadIdx.x + i * kThreads;
-    if (c < p.C) out[c] = from_float<T>((y[i] - mean) * rstd * to_float(w[c]) + to_float(b[c]));
+        for (int e = 0; e < V; ++e) o.v[e] = from_float<T>((y[j][e] - mean) * rstd * to_float(w.v[e]) + to_float(b.v[e]));
+      } else {
+#pragma unroll
+        for (int e = 0; e < V; ++e) o.v[e] = from_float<T>(y[j][e]);
+      }
+      store_pack<T, V>(out + vi * V, o);
+    }
   }
+}
+
+// Instantiates the kernel for the smallest power-of-two chunk count that covers C; the element-wise
+// fallback (odd C or unaligned pointers, rare) has one instantiation, for the widest C.
+template <typename T, int V, int kChunks = V == 1 ? kMaxC / kThreads : 1>
+void launch(const HeadMixParams& p, cudaStream_t stream) {
+  if constexpr (kChunks < kMaxC / (kThreads * V)) {
+    if (p.C > kChunks * kThreads * V) return launch<T, V, kChunks * 2>(p, stream);
+  }
+  const int64_t wanted_groups = std::clamp<int64_t>((kTargetBlocks + p.tokens - 1) / p.tokens, 1, p.N);
+  const int masks_per_block = static_cast<int>((p.N + wanted_groups - 1) / wanted_groups);
+  const int64_t blocks = static_cast<int64_t>(p.tokens) * ceil_div(p.N, masks_per_block);
+  if (blocks > 0x7fffffff) throw std::invalid_argument("head_mix_ln: more than 2^31 - 1 blocks");
+  head_mix_ln_kernel<T, V, kChunks><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(p, masks_per_block);
 }
 
 }  // namespace
@@ -78,15 +145,22 @@ __global__ void __launch_bounds__(kThreads) head_mix_ln_kernel(const HeadMixPara
 
 void head_mix_ln_launch(const HeadMixParams& p, cudaStream_t stream) {
   if (p.N == 0 || p.tokens == 0) return;
-  if (p.C > kThreads * kMaxCols) {
+  if (p.C > kMaxC) {
     throw std::invalid_argument("head_mix_ln: hidden size " + std::to_string(p.C) + " exceeds " +
-                                std::to_string(kThreads * kMaxCols));
+                                std::to_string(kMaxC));
   }
   if (p.H > kMaxHeads) throw std::invalid_argument("head_mix_ln: more than 64 heads");
   if (p.ln_weight && !p.ln_bias) throw std::invalid_argument("head_mix_ln: ln_weight without ln_bias");
   dispatch_dtype(p.dtype, [&](auto tag) {
     using T = decltype(tag);
-    head_mix_ln_kernel<T><<<dim3(p.tokens, p.N), kThreads, 0, stream>>>(p);
+    constexpr int V = kPackBytes / sizeof(T);
+    const bool packed = p.C % V == 0 && p.proj_head_stride % V == 0 &&
+                        packs_aligned({p.proj, p.bias, p.residual, p.ln_weight, p.ln_bias, p.out});
+    if (packed) {
+      launch<T, V>(p, stream);
+    } else {
+      launch<T, 1>(p, stream);
+    }
   });
   HS_CUDA_CHECK(cudaGetLastError());
 }

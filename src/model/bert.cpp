@@ -234,20 +234,42 @@ at::Tensor head_index(const std::vector<int64_t>& heads, int64_t D, int64_t C, i
   return at::from_blob(idx.data(), {static_cast<int64_t>(idx.size())}, at::kLong).clone();
 }
 
+namespace {
+
+// heads is 0, 1, …, H-1: the layer's weights serve as they are, with no per-call copy of the
+// listed heads' rows or columns (every trie node of a single-head sweep computes all heads).
+bool all_heads(const std::vector<int64_t>& heads, int64_t H) {
+  if (static_cast<int64_t>(heads.size()) != H) return false;
+  for (int64_t i = 0; i < H; ++i) {
+    if (heads[i] != i) return false;
+  }
+  return true;
+}
+
+// The attention output weight's columns of the listed heads: (C, k·D).
+at::Tensor out_columns(const at::Tensor& out_w /* (C, C) */, const std::vector<int64_t>& heads, int64_t D,
+                       at::Device device) {
+  const int64_t C = out_w.size(0);
+  if (all_heads(heads, C / D)) return out_w;
+  return out_w.index_select(1, ops::upload(head_index(heads, D, C, 1), device));
+}
+
+}  // namespace
+
 at::Tensor BertModel::head_context(int l, const at::Tensor& x, const at::Tensor& bias,
                                    const std::vector<int64_t>& heads) const {
   const LayerWeights& w = weights_.layers.at(l);
   const int64_t B = x.size(0), T = x.size(1), C = config_.hidden_size;
   const int64_t D = C / config_.num_attention_heads, k = static_cast<int64_t>(heads.size());
   if (k == 0) return at::zeros({B, T, 0}, x.options());
-  const at::Tensor rows = ops::upload(head_index(heads, D, C, 3), x.device());
-  if (x.is_cuda()) {
-    return attention(at::linear(x, w.qkv_w.index_select(0, rows), w.qkv_b.index_select(0, rows)).view({B, T, 3, k, D}),
-                     bias, {}, {});
+  at::Tensor qkv_w = w.qkv_w, qkv_b = w.qkv_b;
+  if (!all_heads(heads, config_.num_attention_heads)) {
+    const at::Tensor rows = ops::upload(head_index(heads, D, C, 3), x.device());
+    qkv_w = qkv_w.index_select(0, rows);
+    qkv_b = qkv_b.index_select(0, rows);
   }
-  const at::Tensor qkv =
-      at::linear(x, w.qkv_w.index_select(0, rows), w.qkv_b.index_select(0, rows)).view({B, T, 3, k, D}).permute(
-          {2, 0, 3, 1, 4});  // (3, B, k, T, D)
+  if (x.is_cuda()) return attention(at::linear(x, qkv_w, qkv_b).view({B, T, 3, k, D}), bias, {}, {});
+  const at::Tensor qkv = at::linear(x, qkv_w, qkv_b).view({B, T, 3, k, D}).permute({2, 0, 3, 1, 4});  // (3, B, k, T, D)
   const at::Tensor scores = at::matmul(qkv[0], qkv[1].transpose(-1, -2)) / std::sqrt(static_cast<double>(D)) + bias;
   return at::matmul(at::softmax(scores, -1), qkv[2]).permute({0, 2, 1, 3}).reshape({B, T, k * D});
 }
@@ -260,7 +282,7 @@ at::Tensor BertModel::project_heads(int l, const at::Tensor& ctx, const std::vec
     at::Tensor zero = at::zeros({ctx.size(0), ctx.size(1), C}, ctx.options());
     return add_bias ? zero + w.out_b : zero;
   }
-  const at::Tensor w_cols = w.out_w.index_select(1, ops::upload(head_index(heads, D, C, 1), ctx.device()));  // (C, k·D)
+  const at::Tensor w_cols = out_columns(w.out_w, heads, D, ctx.device());  // (C, k·D)
   return add_bias ? at::linear(ctx, w_cols, w.out_b) : at::linear(ctx, w_cols);
 }
 
@@ -269,8 +291,7 @@ at::Tensor BertModel::head_projections(int l, const at::Tensor& ctx, const std::
   const int64_t C = config_.hidden_size, D = C / config_.num_attention_heads, k = static_cast<int64_t>(heads.size());
   const int64_t rows = ctx.size(0) * ctx.size(1);
   const at::Tensor per_head = ctx.reshape({rows, k, D}).transpose(0, 1);  // (k, B·T, D)
-  const at::Tensor w_heads =
-      w.out_w.index_select(1, ops::upload(head_index(heads, D, C, 1), ctx.device())).view({C, k, D}).permute({1, 2, 0});  // (k, D, C)
+  const at::Tensor w_heads = out_columns(w.out_w, heads, D, ctx.device()).view({C, k, D}).permute({1, 2, 0});  // (k, D, C)
   return at::bmm(per_head, w_heads);
 }
 
@@ -280,20 +301,35 @@ at::Tensor BertModel::project_context(int l, const at::Tensor& ctx) const {
 }
 
 at::Tensor BertModel::finish_layer(int l, const at::Tensor& attn, const at::Tensor& x) const {
+  return feed_forward(l, attention_residual(l, attn, x));
+}
+
+at::Tensor BertModel::attention_residual(int l, const at::Tensor& attn, const at::Tensor& x) const {
   const LayerWeights& w = weights_.layers.at(l);
   const int64_t C = config_.hidden_size;
   if (attn.is_cuda()) {
-    // Fused kernels: bias + GELU on the intermediate, bias + residual + LayerNorm after each GEMM.
+    // The fused residual + LayerNorm kernel: one head, no gates.
     const int64_t rows = x.size(0) * x.size(1);
-    const at::Tensor h = ops::head_mix_ln(attn.reshape({1, rows, C}), {}, {}, x.reshape({rows, C}), w.ln1_w, w.ln1_b,
-                                          config_.layer_norm_eps)[0];
-    at::Tensor inter = at::matmul(h, w.ff1_w.t());
-    ops::bias_gelu_(inter, w.ff1_b, config_.hidden_act != "gelu");
-    return ops::head_mix_ln(at::matmul(inter, w.ff2_w.t()).unsqueeze(0), {}, w.ff2_b, h, w.ln2_w, w.ln2_b,
+    return ops::head_mix_ln(attn.reshape({1, rows, C}), {}, {}, x.reshape({rows, C}), w.ln1_w, w.ln1_b,
                             config_.layer_norm_eps)[0]
         .view(x.sizes());
   }
-  const at::Tensor h = at::layer_norm(attn + x, {C}, w.ln1_w, w.ln1_b, config_.layer_norm_eps);
+  return at::layer_norm(attn + x, {C}, w.ln1_w, w.ln1_b, config_.layer_norm_eps);
+}
+
+at::Tensor BertModel::feed_forward(int l, const at::Tensor& h) const {
+  const LayerWeights& w = weights_.layers.at(l);
+  const int64_t C = config_.hidden_size;
+  if (h.is_cuda()) {
+    // Fused kernels: bias + GELU on the intermediate, bias + residual + LayerNorm after the second GEMM.
+    const int64_t rows = h.size(0) * h.size(1);
+    const at::Tensor h2 = h.reshape({rows, C});
+    at::Tensor inter = at::matmul(h2, w.ff1_w.t());
+    ops::bias_gelu_(inter, w.ff1_b, config_.hidden_act != "gelu");
+    return ops::head_mix_ln(at::matmul(inter, w.ff2_w.t()).unsqueeze(0), {}, w.ff2_b, h2, w.ln2_w, w.ln2_b,
+                            config_.layer_norm_eps)[0]
+        .view(h.sizes());
+  }
   at::Tensor inter = at::linear(h, w.ff1_w, w.ff1_b);
   inter = config_.hidden_act == "gelu" ? at::gelu(inter) : at::gelu(inter, "tanh");
   return at::layer_norm(at::linear(inter, w.ff2_w, w.ff2_b) + h, {C}, w.ln2_w, w.ln2_b, config_.layer_norm_eps);

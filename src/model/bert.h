@@ -96,12 +96,18 @@ class BertModel {
   at::Tensor project_heads(int l, const at::Tensor& ctx /* (B, T, k·D) */, const std::vector<int64_t>& heads,
                            bool add_bias) const;
   // Each listed head's own output projection P_h = ctx_h W_O[:, h]ᵀ, without bias: (k, B·T, C), for
-  // mixing per mask as Σ_h g_h·P_h + b_O (ops::head_mix_ln).
+  // mixing per mask as Σ_h g_h·P_h + b_O (ops::head_mix_ln, which can add the residual and apply
+  // the first LayerNorm in the same pass: attention_residual's work).
   at::Tensor head_projections(int l, const at::Tensor& ctx /* (B, T, k·D) */, const std::vector<int64_t>& heads) const;
   // The attention output projection of a full-width context (heads gated off are zero columns).
   at::Tensor project_context(int l, const at::Tensor& ctx /* (B, T, C) */) const;
-  // Residual + LayerNorm, feed-forward, residual + LayerNorm: the rest of layer l after attention.
+  // Residual + LayerNorm, feed-forward, residual + LayerNorm: the rest of layer l after attention;
+  // feed_forward(l, attention_residual(l, attn, x)).
   at::Tensor finish_layer(int l, const at::Tensor& attn /* (B, T, C) */, const at::Tensor& x /* (B, T, C) */) const;
+  // LayerNorm(attn + x) with layer l's first LayerNorm: the attention block's output.
+  at::Tensor attention_residual(int l, const at::Tensor& attn /* (B, T, C) */, const at::Tensor& x /* (B, T, C) */) const;
+  // LayerNorm(FF(h) + h) with layer l's feed-forward and second LayerNorm: the layer's output.
+  at::Tensor feed_forward(int l, const at::Tensor& h /* (B, T, C) */) const;
 
   // Whole encoder; gates (L, H), (L, B, H) or (L, B, T, H). hidden, when given, receives L + 1 tensors (B, T, C):
   // the embedding output, then each layer's output, as Hugging Face's hidden_states; attentions, when

@@ -64,7 +64,7 @@ class Walker {
     const std::vector<Range> kids = children(set_, order_, r, l);
     std::vector<size_t> firsts;
     for (const Range& c : kids) firsts.push_back(c.first);
-    const std::vector<at::Tensor> mixed = attention_mix(l, x, bias_, firsts, 1);
+    const std::vector<at::Tensor> attended = attention_block(l, x, bias_, firsts, 1);
     // A child holding one mask is a chain to the end: its continuation is stacked with its
     // siblings' (up to opts_.stack_tokens padded tokens) and run as one taller batch.
     const int64_t tokens = x.size(0) * x.size(1);
@@ -79,7 +79,7 @@ class Walker {
     };
     for (size_t k = 0; k < kids.size(); ++k) {
       stats_.layer_passes += x.size(0);
-      at::Tensor next = model_.finish_layer(l, mixed[k], x);
+      at::Tensor next = model_.feed_forward(l, attended[k]);
       if (kids[k].second - kids[k].first > 1) {
         walk(l + 1, next, kids[k]);
         continue;
@@ -97,9 +97,9 @@ class Walker {
     const auto k = static_cast<int64_t>(masks.size());
     const at::Tensor bias = k == 1 ? bias_ : bias_.repeat({k, 1, 1, 1});  // (k·B, 1, 1, T)
     for (; l < set_.n_layers(); ++l) {
-      const at::Tensor attn = attention_mix(l, x, bias, masks, k)[0];
+      const at::Tensor h = attention_block(l, x, bias, masks, k)[0];
       stats_.layer_passes += x.size(0);
-      x = model_.finish_layer(l, attn, x);
+      x = model_.feed_forward(l, h);
     }
     const at::Tensor mask = k == 1 ? batch_->input.attention_mask : batch_->input.attention_mask.repeat({k, 1});
     const at::Tensor out = head_outputs(model_, p_.head, x, mask).to(at::kCPU, at::kFloat);  // (k·B, X)
@@ -107,12 +107,13 @@ class Walker {
     for (int64_t j = 0; j < k; ++j) outputs_[masks[j] - group_first_].index_copy_(0, seq_idx_, out.slice(0, j * B, (j + 1) * B));
   }
 
-  // Attention of layer l, computed once for the heads any of `masks` keeps (heads they all gate off
-  // cost nothing) and mixed per mask: Σ_h g_h·P_h + b_O. With copies == 1 every mask gets its own
-  // mix of the one x (B, T, C); with copies == k, x holds k stacked copies (one per mask) and one
-  // (k·B, T, C) result comes back, each copy mixed with its own mask's gates.
-  std::vector<at::Tensor> attention_mix(int l, const at::Tensor& x, const at::Tensor& bias,
-                                        const std::vector<size_t>& masks, int64_t copies) {
+  // Layer l's attention block, LayerNorm(x + Σ_h g_h·P_h + b_O) per mask, ready for the
+  // feed-forward: attention computed once for the heads any of `masks` keeps (heads they all gate
+  // off cost nothing), then mixed per mask. With copies == 1 every mask gets its own mix of the one
+  // x (B, T, C); with copies == k, x holds k stacked copies (one per mask) and one (k·B, T, C) result
+  // comes back, each copy mixed with its own mask's gates.
+  std::vector<at::Tensor> attention_block(int l, const at::Tensor& x, const at::Tensor& bias,
+                                          const std::vector<size_t>& masks, int64_t copies) {
     const int H = set_.n_heads();
     std::vector<int64_t> active;
     for (int h = 0; h < H; ++h) {
@@ -126,9 +127,18 @@ class Walker {
     const at::Tensor ctx = model_.head_context(l, x, bias, active);  // (rows, T, |A|·D)
     stats_.attention_heads += static_cast<int64_t>(active.size()) * x.size(0);
     const int64_t C = model_.config().hidden_size, D = C / H;
-    const bool per_head = opts_.mixing == TrieOptions::Mixing::PerHead ||
-                          (opts_.mixing == TrieOptions::Mixing::Auto && x.is_cuda());
-    if (copies == 1 && per_head) return mix_heads(l, x, ctx, active, masks);
+    using Mixing = TrieOptions::Mixing;
+    const Mixing mixing = opts_.mixing == Mixing::Auto ? (x.is_cuda() ? Mixing::ByChildren : Mixing::PerChild)
+                                                        : opts_.mixing;
+    if (copies == 1 && mixing == Mixing::ByChildren && masks.size() == 1) {
+      // A lone child (every layer of a chain): its own heads are the active ones, so one output
+      // projection GEMM over them is its whole mix.
+      return {model_.attention_residual(l, model_.project_heads(l, ctx, active, true), x)};
+    }
+    if (copies == 1 && (mixing == Mixing::PerHead ||
+                        (mixing == Mixing::ByChildren && masks.size() >= TrieOptions::kPerHeadMinChildren))) {
+      return mix_heads(l, x, ctx, active, masks);
+    }
     // The active heads' context at full width, gated per mask, then one GEMM for the mix, exactly as
     // the naive executor does it, so the two executors round alike (a subtract-the-dropped-heads
     // form moved ill-conditioned metrics, e.g. Pearson at 90% sparsity, by ~2e-6).
@@ -151,17 +161,18 @@ class Walker {
       const int64_t B = x.size(0) / copies;
       const at::Tensor gated =
           all_kept ? wide : (wide.view({copies, B, x.size(1), C}) * gates.view({copies, 1, 1, C})).view_as(wide);
-      return {model_.project_context(l, gated)};
+      return {model_.attention_residual(l, model_.project_context(l, gated), x)};
     }
     std::vector<at::Tensor> out;
     for (size_t j = 0; j < masks.size(); ++j) {
-      out.push_back(model_.project_context(l, full[j] ? wide : wide * gates[j]));
+      out.push_back(model_.attention_residual(l, model_.project_context(l, full[j] ? wide : wide * gates[j]), x));
     }
     return out;
   }
 
-  // Per-head mixing: each active head's output projection once, then per mask Σ_h g_h·P_h + b_O
-  // (one kernel on CUDA), instead of one output-projection GEMM per mask.
+  // Per-head mixing: each active head's output projection once, then per mask
+  // LayerNorm(x + Σ_h g_h·P_h + b_O) (one kernel on CUDA, which reads x and each P_h once per token
+  // for all masks), instead of one output-projection GEMM per mask.
   std::vector<at::Tensor> mix_heads(int l, const at::Tensor& x, const at::Tensor& ctx, const std::vector<int64_t>& active,
                                     const std::vector<size_t>& masks) {
     const at::Tensor P = model_.head_projections(l, ctx, active);  // (|A|, rows·T, C)
@@ -170,7 +181,10 @@ class Walker {
     for (size_t j = 0; j < masks.size(); ++j) {
       for (size_t i = 0; i < active.size(); ++i) g[j][i] = set_.kept(order_[masks[j]], l, static_cast<int>(active[i]));
     }
-    const at::Tensor mixed = ops::head_mix_ln(P, gates, model_.weights().layers[l].out_b, {}, {}, {}, 0.0);
+    const model::LayerWeights& w = model_.weights().layers[l];
+    const int64_t C = model_.config().hidden_size;
+    const at::Tensor mixed = ops::head_mix_ln(P, gates, w.out_b, x.reshape({-1, C}), w.ln1_w, w.ln1_b,
+                                              model_.config().layer_norm_eps);
     std::vector<at::Tensor> out;
     for (size_t j = 0; j < masks.size(); ++j) out.push_back(mixed[j].view(x.sizes()));
     return out;

@@ -4,8 +4,9 @@
 // - each distinct prefix's hidden states are computed once;
 // - at a node, attention runs once, for the union of the heads its children keep (heads every
 //   child gates off cost nothing), and each child's attention output is mixed from the per-head
-//   output projections: out = Σ_h g_h·P_h + b_O (on CUDA, P_h once per head and the sum in one
-//   kernel; on the CPU one GEMM over each child's gated context, see TrieOptions::mixing);
+//   output projection: out = LayerNorm(x + Σ_h g_h·P_h + b_O) (on CUDA, for nodes with many
+//   children, P_h once per head, then one kernel for every child's sum, residual and LayerNorm;
+//   otherwise one GEMM per child over its gated context; see TrieOptions::mixing);
 // - children that hold a single mask (a chain to the last layer, e.g. every child of a single-head
 //   sweep) run their remaining layers stacked along the batch, up to TrieOptions::stack_tokens, so
 //   siblings' continuations share taller GEMMs; heads that every stacked mask gates off still cost
@@ -14,6 +15,7 @@
 //   parallel_items' workers) plus one stack, never one per mask.
 // Outputs are kept per mask group (masks consecutive in trie order, sized to a memory budget) until
 // the group has seen every batch; then its masks are scored and reported.
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -40,14 +42,22 @@ struct TrieOptions {
   // remaining layers together, as one batch of up to this many tokens, and at most the problem's
   // token_budget divided among the workers.
   int64_t stack_tokens = 16384;
-  // Mix a node's children from per-head projections with ops::head_mix_ln (one projection GEMM per
-  // head, then a weighted sum per child) rather than one output-projection GEMM per child. Auto: on
-  // CUDA, where the GEMMs dominate; on the CPU the per-child GEMM rounds exactly as the naive executor.
-  enum class Mixing { Auto, PerHead, PerChild };
+  // How a node's children get their attention output from the shared context:
+  // - PerChild: one output-projection GEMM per child over its gated full-width context; it rounds
+  //   exactly as the naive executor, hence the CPU's choice;
+  // - PerHead: each active head's projection P_h once (a batched GEMM), then every child's
+  //   LayerNorm(x + Σ_h g_h·P_h + b_O) in one ops::head_mix_ln pass. Writing and re-reading the H
+  //   projections costs about as much memory traffic as 3-4 per-child passes (BERT-base, bf16), so
+  //   it pays from kPerHeadMinChildren children on;
+  // - ByChildren: PerHead from kPerHeadMinChildren children, one GEMM over its own heads for a lone
+  //   child (every layer of a chain: the bulk of a single-head sweep), PerChild in between;
+  // - Auto: ByChildren on CUDA, PerChild on the CPU.
+  enum class Mixing { Auto, PerHead, PerChild, ByChildren };
   Mixing mixing = Mixing::Auto;
+  static constexpr size_t kPerHeadMinChildren = 4;
 };
 
-// Layer passes (finish_layer calls) the trie makes per batch for these masks, in the same order
+// Layer passes (feed-forward blocks run) the trie makes per batch for these masks, in the same order
 // run_trie walks them: the work unit of progress and of the benchmark's accounting.
 // group_masks: the groups run_trie cuts the trie order into (each group is walked on its own).
 int64_t trie_layer_passes(const masks::MaskSet& set, const std::vector<int64_t>& todo,

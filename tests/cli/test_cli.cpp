@@ -132,6 +132,29 @@ CATCH_TEST_CASE("run: pruning curves by importance and random orders, read back 
   CATCH_CHECK(e.err.find("pruning.orders: the importance order needs importance.method") != std::string::npos);
 }
 
+CATCH_TEST_CASE("experiments/michel2019: configs validate, and table.md is make_table.py's reading of the results",
+                "[cli][experiments]") {
+  HS_REQUIRE_MODEL(model);
+  const std::string src = hs::test::source_dir();
+  // Every option valid; the paths (GLUE data, the MNLI checkpoint) are the user's, so stand-ins here.
+  const std::string glue_stand_in = hs::test::temp_dir("michel2019-glue");
+  for (const char* cfg : {"stsb-heads", "stsb-pruning", "stsb-pruning-recompute", "mnli"}) {
+    const auto v = run_cli({"validate", src + "/experiments/michel2019/" + cfg + ".yaml", "--set", "model.path=" + model},
+                           {"GLUE_DIR=" + glue_stand_in, "MNLI_MODEL=" + model});
+    CATCH_INFO(cfg << ": " << v.err);
+    CATCH_CHECK(v.status == 0);
+  }
+  // The committed table must be regenerable from the committed HDF5 files, number for number.
+  const std::string dir = hs::test::temp_dir("michel2019-table");
+  const std::string res = src + "/results/michel2019";
+  const std::string cmd = fmt::format(
+      "/usr/bin/python3 {0}/experiments/michel2019/make_table.py {1}/stsb-heads.h5 {1}/stsb-pruning.h5 "
+      "{1}/stsb-pruning-recompute.h5 > {2}/table.md",
+      src, res, dir);
+  CATCH_REQUIRE(std::system(cmd.c_str()) == 0);
+  CATCH_CHECK(hs::test::read_file(dir + "/table.md") == hs::test::read_file(res + "/table.md"));
+}
+
 CATCH_TEST_CASE("run: the full STS-B dev baseline equals sentence-transformers' Spearman", "[cli][e2e][golden]") {
   HS_REQUIRE_MODEL(model);
   HS_REQUIRE_GLUE(glue);

@@ -55,16 +55,43 @@ CATCH_TEST_CASE("head mixing composite equals plain loops", "[ops]") {
 #ifdef HEADSWEEP_HAS_CUDA
 #include "head_mix_ln.h"
 
+namespace {
+
+struct MixShape {
+  int tokens, N, C;
+  bool misaligned = false;  // proj one element past a 16-byte boundary: the element-wise path
+};
+
+// C covers one to 32 columns per thread, packed (C a multiple of 8) and element-wise (99, 2050)
+// loads; 300 tokens × 37 masks puts several masks in a block with a short last group, 2100 tokens
+// every mask in one block.
+std::vector<MixShape> mix_shapes() {
+  std::vector<MixShape> s;
+  for (int C : {32, 99, 768, 1000, 2050, 4096}) {
+    if (hs::test::quick_kernel_tests() && C > 1000) continue;
+    s.push_back({13, 1, C});
+    s.push_back({13, 7, C});
+  }
+  for (int C : {99, 768, 1000}) {
+    if (hs::test::quick_kernel_tests() && C != 768) continue;
+    s.push_back({300, 37, C});
+  }
+  s.push_back({13, 7, 768, true});
+  if (!hs::test::quick_kernel_tests()) s.push_back({2100, 7, 768});
+  return s;
+}
+
+}  // namespace
+
 CATCH_TEST_CASE("head mixing kernel matches the fp64 composite", "[cuda]") {
   if (!hs::gpu::cuda_device_available()) HS_SKIP("no CUDA device");
   const hs::test::DTypeCase dt = GENERATE(Catch::Generators::from_range(hs::test::dtype_cases()));
   const int H = GENERATE(1, 9, 12, 16);
-  const int C = GENERATE(32, 384, 768, 1000);
-  const int N = GENERATE(1, 7);
+  const MixShape shape = GENERATE(Catch::Generators::from_range(mix_shapes()));
   const bool layer_norm = GENERATE(true, false);
-  const int tokens = 13;
+  const int tokens = shape.tokens, N = shape.N, C = shape.C;
   const uint64_t seed = hs::test::fresh_seed();
-  CATCH_CAPTURE(dt.name, H, C, N, layer_norm, seed);
+  CATCH_CAPTURE(dt.name, H, tokens, N, C, shape.misaligned, layer_norm, seed);
   at::manual_seed(seed);
   auto round = [&](const at::Tensor& t) { return t.to(dt.dtype); };
   const at::Tensor P = round(at::randn({H, tokens, C})), b = round(at::randn({C})), r = round(at::randn({tokens, C}));
@@ -73,17 +100,19 @@ CATCH_TEST_CASE("head mixing kernel matches the fp64 composite", "[cuda]") {
   if (N > 1) {
     g[0].fill_(1);  // all-one, all-zero and single-head rows among the random ones
     g[1].fill_(0);
-    g[2].zero_();
-    g[2][H - 1] = 1;
+    g[2 % N].zero_();
+    g[2 % N][H - 1] = 1;
   }
   auto f64 = [](const at::Tensor& t) { return t.to(at::kDouble); };
   const at::Tensor ref = layer_norm ? hs::ops::head_mix_ln_cpu(f64(P), g, f64(b), f64(r), f64(w), f64(lb), 1e-12)
                                     : hs::ops::head_mix_ln_cpu(f64(P), g, f64(b), f64(r), {}, {}, 0);
-  hs::test::DeviceBuffer P_d(P), b_d(b), r_d(r), w_d(w), lb_d(lb), g_d(g);
+  const int64_t shift = shape.misaligned ? 1 : 0;
+  hs::test::DeviceBuffer P_d(at::cat({at::zeros({shift}, P.options()), P.flatten()}));
+  hs::test::DeviceBuffer b_d(b), r_d(r), w_d(w), lb_d(lb), g_d(g);
   hs::test::DeviceBuffer out_d(static_cast<size_t>(N) * tokens * C * P.element_size());
   out_d.poison();
   hs::gpu::HeadMixParams p;
-  p.proj = P_d.get();
+  p.proj = static_cast<const char*>(P_d.get()) + shift * P.element_size();
   p.proj_head_stride = static_cast<int64_t>(tokens) * C;
   p.gates = static_cast<const float*>(g_d.get());
   p.bias = b_d.get();

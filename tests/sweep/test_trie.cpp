@@ -289,19 +289,40 @@ CATCH_TEST_CASE("trie shares work: layer passes of a single-head sweep", "[sweep
   CATCH_CHECK(hs::sweep::trie_layer_passes(layer, all) == 27);
 }
 
-CATCH_TEST_CASE("per-head mixing (the GPU path's) equals the naive executor on the CPU", "[sweep][trie]") {
+CATCH_TEST_CASE("the GPU's mixings (per head, or by children count) equal the naive executor on the CPU", "[sweep][trie]") {
+  using Mixing = hs::sweep::TrieOptions::Mixing;
   HS_REQUIRE_MODEL(model);
   HS_REQUIRE_GLUE(glue);
   const auto s = setup(model, glue, "stsb", 16);
   const SweepProblem& p = s->problem;
   const int L = s->model.n_layers(), H = s->model.n_heads();
+  // Single-head masks give nodes of 13 children (per-head mixing by children count) and chains
+  // (lone children); the masks below share layer 0 (L0.H0 off) and split at layer 1 into 3
+  // children, or share layers 0-1 (L0.H1 and L1.H1 off) and split at layer 2 into 2 children
+  // (per-child GEMMs by children count).
   MaskSet set = single_head_and_random(L, H, {0.2, 0.5, 0.9}, 8, 13);
   set.add(std::vector<uint8_t>(L * H, 0), "all-off");  // no active head: the mix is the bias alone
+  auto with_off = [&](std::vector<std::pair<int, int>> off) {
+    std::vector<uint8_t> m(L * H, 1);
+    for (auto [l, h] : off) m[l * H + h] = 0;
+    return m;
+  };
+  set.add(with_off({{0, 0}, {1, 0}}), "split-3");
+  std::vector<uint8_t> layer1_off = with_off({{0, 0}});
+  std::fill(layer1_off.begin() + H, layer1_off.begin() + 2 * H, uint8_t{0});
+  set.add(layer1_off, "split-3");
+  set.add(with_off({{0, 0}, {1, 0}, {3, 2}}), "split-3");
+  set.add(with_off({{0, 1}, {1, 1}, {2, 4}}), "split-2");
+  set.add(with_off({{0, 1}, {1, 1}, {4, 4}}), "split-2");
+  const Mixing mixing = GENERATE(Mixing::PerHead, Mixing::ByChildren);
   hs::sweep::TrieOptions opts;
-  opts.mixing = hs::sweep::TrieOptions::Mixing::PerHead;
+  opts.mixing = mixing;
+  // Every chain layer a lone child, as with the GPU's large batches.
+  if (mixing == Mixing::ByChildren) opts.stack_tokens = 1;
   const Agreement a = compare(p, run_every_mask("naive", p, set), run_trie_with(p, set, opts, nullptr));
-  CATCH_WARN("per-head mixing: max |output diff| " << a.max_output_diff << ", max |metric diff| "
-                                                   << a.max_metric_diff << " (" << a.worst_metric << ")");
+  CATCH_WARN((mixing == Mixing::PerHead ? "per-head" : "by children")
+             << " mixing: max |output diff| " << a.max_output_diff << ", max |metric diff| " << a.max_metric_diff
+             << " (" << a.worst_metric << ")");
   CATCH_CHECK(a.max_output_diff <= 1e-4);
   // A different summation order than the naive GEMM: metrics move by float rounding only.
   CATCH_CHECK(a.max_metric_diff <= 1e-5);
