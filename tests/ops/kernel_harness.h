@@ -59,10 +59,12 @@ class DeviceBuffer {
   void* get() const { return ptr_; }
   // All bits set: NaN in fp32, fp16 and bf16, so an element the kernel forgets to write fails.
   void poison() { HS_CUDA_CHECK(cudaMemset(ptr_, 0xFF, bytes_)); }
-  at::Tensor download(std::vector<int64_t> shape, at::ScalarType dtype) const {
+  // The buffer's contents from offset_bytes on (a tensor placed off its start, e.g. misaligned).
+  at::Tensor download(std::vector<int64_t> shape, at::ScalarType dtype, size_t offset_bytes = 0) const {
     HS_CUDA_CHECK(cudaDeviceSynchronize());
     at::Tensor t = at::empty(shape, dtype);
-    HS_CUDA_CHECK(cudaMemcpy(t.data_ptr(), ptr_, t.numel() * t.element_size(), cudaMemcpyDeviceToHost));
+    HS_CUDA_CHECK(cudaMemcpy(t.data_ptr(), static_cast<const char*>(ptr_) + offset_bytes, t.numel() * t.element_size(),
+                             cudaMemcpyDeviceToHost));
     return t;
   }
 
