@@ -51,7 +51,7 @@ void launch(const BiasGeluParams& p, cudaStream_t stream) {
   const int64_t n_vec = p.cols / V;
   const dim3 grid(static_cast<unsigned>((n_vec + kThreads - 1) / kThreads),
                   static_cast<unsigned>(std::min(p.rows, kMaxGridY)));
-  bias_gelu_kernel<T, V><<<grid, kThreads, 0, stream>>>(p);
+  HS_LAUNCH(grid, kThreads, stream, bias_gelu_kernel<T, V>)(p);
 }
 
 }  // namespace

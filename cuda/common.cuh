@@ -14,6 +14,12 @@ namespace hs::gpu {
 
 constexpr int kWarpSize = 32;
 
+// Every launch is spelled HS_LAUNCH(grid, block, stream, kernel)(args...), so the kernel files also
+// compile as C++ for the CPU emulator the tests run them in (tests/cuda_emu/cuda_emu.h).
+#ifndef HS_CUDA_EMULATION
+#define HS_LAUNCH(grid, block, stream, ...) __VA_ARGS__<<<(grid), (block), 0, (stream)>>>
+#endif
+
 __host__ __device__ constexpr int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 __device__ __forceinline__ float to_float(float x) { return x; }

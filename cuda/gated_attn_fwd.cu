@@ -1,11 +1,13 @@
 // out[t, h] = g[row(b), h] · Σ_j softmax_j(scale · q[t, h]·k[j, h]) v[j, h] over the real keys j of
 // t's sequence b (flash-style online softmax, so T is bounded only by the grid).
+// This is the SIMT kernel, for fp32 storage and for fp16/bf16 rows the tensor-core kernel
+// (gated_attn_mma.cu) cannot load 16 bytes at a time; the launcher picks.
 // Grid: (⌈T/16⌉ query blocks, H, B); block: 4 warps, each owning 4 query rows. Key/value tiles of 32
 // rows are staged in shared memory as fp32; within a tile lane j scores key j (no shuffles per key),
 // then each lane accumulates D/32 output columns. fp32 arithmetic for every storage type; a gated-off
 // head exits before touching Q, K or V. Tested by tests/ops/test_gated_attn.cpp against
 // ops::gated_attn_fwd_cpu in fp64.
-#include "gated_attn_fwd.h"
+#include "gated_attn_detail.cuh"
 
 #include <cmath>
 #include <string>
@@ -21,18 +23,6 @@ constexpr int kQueries = kWarps * kRowsPerWarp;
 constexpr int kKeyTile = kWarpSize;
 
 // ---- kernels
-
-struct SeqSpan {
-  int start, n_queries, n_keys;
-};
-
-__device__ __forceinline__ SeqSpan seq_span(const GatedAttnParams& p, int b) {
-  if (p.cu_seqlens) {
-    const int s = p.cu_seqlens[b], n = p.cu_seqlens[b + 1] - s;
-    return {s, n, n};
-  }
-  return {b * p.max_seqlen, p.max_seqlen, p.key_lens[b]};
-}
 
 template <typename T, int D>
 __global__ void __launch_bounds__(kWarps * kWarpSize) gated_attn_fwd_kernel(const GatedAttnParams p) {
@@ -129,7 +119,7 @@ __global__ void __launch_bounds__(kWarps * kWarpSize) gated_attn_fwd_kernel(cons
 template <typename T, int D>
 void launch_typed(const GatedAttnParams& p, cudaStream_t stream) {
   const dim3 grid(ceil_div(p.max_seqlen, kQueries), p.H, p.B);
-  gated_attn_fwd_kernel<T, D><<<grid, kWarps * kWarpSize, 0, stream>>>(p);
+  HS_LAUNCH(grid, kWarps * kWarpSize, stream, gated_attn_fwd_kernel<T, D>)(p);
 }
 
 }  // namespace
@@ -139,6 +129,7 @@ void launch_typed(const GatedAttnParams& p, cudaStream_t stream) {
 void gated_attn_fwd_launch(const GatedAttnParams& p, cudaStream_t stream) {
   if (p.B == 0 || p.H == 0 || p.max_seqlen == 0) return;
   if (!p.cu_seqlens && !p.key_lens) throw std::invalid_argument("gated_attn_fwd: padded layout needs key_lens");
+  if (gated_attn_mma_fits(p)) return gated_attn_mma_launch(p, stream);
   dispatch_dtype(p.dtype, [&](auto tag) {
     using T = decltype(tag);
     switch (p.D) {

@@ -136,7 +136,7 @@ void launch(const HeadMixParams& p, cudaStream_t stream) {
   const int masks_per_block = static_cast<int>((p.N + wanted_groups - 1) / wanted_groups);
   const int64_t blocks = static_cast<int64_t>(p.tokens) * ceil_div(p.N, masks_per_block);
   if (blocks > 0x7fffffff) throw std::invalid_argument("head_mix_ln: more than 2^31 - 1 blocks");
-  head_mix_ln_kernel<T, V, kChunks><<<static_cast<unsigned>(blocks), kThreads, 0, stream>>>(p, masks_per_block);
+  HS_LAUNCH(static_cast<unsigned>(blocks), kThreads, stream, head_mix_ln_kernel<T, V, kChunks>)(p, masks_per_block);
 }
 
 }  // namespace

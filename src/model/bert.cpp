@@ -119,13 +119,15 @@ BertModel::BertModel(BertConfig config, BertWeights weights)
 BertModel BertModel::load(const ModelDir& dir) { return BertModel(dir.config, load_bert_weights(dir)); }
 
 // Attention over a fused QKV projection, read in place; gates and rows as ops::gated_attn_fwd takes them.
-at::Tensor BertModel::attention(const at::Tensor& qkv, const at::Tensor& bias, const at::Tensor& gates,
+at::Tensor BertModel::attention(const at::Tensor& qkv, const AttentionBias& bias, const at::Tensor& gates,
                                 const at::Tensor& rows) const {
   const int64_t B = qkv.size(0), T = qkv.size(1), k = qkv.size(3), D = qkv.size(4);
-  const auto op = attention_ == CudaAttention::Kernel ? ops::gated_attn_fwd : ops::gated_attn_fwd_fused;
-  return op(qkv.select(2, 0), qkv.select(2, 1), qkv.select(2, 2), key_lengths(bias), gates, rows,
-            1.0 / std::sqrt(static_cast<double>(D)))
-      .view({B, T, k * D});
+  const double scale = 1.0 / std::sqrt(static_cast<double>(D));
+  const at::Tensor q = qkv.select(2, 0), key = qkv.select(2, 1), v = qkv.select(2, 2);
+  const at::Tensor ctx = attention_ == CudaAttention::Kernel
+                             ? ops::gated_attn_fwd(q, key, v, bias.key_lens, gates, rows, scale)
+                             : ops::gated_attn_fwd_fused(q, key, v, bias.key_lens, gates, rows, scale, bias.real_key);
+  return ctx.view({B, T, k * D});
 }
 
 BertModel BertModel::to(at::Device device, at::ScalarType dtype, CudaAttention attention) const {
@@ -178,14 +180,24 @@ at::Tensor BertModel::embed(const EncoderInput& in) const {
   return at::layer_norm(e, {config_.hidden_size}, weights_.emb_ln_w, weights_.emb_ln_b, config_.layer_norm_eps);
 }
 
-at::Tensor BertModel::attention_bias(const at::Tensor& attention_mask) const {
+AttentionBias BertModel::attention_bias(const at::Tensor& attention_mask) const {
+  const int64_t B = attention_mask.size(0), T = attention_mask.size(1);
+  AttentionBias bias;
   // Hugging Face adds (1 - mask) * finfo(float32).min rather than -inf, so a fully masked row stays
   // finite; the same constant keeps our scores identical to theirs.
   const float neg = std::numeric_limits<float>::lowest();
-  return ((1 - attention_mask.to(at::kFloat)) * neg).view({attention_mask.size(0), 1, 1, attention_mask.size(1)});
+  bias.additive = ((1 - attention_mask.to(at::kFloat)) * neg).view({B, 1, 1, T});
+  bias.real_key = attention_mask.ne(0).view({B, 1, 1, T});
+  bias.key_lens = attention_mask.ne(0).sum(1).to(at::kInt);
+  return bias;
 }
 
-at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, const at::Tensor& gates,
+AttentionBias AttentionBias::repeat(int64_t k) const {
+  if (k == 1) return *this;
+  return {additive.repeat({k, 1, 1, 1}), key_lens.repeat({k}), real_key.repeat({k, 1, 1, 1})};
+}
+
+at::Tensor BertModel::layer(int l, const at::Tensor& x, const AttentionBias& bias, const at::Tensor& gates,
                             at::Tensor* probs_out) const {
   const LayerWeights& w = weights_.layers.at(l);
   const int64_t B = x.size(0), T = x.size(1), C = config_.hidden_size;
@@ -201,7 +213,7 @@ at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, 
   }
   const at::Tensor qkv = at::linear(x, w.qkv_w, w.qkv_b).view({B, T, 3, H, D}).permute({2, 0, 3, 1, 4});  // (3, B, H, T, D)
   const at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
-  at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(D)) + bias;  // (B, H, T, T)
+  at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(D)) + bias.additive;  // (B, H, T, T)
   const at::Tensor probs = at::softmax(scores, -1);
   if (probs_out) *probs_out = probs;
   at::Tensor ctx = at::matmul(probs, v);  // (B, H, T, D)
@@ -216,11 +228,6 @@ at::Tensor BertModel::layer(int l, const at::Tensor& x, const at::Tensor& bias, 
 
 EncoderInput to_device(const EncoderInput& in, at::Device device) {
   return {in.input_ids.to(device), in.token_type_ids.to(device), in.attention_mask.to(device)};
-}
-
-at::Tensor key_lengths(const at::Tensor& bias) {
-  // Padding carries the bias finfo.min, real keys 0; real tokens come first in every row.
-  return bias.view({bias.size(0), bias.size(-1)}).eq(0).sum(1).to(at::kInt);
 }
 
 at::Tensor head_index(const std::vector<int64_t>& heads, int64_t D, int64_t C, int parts) {
@@ -256,7 +263,7 @@ at::Tensor out_columns(const at::Tensor& out_w /* (C, C) */, const std::vector<i
 
 }  // namespace
 
-at::Tensor BertModel::head_context(int l, const at::Tensor& x, const at::Tensor& bias,
+at::Tensor BertModel::head_context(int l, const at::Tensor& x, const AttentionBias& bias,
                                    const std::vector<int64_t>& heads) const {
   const LayerWeights& w = weights_.layers.at(l);
   const int64_t B = x.size(0), T = x.size(1), C = config_.hidden_size;
@@ -270,7 +277,8 @@ at::Tensor BertModel::head_context(int l, const at::Tensor& x, const at::Tensor&
   }
   if (x.is_cuda()) return attention(at::linear(x, qkv_w, qkv_b).view({B, T, 3, k, D}), bias, {}, {});
   const at::Tensor qkv = at::linear(x, qkv_w, qkv_b).view({B, T, 3, k, D}).permute({2, 0, 3, 1, 4});  // (3, B, k, T, D)
-  const at::Tensor scores = at::matmul(qkv[0], qkv[1].transpose(-1, -2)) / std::sqrt(static_cast<double>(D)) + bias;
+  const at::Tensor scores =
+      at::matmul(qkv[0], qkv[1].transpose(-1, -2)) / std::sqrt(static_cast<double>(D)) + bias.additive;
   return at::matmul(at::softmax(scores, -1), qkv[2]).permute({0, 2, 1, 3}).reshape({B, T, k * D});
 }
 
@@ -342,7 +350,7 @@ at::Tensor BertModel::forward(const EncoderInput& in, const at::Tensor& gates, s
     throw std::invalid_argument(fmt::format("gates must be (L={}, H={}), (L, B, H) or (L, B, T, H)", L, H));
   }
   at::Tensor x = embed(in);
-  const at::Tensor bias = attention_bias(in.attention_mask);
+  const AttentionBias bias = attention_bias(in.attention_mask);
   if (hidden) hidden->assign(1, x);
   if (attentions) attentions->assign(L, at::Tensor());
   for (int l = 0; l < L; ++l) {

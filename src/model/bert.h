@@ -50,11 +50,18 @@ struct EncoderInput {
 
 EncoderInput to_device(const EncoderInput& in, at::Device device);
 
+// A batch's padding in each form an attention path takes, built once per batch (attention_bias)
+// rather than once per layer. Real tokens come first in every row.
+struct AttentionBias {
+  at::Tensor additive;  // (B, 1, 1, T) float32: 0 on real keys, finfo(float32).min on padding (Hugging Face's)
+  at::Tensor key_lens;  // (B) int32: real keys per row (the gated attention kernel's form)
+  at::Tensor real_key;  // (B, 1, 1, T) bool: key j of row b is real (libtorch's fused attention's form)
+  // The same padding for k copies of the batch stacked along the rows: (k·B, …).
+  AttentionBias repeat(int64_t k) const;
+};
+
 // Indices (int64) of the listed heads' D-wide column blocks in a C-wide hidden vector, repeated for
 // `parts` stacked C-wide blocks (3 selects the rows of the stacked query/key/value weight).
-// Real keys per row (B) int32 of an attention_bias() (B, 1, 1, T).
-at::Tensor key_lengths(const at::Tensor& bias);
-
 at::Tensor head_index(const std::vector<int64_t>& heads, int64_t D, int64_t C, int parts = 1);
 
 // Which attention runs on CUDA: headsweep's gated attention kernel (gated-off heads cost nothing; a
@@ -80,17 +87,17 @@ class BertModel {
   int64_t n_parameters() const;
 
   at::Tensor embed(const EncoderInput& in) const;                 // (B, T, C)
-  at::Tensor attention_bias(const at::Tensor& attention_mask) const;  // (B, 1, 1, T)
+  AttentionBias attention_bias(const at::Tensor& attention_mask /* (B, T) */) const;
   // One encoder layer. gates: (H) shared by the batch, (B, H) per row, so rows of one batch can run
   // under different masks, or (B, T, H) per query token (for gradients with respect to each
   // token's head output).
-  at::Tensor layer(int l, const at::Tensor& x /* (B, T, C) */, const at::Tensor& bias /* (B, 1, 1, T) */,
+  at::Tensor layer(int l, const at::Tensor& x /* (B, T, C) */, const AttentionBias& bias,
                    const at::Tensor& gates /* (H), (B, H) or (B, T, H) */,
                    at::Tensor* probs_out = nullptr /* (B, H, T, T), before the gates */) const;
   // The pieces of layer(), for executors that share work between masks. heads lists the heads to
   // compute (in any order); the others cost nothing.
   // Attention context of the listed heads: (B, T, k·D), head heads[i] in columns [i·D, (i+1)·D).
-  at::Tensor head_context(int l, const at::Tensor& x /* (B, T, C) */, const at::Tensor& bias /* (B, 1, 1, T) */,
+  at::Tensor head_context(int l, const at::Tensor& x /* (B, T, C) */, const AttentionBias& bias,
                           const std::vector<int64_t>& heads) const;
   // Σ over the listed heads of their output projections (B, T, C), plus the output bias if asked.
   at::Tensor project_heads(int l, const at::Tensor& ctx /* (B, T, k·D) */, const std::vector<int64_t>& heads,
@@ -124,7 +131,7 @@ class BertModel {
   at::Tensor classify(const at::Tensor& h /* (B, T, C) */) const;  // (B, K)
 
  private:
-  at::Tensor attention(const at::Tensor& qkv /* (B, T, 3, k, D) */, const at::Tensor& bias /* (B, 1, 1, T) */,
+  at::Tensor attention(const at::Tensor& qkv /* (B, T, 3, k, D) */, const AttentionBias& bias,
                        const at::Tensor& gates /* (G, k) float32 or undefined */,
                        const at::Tensor& rows /* (B) int32 or undefined */) const;  // (B, T, k·D), CUDA
 

@@ -69,11 +69,14 @@ at::Tensor gated_attn_fwd_cuda(const at::Tensor& q, const at::Tensor& k, const a
 
 at::Tensor gated_attn_fused_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                  const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
-                                 double scale) {
+                                 double scale, const at::Tensor& real_key_given) {
   const int64_t B = q.size(0), T = q.size(1), H = q.size(2);
   const c10::cuda::CUDAGuard guard(q.device());
-  const at::Tensor lens = upload(key_lens, q.device()).to(at::kLong);
-  const at::Tensor real_key = at::arange(T, lens.options()).view({1, T}).lt(lens.view({B, 1})).view({B, 1, 1, T});
+  at::Tensor real_key = real_key_given.defined() ? upload(real_key_given, q.device()) : at::Tensor();
+  if (!real_key.defined()) {
+    const at::Tensor lens = upload(key_lens, q.device()).to(at::kLong);
+    real_key = at::arange(T, lens.options()).view({1, T}).lt(lens.view({B, 1})).view({B, 1, 1, T});
+  }
   // (B, H, T, D) views of the (B, T, H, D) inputs; no copy.
   at::Tensor ctx = at::scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), real_key,
                                                     0.0, false, scale);

@@ -14,7 +14,7 @@ at::Tensor gated_attn_fwd_cuda(const at::Tensor& q, const at::Tensor& k, const a
                                double scale);
 at::Tensor gated_attn_fused_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                  const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
-                                 double scale);
+                                 double scale, const at::Tensor& real_key);
 at::Tensor head_mix_ln_cuda(const at::Tensor& proj, const at::Tensor& gates, const at::Tensor& bias,
                             const at::Tensor& residual, const at::Tensor& ln_weight, const at::Tensor& ln_bias,
                             double eps);

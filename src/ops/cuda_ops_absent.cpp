@@ -21,7 +21,7 @@ at::Tensor gated_attn_fwd_cuda(const at::Tensor&, const at::Tensor&, const at::T
   absent();
 }
 at::Tensor gated_attn_fused_cuda(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                                 const at::Tensor&, const at::Tensor&, double) {
+                                 const at::Tensor&, const at::Tensor&, double, const at::Tensor&) {
   absent();
 }
 at::Tensor head_mix_ln_cuda(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,

@@ -61,9 +61,14 @@ at::Tensor gated_attn_fwd(const at::Tensor& q, const at::Tensor& k, const at::Te
 
 at::Tensor gated_attn_fwd_fused(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                 const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
-                                double scale) {
+                                double scale, const at::Tensor& real_key) {
   check_args(q, k, v, key_lens, gates, gate_row);
-  if (q.is_cuda()) return gated_attn_fused_cuda(q, k, v, key_lens, gates, gate_row, scale);
+  if (real_key.defined()) {
+    const int64_t B = q.size(0), T = q.size(1);
+    TORCH_CHECK(real_key.scalar_type() == at::kBool && real_key.sizes() == at::IntArrayRef({B, 1, 1, T}),
+                "real_key must be (B, 1, 1, T) bool");
+  }
+  if (q.is_cuda()) return gated_attn_fused_cuda(q, k, v, key_lens, gates, gate_row, scale, real_key);
   return gated_attn_fwd_cpu(q, k, v, key_lens, gates, gate_row, scale);
 }
 

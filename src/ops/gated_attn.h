@@ -18,10 +18,12 @@ at::Tensor gated_attn_fwd(const at::Tensor& q /* (B, T, H, D) */, const at::Tens
 // cuDNN, whichever libtorch picks for the shapes), then the gates: every head is computed and gated-off
 // heads are zeroed afterwards. CUDA tensors only (libtorch 2.x); the CPU runs the composite below.
 // The kernel's comparison, and the faster of the two where it measures faster. Unlike the kernel, a
-// sequence with no real key gives NaN (an encoder's [CLS] is always one).
+// sequence with no real key gives NaN (an encoder's [CLS] is always one). real_key, when the caller
+// has it, is key_lens as the mask the fused attention takes, so it is not rebuilt on every call.
 at::Tensor gated_attn_fwd_fused(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                 const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
-                                double scale);  // (B, T, H, D)
+                                double scale,
+                                const at::Tensor& real_key = {} /* (B, 1, 1, T) bool */);  // (B, T, H, D)
 
 // The composite: the CPU path, and in float64 the reference the kernel's tests compare against.
 at::Tensor gated_attn_fwd_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,

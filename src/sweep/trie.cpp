@@ -95,7 +95,7 @@ class Walker {
   // for the mask at trie position masks[j]; every layer runs once for all copies.
   void run_chains(int l, at::Tensor x, const std::vector<size_t>& masks) {
     const auto k = static_cast<int64_t>(masks.size());
-    const at::Tensor bias = k == 1 ? bias_ : bias_.repeat({k, 1, 1, 1});  // (k·B, 1, 1, T)
+    const model::AttentionBias bias = bias_.repeat(k);  // (k·B, …)
     for (; l < set_.n_layers(); ++l) {
       const at::Tensor h = attention_block(l, x, bias, masks, k)[0];
       stats_.layer_passes += x.size(0);
@@ -112,7 +112,7 @@ class Walker {
   // off cost nothing), then mixed per mask. With copies == 1 every mask gets its own mix of the one
   // x (B, T, C); with copies == k, x holds k stacked copies (one per mask) and one (k·B, T, C) result
   // comes back, each copy mixed with its own mask's gates.
-  std::vector<at::Tensor> attention_block(int l, const at::Tensor& x, const at::Tensor& bias,
+  std::vector<at::Tensor> attention_block(int l, const at::Tensor& x, const model::AttentionBias& bias,
                                           const std::vector<size_t>& masks, int64_t copies) {
     const int H = set_.n_heads();
     std::vector<int64_t> active;
@@ -198,7 +198,8 @@ class Walker {
   const TrieOptions& opts_;
   TrieStats& stats_;
   const Batch* batch_ = nullptr;
-  at::Tensor bias_, seq_idx_;
+  model::AttentionBias bias_;
+  at::Tensor seq_idx_;
   size_t group_first_ = 0;
 };
 

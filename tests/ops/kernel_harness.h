@@ -1,6 +1,8 @@
 #pragma once
 // Device buffers and dtype tolerances for kernel tests, which call launchers directly (no CUDA
-// libtorch needed): inputs are made with libtorch on the CPU and copied over.
+// libtorch needed): inputs are made with libtorch on the CPU and copied over. Built with
+// HEADSWEEP_CUDA_EMULATION, the same tests run the kernels on the CPU (tests/cuda_emu), where
+// device memory is host memory.
 #include <cstdint>
 #include <cstdlib>
 #include <random>
@@ -13,12 +15,23 @@
 #include <fmt/ranges.h>
 
 #ifdef HEADSWEEP_HAS_CUDA
+#include <cstring>
+
 #include <cuda_runtime_api.h>
 
 #include "check.h"
 #include "dtype.h"
 
 namespace hs::test {
+
+#ifdef HEADSWEEP_CUDA_EMULATION
+constexpr bool kEmulated = true;
+#else
+constexpr bool kEmulated = false;
+#endif
+
+// Where the kernels can run: a CUDA device, or always under the emulator.
+inline bool kernels_runnable() { return kEmulated || gpu::cuda_device_available(); }
 
 struct DTypeCase {
   std::string name;
@@ -35,9 +48,9 @@ inline std::vector<DTypeCase> dtype_cases() {
           {"bfloat16", at::kBFloat16, gpu::DType::BF16, 8e-3, 1.6e-2}};
 }
 
-// HEADSWEEP_QUICK_KERNEL_TESTS set: the largest sizes are left out (for runs under
-// compute-sanitizer, which is orders of magnitude slower).
-inline bool quick_kernel_tests() { return std::getenv("HEADSWEEP_QUICK_KERNEL_TESTS") != nullptr; }
+// HEADSWEEP_QUICK_KERNEL_TESTS set, or the emulator: the largest sizes are left out (compute-sanitizer
+// and the emulator are orders of magnitude slower than the kernels).
+inline bool quick_kernel_tests() { return kEmulated || std::getenv("HEADSWEEP_QUICK_KERNEL_TESTS") != nullptr; }
 
 // A new seed each call (HEADSWEEP_TEST_SEED replays one).
 inline uint64_t fresh_seed() {
@@ -47,28 +60,54 @@ inline uint64_t fresh_seed() {
 
 class DeviceBuffer {
  public:
-  explicit DeviceBuffer(size_t bytes) : bytes_(bytes) { HS_CUDA_CHECK(cudaMalloc(&ptr_, bytes_ ? bytes_ : 1)); }
+  explicit DeviceBuffer(size_t bytes) : bytes_(bytes) {
+    if constexpr (kEmulated) {
+      ptr_ = std::aligned_alloc(256, (bytes_ + 255) / 256 * 256 + 256);  // cudaMalloc's alignment
+    } else {
+      HS_CUDA_CHECK(cudaMalloc(&ptr_, bytes_ ? bytes_ : 1));
+    }
+  }
   explicit DeviceBuffer(const at::Tensor& host) : DeviceBuffer(host.numel() * host.element_size()) {
     const at::Tensor c = host.contiguous();
-    HS_CUDA_CHECK(cudaMemcpy(ptr_, c.data_ptr(), bytes_, cudaMemcpyHostToDevice));
+    copy(ptr_, c.data_ptr(), bytes_, cudaMemcpyHostToDevice);
   }
   DeviceBuffer(const DeviceBuffer&) = delete;
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  ~DeviceBuffer() { cudaFree(ptr_); }
+  ~DeviceBuffer() {
+    if constexpr (kEmulated) {
+      std::free(ptr_);
+    } else {
+      cudaFree(ptr_);
+    }
+  }
 
   void* get() const { return ptr_; }
   // All bits set: NaN in fp32, fp16 and bf16, so an element the kernel forgets to write fails.
-  void poison() { HS_CUDA_CHECK(cudaMemset(ptr_, 0xFF, bytes_)); }
+  void poison() {
+    if constexpr (kEmulated) {
+      std::memset(ptr_, 0xFF, bytes_);
+    } else {
+      HS_CUDA_CHECK(cudaMemset(ptr_, 0xFF, bytes_));
+    }
+  }
   // The buffer's contents from offset_bytes on (a tensor placed off its start, e.g. misaligned).
   at::Tensor download(std::vector<int64_t> shape, at::ScalarType dtype, size_t offset_bytes = 0) const {
-    HS_CUDA_CHECK(cudaDeviceSynchronize());
+    if constexpr (!kEmulated) HS_CUDA_CHECK(cudaDeviceSynchronize());
     at::Tensor t = at::empty(shape, dtype);
-    HS_CUDA_CHECK(cudaMemcpy(t.data_ptr(), static_cast<const char*>(ptr_) + offset_bytes, t.numel() * t.element_size(),
-                             cudaMemcpyDeviceToHost));
+    copy(t.data_ptr(), static_cast<const char*>(ptr_) + offset_bytes, t.numel() * t.element_size(),
+         cudaMemcpyDeviceToHost);
     return t;
   }
 
  private:
+  static void copy(void* to, const void* from, size_t bytes, cudaMemcpyKind kind) {
+    if constexpr (kEmulated) {
+      std::memcpy(to, from, bytes);
+    } else {
+      HS_CUDA_CHECK(cudaMemcpy(to, from, bytes, kind));
+    }
+  }
+
   void* ptr_ = nullptr;
   size_t bytes_ = 0;
 };

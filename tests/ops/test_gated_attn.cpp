@@ -1,5 +1,7 @@
-// ops::gated_attn_fwd: the libtorch composite against plain loops, and the CUDA kernel (all three
-// storage types) against the composite in fp64. Kernel cases skip where there is no CUDA device.
+// ops::gated_attn_fwd: the libtorch composite against plain loops, and the CUDA kernels (all three
+// storage types; for fp16/bf16 both the tensor-core kernel and, on rows it cannot load 16 bytes at a
+// time, the SIMT one) against the composite in fp64. Kernel cases skip where there is no CUDA device
+// and run everywhere under the emulator (test_ops_emu).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -96,18 +98,29 @@ CATCH_TEST_CASE("gated attention composite rejects mismatched arguments", "[ops]
 // Tolerance |kernel - ref| <= atol + rtol·|ref|, ref computed in fp64 from the inputs rounded to the
 // storage type, so only the kernel's fp32 arithmetic and its output rounding are measured.
 CATCH_TEST_CASE("gated attention kernel matches the fp64 composite", "[cuda]") {
-  if (!hs::gpu::cuda_device_available()) HS_SKIP("no CUDA device");
+  if (!hs::test::kernels_runnable()) HS_SKIP("no CUDA device");
   const hs::test::DTypeCase dt = GENERATE(Catch::Generators::from_range(hs::test::dtype_cases()));
-  const int T = GENERATE(1, 7, 97, 129, 512);
+  const int T = GENERATE(1, 7, 29, 97, 129, 512);  // 29: the tensor-core kernel's two-warp blocks
   const int H = GENERATE(1, 9, 12, 16);
   const int D = GENERATE(32, 64, 128);
   const Gates gk = GENERATE(Gates::AllOne, Gates::AllZero, Gates::SingleHead, Gates::RandomRows);
   const bool packed = GENERATE(false, true);
+  // Q, K and V one element past a 16-byte boundary: fp16/bf16 take the SIMT kernel (fp32 always does).
+  const bool misaligned = GENERATE(false, true);
+  if (misaligned && (dt.kernel == hs::gpu::DType::F32 || T == 1 || T == 512 || H == 9 || H == 16)) return;
   if (T == 512 && H > 9 && D != 64) return;  // the largest shapes once per head dim keep the suite short
-  if (hs::test::quick_kernel_tests() && (T > 129 || H == 9 || H == 16 || D == 128)) return;
+  if (hs::test::kEmulated) {
+    // Every launch path once, at sizes the emulator gets through: T = 97 crosses the tensor-core
+    // kernel's 64-row blocks and key tiles, and the SIMT kernel's 16-row blocks and 32-key tiles.
+    if (T > 97 || H > 9 || (T >= 29 && (H != 9 || gk == Gates::AllZero))) return;
+    const bool simt = dt.kernel == hs::gpu::DType::F32 || misaligned;
+    if (simt && (T >= 29 || D == 128) && !(T == 97 && packed && D == 64)) return;
+  } else if (hs::test::quick_kernel_tests() && (T > 129 || H == 9 || H == 16 || D == 128 || (misaligned && T != 97))) {
+    return;
+  }
   // Fresh inputs every run; the seed is printed with any failure so it can be replayed.
   const uint64_t seed = hs::test::fresh_seed();
-  CATCH_CAPTURE(dt.name, T, H, D, static_cast<int>(gk), packed, seed);
+  CATCH_CAPTURE(dt.name, T, H, D, static_cast<int>(gk), packed, misaligned, seed);
   const Case c{3, T, H, D, gk};
   at::manual_seed(seed);
   const Inputs in = make_inputs(c, seed);
@@ -127,7 +140,8 @@ CATCH_TEST_CASE("gated attention kernel matches the fp64 composite", "[cuda]") {
     host = at::cat(rows);
   }
   const int64_t tokens = packed ? cu.back() : static_cast<int64_t>(c.B) * T;
-  hs::test::DeviceBuffer qkv_dev(host.contiguous());
+  const int64_t shift = misaligned ? 1 : 0;
+  hs::test::DeviceBuffer qkv_dev(at::cat({at::zeros({shift}, host.options()), host.flatten()}));
   hs::test::DeviceBuffer out_dev(tokens * H * D * host.element_size());
   out_dev.poison();
   hs::test::DeviceBuffer lens_dev(int_tensor(in.key_lens)), cu_dev(int_tensor(cu));
@@ -137,9 +151,10 @@ CATCH_TEST_CASE("gated attention kernel matches the fp64 composite", "[cuda]") {
 
   hs::gpu::GatedAttnParams p;
   const int64_t row = 3LL * H * D, elt = host.element_size();
-  p.q = qkv_dev.get();
-  p.k = static_cast<char*>(qkv_dev.get()) + H * D * elt;
-  p.v = static_cast<char*>(qkv_dev.get()) + 2 * H * D * elt;
+  char* qkv_base = static_cast<char*>(qkv_dev.get()) + shift * elt;
+  p.q = qkv_base;
+  p.k = qkv_base + H * D * elt;
+  p.v = qkv_base + 2 * H * D * elt;
   p.q_row_stride = p.k_row_stride = p.v_row_stride = row;
   p.out = out_dev.get();
   p.out_row_stride = static_cast<int64_t>(H) * D;

@@ -73,6 +73,10 @@ std::vector<MixShape> mix_shapes() {
     s.push_back({13, 7, C});
   }
   for (int C : {99, 768, 1000}) {
+    if (hs::test::kEmulated) {
+      if (C == 99) s.push_back({60, 37, C});  // groups of 2 masks, the last of 1, at a size the emulator gets through
+      continue;
+    }
     if (hs::test::quick_kernel_tests() && C != 768) continue;
     s.push_back({300, 37, C});
   }
@@ -84,7 +88,7 @@ std::vector<MixShape> mix_shapes() {
 }  // namespace
 
 CATCH_TEST_CASE("head mixing kernel matches the fp64 composite", "[cuda]") {
-  if (!hs::gpu::cuda_device_available()) HS_SKIP("no CUDA device");
+  if (!hs::test::kernels_runnable()) HS_SKIP("no CUDA device");
   const hs::test::DTypeCase dt = GENERATE(Catch::Generators::from_range(hs::test::dtype_cases()));
   const int H = GENERATE(1, 9, 12, 16);
   const MixShape shape = GENERATE(Catch::Generators::from_range(mix_shapes()));

@@ -1,0 +1,250 @@
+// gated_attn_fwd on tensor cores, for fp16 and bf16 storage (FlashAttention-2's scheme on mma.sync).
+// Grid: (⌈T/(16·W)⌉ query blocks, H, B); block: W ∈ {1, 2, 4} warps (the fewest that cover T, so
+// short sequences leave no warp idle), each owning 16 query rows. Key and value tiles of 64 rows are
+// staged in shared memory 16 bytes at a time; S = Q·Kᵀ and O += P·V run on mma.m16n8k16 with fp32
+// accumulation. The accumulator layout of two adjacent 8-key tiles of S is the A-fragment layout of
+// one 16-key step of P·V, so the probabilities go from registers to registers and never through
+// shared memory. Online softmax in base 2. P is rounded to the storage type for the second product,
+// and the row sums add the rounded values, so each output row is a convex combination of V's rows
+// with the weights actually used. Key steps past a sequence's end are skipped. A gated-off head
+// exits before touching Q, K or V. Tested by tests/ops/test_gated_attn.cpp against
+// ops::gated_attn_fwd_cpu in fp64, on a GPU and under the CPU emulator.
+#include <cmath>
+
+#include "gated_attn_detail.cuh"
+#include "mma.cuh"
+
+namespace hs::gpu {
+namespace {
+
+constexpr int kRows = 16;  // query rows per warp: mma's M
+constexpr int kKeys = 64;  // keys per shared-memory tile
+constexpr float kLog2e = 1.4426950408889634f;
+
+// Row stride of the shared tiles in elements: 8 more than D (16 bytes), so the 8 rows one fragment
+// load touches start in different banks.
+template <int D>
+constexpr int kStride = D + 8;
+
+// Blocks per SM the register allocation must allow: 4 × 4 warps hide the tile loads' latency at
+// D ≤ 64 (about 128 registers, no spills); D = 128 needs its ~230 registers.
+template <int D>
+constexpr int kMinBlocks = D <= 64 ? 4 : 1;
+
+template <typename T>
+__device__ __forceinline__ Pack<T, kPackBytes / sizeof(T)> zero_pack() {
+  Pack<T, kPackBytes / sizeof(T)> z;
+#pragma unroll
+  for (int e = 0; e < kPackBytes / static_cast<int>(sizeof(T)); ++e) z.v[e] = from_float<T>(0.f);
+  return z;
+}
+
+// Rows [0, n) of src (row stride in elements) into rows [0, n) of tile, zeros into rows [n, kTileRows).
+template <typename T, int D, int kTileRows, int kThreads>
+__device__ __forceinline__ void load_tile(T* tile, const T* src, int64_t row_stride, int n) {
+  constexpr int V = kPackBytes / sizeof(T), kPacksPerRow = D / V;
+  for (int i = threadIdx.x; i < kTileRows * kPacksPerRow; i += kThreads) {
+    const int r = i / kPacksPerRow, c = (i % kPacksPerRow) * V;
+    store_pack<T, V>(tile + r * kStride<D> + c, r < n ? load_pack<T, V>(src + r * row_stride + c) : zero_pack<T>());
+  }
+}
+
+template <typename T, int D, int kWarps>
+__global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D>) gated_attn_mma_kernel(const GatedAttnParams p) {
+  constexpr int kThreads = kWarps * kWarpSize, kBlockRows = kWarps * kRows, S = kStride<D>;
+  constexpr int V = kPackBytes / sizeof(T), kPacksPerRow = D / V;
+  constexpr int kDSteps = D / 16;      // k-steps of Q·Kᵀ
+  constexpr int kDTiles = D / 8;       // n-tiles of P·V
+  constexpr int kKeyTiles = kKeys / 8; // n-tiles of Q·Kᵀ
+  static_assert(kBlockRows <= kKeys, "Q is staged in the key tile");
+  __shared__ __align__(16) T k_tile[kKeys * S];
+  __shared__ __align__(16) T v_tile[kKeys * S];
+
+  const int b = blockIdx.z, h = blockIdx.y, q0 = blockIdx.x * kBlockRows;
+  const SeqSpan seq = seq_span(p, b);
+  if (q0 >= seq.n_queries) return;
+  const int n_rows = min(kBlockRows, seq.n_queries - q0);
+  T* out = static_cast<T*>(p.out) + (seq.start + q0) * p.out_row_stride + h * D;
+  const float g = p.gates ? p.gates[(p.gate_row ? p.gate_row[b] : 0) * p.H + h] : 1.f;
+  if (g == 0.f) {
+    for (int i = threadIdx.x; i < n_rows * kPacksPerRow; i += kThreads) {
+      store_pack<T, V>(out + (i / kPacksPerRow) * p.out_row_stride + (i % kPacksPerRow) * V, zero_pack<T>());
+    }
+    return;
+  }
+
+  const int warp = threadIdx.x / kWarpSize, lane = threadIdx.x % kWarpSize;
+  const int group = lane / 4, tig = lane % 4;
+  const int r0 = warp * kRows;       // the warp's first row in the block
+  const bool active = r0 < n_rows;   // warp-uniform
+
+  // Q's fragments stay in registers for the whole key loop; staged through k_tile so that the global
+  // reads are 16 bytes wide.
+  load_tile<T, D, kBlockRows, kThreads>(k_tile, static_cast<const T*>(p.q) + (seq.start + q0) * p.q_row_stride + h * D,
+                                        p.q_row_stride, n_rows);
+  __syncthreads();
+  uint32_t qf[kDSteps][4];
+#pragma unroll
+  for (int kk = 0; kk < kDSteps; ++kk) {
+    const T* at = k_tile + (r0 + group) * S + kk * 16 + 2 * tig;
+    qf[kk][0] = load_pair(at);
+    qf[kk][1] = load_pair(at + 8 * S);
+    qf[kk][2] = load_pair(at + 8);
+    qf[kk][3] = load_pair(at + 8 * S + 8);
+  }
+
+  // Rows group and group + 8 of the warp's tile: running max (base 2), this thread's part of the row
+  // sum, and the score of key 0 (for the [CLS] mass; meaningful in tig 0, which holds key 0).
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f}, s0[2] = {0.f, 0.f};
+  float o[kDTiles][4];
+#pragma unroll
+  for (int dt = 0; dt < kDTiles; ++dt) o[dt][0] = o[dt][1] = o[dt][2] = o[dt][3] = 0.f;
+  const float scale2 = p.scale * kLog2e;
+  const T* k_src = static_cast<const T*>(p.k) + seq.start * p.k_row_stride + h * D;
+  const T* v_src = static_cast<const T*>(p.v) + seq.start * p.v_row_stride + h * D;
+
+  for (int j0 = 0; j0 < seq.n_keys; j0 += kKeys) {
+    const int n_valid = min(kKeys, seq.n_keys - j0);
+    __syncthreads();  // Q's fragments are read, or the previous tile is done with
+    load_tile<T, D, kKeys, kThreads>(k_tile, k_src + j0 * p.k_row_stride, p.k_row_stride, n_valid);
+    load_tile<T, D, kKeys, kThreads>(v_tile, v_src + j0 * p.v_row_stride, p.v_row_stride, n_valid);
+    __syncthreads();
+    if (!active) continue;
+
+    float s[kKeyTiles][4];
+    float mx[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int nt = 0; nt < kKeyTiles; ++nt) {
+      s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+      if (nt * 8 < n_valid) {
+#pragma unroll
+        for (int kk = 0; kk < kDSteps; ++kk) {
+          const T* at = k_tile + (nt * 8 + group) * S + kk * 16 + 2 * tig;
+          const uint32_t kf[2] = {load_pair(at), load_pair(at + 8)};
+          mma_16816<T>(s[nt], qf[kk], kf);
+        }
+      }
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        s[nt][i] = nt * 8 + 2 * tig + (i & 1) < n_valid ? s[nt][i] * scale2 : -INFINITY;
+        mx[i / 2] = fmaxf(mx[i / 2], s[nt][i]);
+      }
+    }
+    if (j0 == 0) {
+      s0[0] = s[0][0];
+      s0[1] = s[0][2];
+    }
+    float rescale[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+      const float m_new = fmaxf(m[r], mx[r]);  // finite: the tile has a real key
+      rescale[r] = exp2f(m[r] - m_new);        // 0 on the first tile
+      m[r] = m_new;
+      l[r] *= rescale[r];
+    }
+#pragma unroll
+    for (int dt = 0; dt < kDTiles; ++dt) {
+      o[dt][0] *= rescale[0];
+      o[dt][1] *= rescale[0];
+      o[dt][2] *= rescale[1];
+      o[dt][3] *= rescale[1];
+    }
+
+#pragma unroll
+    for (int ks = 0; ks < kKeys / 16; ++ks) {
+      if (ks * 16 >= n_valid) break;  // warp-uniform
+      // P's A fragment for keys [16·ks, 16·ks + 16): S's n-tiles 2·ks and 2·ks + 1, as rounded.
+      float pr[2][4];
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          pr[half][i] = to_float(from_float<T>(exp2f(s[2 * ks + half][i] - m[i / 2])));
+          l[i / 2] += pr[half][i];
+        }
+      }
+      const uint32_t pf[4] = {pair_from_floats<T>(pr[0][0], pr[0][1]), pair_from_floats<T>(pr[0][2], pr[0][3]),
+                              pair_from_floats<T>(pr[1][0], pr[1][1]), pair_from_floats<T>(pr[1][2], pr[1][3])};
+#pragma unroll
+      for (int dt = 0; dt < kDTiles; ++dt) {
+        const T* at = v_tile + (ks * 16 + 2 * tig) * S + dt * 8 + group;
+        const uint32_t vf[2] = {pair(at[0], at[S]), pair(at[8 * S], at[9 * S])};
+        mma_16816<T>(o[dt], pf, vf);
+      }
+    }
+  }
+
+  __syncthreads();  // every warp is done with k_tile, which now stages the output
+  if (!active) return;
+  float inv[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+    inv[r] = l[r] > 0.f ? g / l[r] : 0.f;  // no real key at all: zeros, not NaN
+    const int t = q0 + r0 + group + 8 * r;
+    if (p.cls_mass && tig == 0 && t < seq.n_queries && t < seq.n_keys && l[r] > 0.f) {
+      atomicAdd(&p.cls_mass[b * p.H + h], exp2f(s0[r] - m[r]) / l[r] / seq.n_keys);
+    }
+  }
+  T* stage = k_tile + r0 * S;
+#pragma unroll
+  for (int dt = 0; dt < kDTiles; ++dt) {
+    T* at = stage + group * S + dt * 8 + 2 * tig;
+    *reinterpret_cast<uint32_t*>(at) = pair_from_floats<T>(o[dt][0] * inv[0], o[dt][1] * inv[0]);
+    *reinterpret_cast<uint32_t*>(at + 8 * S) = pair_from_floats<T>(o[dt][2] * inv[1], o[dt][3] * inv[1]);
+  }
+  __syncwarp();
+  const int rows = min(kRows, n_rows - r0);
+  for (int i = lane; i < rows * kPacksPerRow; i += kWarpSize) {
+    const int r = i / kPacksPerRow, c = (i % kPacksPerRow) * V;
+    store_pack<T, V>(out + (r0 + r) * p.out_row_stride + c, load_pack<T, V>(stage + r * S + c));
+  }
+}
+
+template <typename T, int D, int kWarps>
+void launch_typed(const GatedAttnParams& p, cudaStream_t stream) {
+  const dim3 grid(ceil_div(p.max_seqlen, kWarps * kRows), p.H, p.B);
+  HS_LAUNCH(grid, kWarps * kWarpSize, stream, gated_attn_mma_kernel<T, D, kWarps>)(p);
+}
+
+template <typename T, int D>
+void launch_d(const GatedAttnParams& p, cudaStream_t stream) {
+  if (p.max_seqlen <= kRows) return launch_typed<T, D, 1>(p, stream);
+  if (p.max_seqlen <= 2 * kRows) return launch_typed<T, D, 2>(p, stream);
+  launch_typed<T, D, 4>(p, stream);
+}
+
+}  // namespace
+
+bool gated_attn_mma_fits(const GatedAttnParams& p) {
+  if (p.dtype != DType::F16 && p.dtype != DType::BF16) return false;
+  if (p.D != 32 && p.D != 64 && p.D != 128) return false;
+  constexpr int V = kPackBytes / 2;
+  return p.q_row_stride % V == 0 && p.k_row_stride % V == 0 && p.v_row_stride % V == 0 && p.out_row_stride % V == 0 &&
+         packs_aligned({p.q, p.k, p.v, p.out});
+}
+
+void gated_attn_mma_launch(const GatedAttnParams& p, cudaStream_t stream) {
+  auto by_d = [&](auto tag) {
+    using T = decltype(tag);
+    switch (p.D) {
+      case 32: return launch_d<T, 32>(p, stream);
+      case 64: return launch_d<T, 64>(p, stream);
+      case 128: return launch_d<T, 128>(p, stream);
+      default: throw std::invalid_argument("gated_attn_fwd: head dim " + std::to_string(p.D) + " is not 32, 64 or 128");
+    }
+  };
+  if (p.dtype == DType::F16) {
+    by_d(__half{});
+  } else if (p.dtype == DType::BF16) {
+    by_d(__nv_bfloat16{});
+  } else {
+    throw std::invalid_argument("gated_attn_fwd: the tensor-core kernel takes fp16 or bf16");
+  }
+  HS_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace hs::gpu

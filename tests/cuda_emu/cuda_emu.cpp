@@ -1,0 +1,238 @@
+// The fiber scheduler behind cuda_emu.h. A block's threads are ucontext fibers on the calling
+// thread; a fiber runs until it waits at a collective, and the scheduler then switches straight to
+// the next fiber that can run, so barriers cost one switch per waiting thread.
+#include "cuda_emu.h"
+
+#include <ucontext.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hs::emu {
+
+Dim3 thread_idx, block_idx, block_dim, grid_dim;
+
+namespace {
+
+constexpr int kWarp = 32;
+// Room for the largest kernel's register arrays plus the std::function frames above them.
+constexpr size_t kStackBytes = 256 * 1024;
+constexpr size_t kMaxSlotBytes = 64;
+
+struct Barrier {
+  int arrived = 0;
+  uint64_t gen = 0;
+  size_t kind = 0;  // what the waiting threads are at (bytes exchanged; ~0 for __syncthreads)
+};
+
+struct Warp {
+  Barrier bar;
+  int live = 0;
+  unsigned char slots[2][kWarp * kMaxSlotBytes];
+};
+
+struct Fiber {
+  ucontext_t ctx;
+  std::unique_ptr<char[]> stack;
+  unsigned tid = 0;
+  bool done = false;
+  const uint64_t* wait_gen = nullptr;  // waiting until *wait_gen != wait_value
+  uint64_t wait_value = 0;
+};
+
+struct Block {
+  std::vector<Fiber> fibers;
+  std::vector<Warp> warps;
+  Barrier bar;
+  int live = 0;
+  size_t current = 0;
+  ucontext_t main;
+  const std::function<void()>* body = nullptr;
+  std::string error;
+};
+
+Block* g_block = nullptr;
+
+bool runnable(const Fiber& f) { return !f.done && (!f.wait_gen || *f.wait_gen != f.wait_value); }
+
+void resume(size_t i) {
+  Block& b = *g_block;
+  b.current = i;
+  thread_idx = {b.fibers[i].tid, 0, 0};
+}
+
+// Leaves the running fiber for the next runnable one, or for the launcher when none is left (all
+// done, or a deadlock, which is recorded as the launch's error).
+void switch_away() {
+  Block& b = *g_block;
+  const size_t self = b.current, n = b.fibers.size();
+  for (size_t k = 1; k <= n; ++k) {
+    const size_t i = (self + k) % n;
+    if (!runnable(b.fibers[i])) continue;
+    if (i == self) return;
+    resume(i);
+    swapcontext(&b.fibers[self].ctx, &b.fibers[i].ctx);
+    return;
+  }
+  if (b.live > 0 && b.error.empty()) {
+    b.error = "deadlock: every live thread of block (" + std::to_string(block_idx.x) + ", " +
+              std::to_string(block_idx.y) + ", " + std::to_string(block_idx.z) + ") waits at a barrier that cannot complete";
+  }
+  swapcontext(&b.fibers[self].ctx, &b.main);
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  Block& b = *g_block;
+  if (b.error.empty()) {
+    b.error = what + " (block (" + std::to_string(block_idx.x) + ", " + std::to_string(block_idx.y) + ", " +
+              std::to_string(block_idx.z) + "), thread " + std::to_string(thread_idx.x) + ")";
+  }
+  swapcontext(&b.fibers[b.current].ctx, &b.main);
+  std::abort();  // never resumed
+}
+
+// Arrives at bar, which completes when `expected` threads have arrived, and waits for that.
+void arrive(Barrier& bar, int expected, size_t kind) {
+  if (bar.arrived > 0 && bar.kind != kind) fail("threads of one warp or block at different collectives");
+  bar.kind = kind;
+  if (++bar.arrived == expected) {
+    bar.arrived = 0;
+    ++bar.gen;
+    return;
+  }
+  Fiber& f = g_block->fibers[g_block->current];
+  f.wait_gen = &bar.gen;
+  f.wait_value = bar.gen;
+  switch_away();
+  f.wait_gen = nullptr;
+}
+
+Warp& my_warp(unsigned mask) {
+  Warp& w = g_block->warps[thread_idx.x / kWarp];
+  if (mask != 0xffffffffu) fail("only full-warp masks are emulated");
+  if (w.live != kWarp) fail("full-warp collective after a lane of the warp has exited");
+  return w;
+}
+
+void entry() {
+  Block& b = *g_block;
+  (*b.body)();
+  Fiber& f = b.fibers[b.current];
+  f.done = true;
+  --b.live;
+  Warp& w = b.warps[f.tid / kWarp];
+  --w.live;
+  if (w.bar.arrived > 0) fail("a lane exited while its warp waits at a full-warp collective");
+  // Exited threads count as arrived at __syncthreads.
+  if (b.bar.arrived > 0 && b.bar.arrived == b.live) {
+    b.bar.arrived = 0;
+    ++b.bar.gen;
+  }
+  switch_away();
+}
+
+void run_block(const dim3& block, const std::function<void()>& body) {
+  Block b;
+  const unsigned n = block.x * block.y * block.z;
+  if (block.y != 1 || block.z != 1) throw std::invalid_argument("cuda_emu: only 1-D blocks are emulated");
+  b.body = &body;
+  b.live = static_cast<int>(n);
+  b.fibers.resize(n);
+  b.warps.resize((n + kWarp - 1) / kWarp);
+  for (unsigned t = 0; t < n; ++t) {
+    b.warps[t / kWarp].live++;
+    Fiber& f = b.fibers[t];
+    f.tid = t;
+    f.stack.reset(new char[kStackBytes]);
+    getcontext(&f.ctx);
+    f.ctx.uc_stack.ss_sp = f.stack.get();
+    f.ctx.uc_stack.ss_size = kStackBytes;
+    f.ctx.uc_link = nullptr;
+    makecontext(&f.ctx, entry, 0);
+  }
+  g_block = &b;
+  resume(0);
+  swapcontext(&b.main, &b.fibers[0].ctx);
+  g_block = nullptr;
+  if (!b.error.empty()) throw std::runtime_error("cuda_emu: " + b.error);
+  if (b.live != 0) throw std::runtime_error("cuda_emu: launch returned with live threads");
+}
+
+template <typename T>
+float half_of(uint32_t reg, int which) {
+  const uint16_t bits = static_cast<uint16_t>(which ? reg >> 16 : reg & 0xffffu);
+  return static_cast<float>(*reinterpret_cast<const T*>(&bits));
+}
+
+}  // namespace
+
+void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
+  if (g_block) throw std::logic_error("cuda_emu: launch from inside a kernel");
+  grid_dim = {grid.x, grid.y, grid.z};
+  block_dim = {block.x, block.y, block.z};
+  for (unsigned z = 0; z < grid.z; ++z) {
+    for (unsigned y = 0; y < grid.y; ++y) {
+      for (unsigned x = 0; x < grid.x; ++x) {
+        block_idx = {x, y, z};
+        run_block(block, body);
+      }
+    }
+  }
+}
+
+void sync_block() {
+  Block& b = *g_block;
+  arrive(b.bar, b.live, ~size_t{0});
+}
+
+void sync_warp(unsigned mask) { arrive(my_warp(mask).bar, kWarp, 0); }
+
+void warp_exchange(unsigned mask, const void* in, size_t bytes, const std::function<void(const unsigned char*)>& read) {
+  if (bytes == 0 || bytes > kMaxSlotBytes) fail("warp exchange of an unsupported size");
+  Warp& w = my_warp(mask);
+  unsigned char* slots = w.slots[w.bar.gen & 1];
+  std::memcpy(slots + (thread_idx.x % kWarp) * bytes, in, bytes);
+  arrive(w.bar, kWarp, bytes);
+  read(slots);
+}
+
+// Fragments (PTX ISA, mma.m16n8k16 .row.col with 16-bit inputs): lane = 4·group + tig.
+//   A (16×16): register r holds row group + 8·(r % 2), columns 2·tig + 8·(r / 2) + {0, 1}.
+//   B (16×8):  register r holds rows 2·tig + 8·r + {0, 1}, column group.
+//   C, D (16×8, fp32): element i is row group + 8·(i / 2), column 2·tig + i % 2.
+// The low half of a register is the element with the smaller index.
+template <typename T>
+void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], const float c[4]) {
+  struct Frag {
+    uint32_t a[4], b[2];
+  };
+  Frag mine;
+  std::memcpy(mine.a, a, sizeof(mine.a));
+  std::memcpy(mine.b, b, sizeof(mine.b));
+  float acc[4] = {c[0], c[1], c[2], c[3]};
+  const int lane = static_cast<int>(thread_idx.x % kWarp), group = lane / 4, tig = lane % 4;
+  warp_exchange(0xffffffffu, &mine, sizeof(Frag), [&](const unsigned char* slots) {
+    auto frag = [&](int l) {
+      Frag f;
+      std::memcpy(&f, slots + static_cast<size_t>(l) * sizeof(Frag), sizeof(Frag));
+      return f;
+    };
+    auto a_at = [&](int row, int k) {
+      return half_of<T>(frag((row % 8) * 4 + (k % 8) / 2).a[row / 8 + 2 * (k / 8)], k % 2);
+    };
+    auto b_at = [&](int k, int col) { return half_of<T>(frag(col * 4 + (k % 8) / 2).b[k / 8], k % 2); };
+    for (int i = 0; i < 4; ++i) {
+      const int row = group + 8 * (i / 2), col = 2 * tig + i % 2;
+      float s = acc[i];
+      for (int k = 0; k < 16; ++k) s = std::fma(a_at(row, k), b_at(k, col), s);
+      d[i] = s;
+    }
+  });
+}
+
+template void mma_m16n8k16<__half>(float*, const uint32_t*, const uint32_t*, const float*);
+template void mma_m16n8k16<__nv_bfloat16>(float*, const uint32_t*, const uint32_t*, const float*);
+
+}  // namespace hs::emu
