@@ -129,6 +129,8 @@ void launch_typed(const GatedAttnParams& p, cudaStream_t stream) {
 void gated_attn_fwd_launch(const GatedAttnParams& p, cudaStream_t stream) {
   if (p.B == 0 || p.H == 0 || p.max_seqlen == 0) return;
   if (!p.cu_seqlens && !p.key_lens) throw std::invalid_argument("gated_attn_fwd: padded layout needs key_lens");
+  // Both kernels put sequences on the grid's z and heads on its y.
+  if (p.B > 65535 || p.H > 65535) throw std::invalid_argument("gated_attn_fwd: more than 65,535 sequences or heads");
   if (gated_attn_mma_fits(p)) return gated_attn_mma_launch(p, stream);
   dispatch_dtype(p.dtype, [&](auto tag) {
     using T = decltype(tag);

@@ -10,6 +10,7 @@
 // exits before touching Q, K or V. Tested by tests/ops/test_gated_attn.cpp against
 // ops::gated_attn_fwd_cpu in fp64, on a GPU and under the CPU emulator.
 #include <cmath>
+#include <string>
 
 #include "gated_attn_detail.cuh"
 #include "mma.cuh"

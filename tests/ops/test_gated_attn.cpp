@@ -193,4 +193,22 @@ CATCH_TEST_CASE("gated attention kernel matches the fp64 composite", "[cuda]") {
     CATCH_CHECK((cls[b] - want).abs().max().item<double>() < dt.atol + 1e-5);
   }
 }
+
+CATCH_TEST_CASE("gated attention launcher rejects shapes before launching", "[cuda]") {
+  if (!hs::test::kernels_runnable()) HS_SKIP("no CUDA device");
+  const int lens = 1;
+  hs::gpu::GatedAttnParams p;
+  p.key_lens = &lens;  // never read: every case throws before a launch
+  p.B = 70000;
+  p.H = 12;
+  p.D = 64;
+  p.max_seqlen = 8;
+  CATCH_CHECK_THROWS_WITH(hs::gpu::gated_attn_fwd_launch(p, nullptr), Catch::Contains("more than 65,535 sequences"));
+  p.B = 2;
+  p.D = 48;
+  for (const hs::gpu::DType t : {hs::gpu::DType::F32, hs::gpu::DType::BF16}) {
+    p.dtype = t;
+    CATCH_CHECK_THROWS_WITH(hs::gpu::gated_attn_fwd_launch(p, nullptr), Catch::Contains("head dim 48"));
+  }
+}
 #endif
