@@ -1,8 +1,9 @@
 // gated_attn_fwd on tensor cores, for fp16 and bf16 storage (FlashAttention-2's scheme on mma.sync).
 // Grid: (⌈T/(16·W)⌉ query blocks, H, B); block: W ∈ {1, 2, 4} warps (the fewest that cover T, so
 // short sequences leave no warp idle), each owning 16 query rows. Key and value tiles of 64 rows are
-// staged in shared memory 16 bytes at a time; S = Q·Kᵀ and O += P·V run on mma.m16n8k16 with fp32
-// accumulation. The accumulator layout of two adjacent 8-key tiles of S is the A-fragment layout of
+// staged in shared memory 16 bytes at a time (rows padded by 16 bytes, so ldmatrix's eight rows fall
+// in different banks); fragments come from ldmatrix (V's transposed on the way), and S = Q·Kᵀ and
+// O += P·V run on mma.m16n8k16 with fp32 accumulation. The accumulator layout of two adjacent 8-key tiles of S is the A-fragment layout of
 // one 16-key step of P·V, so the probabilities go from registers to registers and never through
 // shared memory. Online softmax in base 2. P is rounded to the storage type for the second product,
 // and the row sums add the rounded values, so each output row is a convex combination of V's rows
@@ -22,8 +23,8 @@ constexpr int kRows = 16;  // query rows per warp: mma's M
 constexpr int kKeys = 64;  // keys per shared-memory tile
 constexpr float kLog2e = 1.4426950408889634f;
 
-// Row stride of the shared tiles in elements: 8 more than D (16 bytes), so the 8 rows one fragment
-// load touches start in different banks.
+// Row stride of the shared tiles in elements: 8 more than D (16 bytes), so the 8 rows one ldmatrix
+// phase reads start in different banks.
 template <int D>
 constexpr int kStride = D + 8;
 
@@ -84,15 +85,12 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D>) gated_attn_
   load_tile<T, D, kBlockRows, kThreads>(k_tile, static_cast<const T*>(p.q) + (seq.start + q0) * p.q_row_stride + h * D,
                                         p.q_row_stride, n_rows);
   __syncthreads();
+  // ldmatrix row addresses: lane 8·i + r reads row r of 8×8 matrix i. For an A fragment (16×16 at
+  // [row0, col0)) matrix i sits at rows + 8·(i % 2), columns + 8·(i / 2).
+  const int m_row = lane % 8 + 8 * ((lane / 8) % 2), m_col = 8 * (lane / 16);
   uint32_t qf[kDSteps][4];
 #pragma unroll
-  for (int kk = 0; kk < kDSteps; ++kk) {
-    const T* at = k_tile + (r0 + group) * S + kk * 16 + 2 * tig;
-    qf[kk][0] = load_pair(at);
-    qf[kk][1] = load_pair(at + 8 * S);
-    qf[kk][2] = load_pair(at + 8);
-    qf[kk][3] = load_pair(at + 8 * S + 8);
-  }
+  for (int kk = 0; kk < kDSteps; ++kk) ldmatrix_x4<false>(qf[kk], k_tile + (r0 + m_row) * S + kk * 16 + m_col);
 
   // Rows group and group + 8 of the warp's tile: running max (base 2), this thread's part of the row
   // sum, and the score of key 0 (for the [CLS] mass; meaningful in tig 0, which holds key 0).
@@ -118,11 +116,14 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D>) gated_attn_
     for (int nt = 0; nt < kKeyTiles; ++nt) {
       s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
       if (nt * 8 < n_valid) {
+        // B fragments of keys [8·nt, 8·nt + 8) for two k-steps at once: matrix i is columns
+        // [32·kk2 + 8·i, … + 8) of those keys' rows.
 #pragma unroll
-        for (int kk = 0; kk < kDSteps; ++kk) {
-          const T* at = k_tile + (nt * 8 + group) * S + kk * 16 + 2 * tig;
-          const uint32_t kf[2] = {load_pair(at), load_pair(at + 8)};
-          mma_16816<T>(s[nt], qf[kk], kf);
+        for (int kk2 = 0; kk2 < kDSteps / 2; ++kk2) {
+          uint32_t kf[4];
+          ldmatrix_x4<false>(kf, k_tile + (nt * 8 + lane % 8) * S + kk2 * 32 + 8 * (lane / 8));
+          mma_16816<T>(s[nt], qf[2 * kk2], kf);
+          mma_16816<T>(s[nt], qf[2 * kk2 + 1], kf + 2);
         }
       }
 #pragma unroll
@@ -168,11 +169,14 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D>) gated_attn_
       }
       const uint32_t pf[4] = {pair_from_floats<T>(pr[0][0], pr[0][1]), pair_from_floats<T>(pr[0][2], pr[0][3]),
                               pair_from_floats<T>(pr[1][0], pr[1][1]), pair_from_floats<T>(pr[1][2], pr[1][3])};
+      // B fragments of V for two 8-column tiles at once, transposed on the way: matrix i is keys
+      // 16·ks + 8·(i % 2) + [0, 8), columns 16·dt2 + 8·(i / 2) + [0, 8).
 #pragma unroll
-      for (int dt = 0; dt < kDTiles; ++dt) {
-        const T* at = v_tile + (ks * 16 + 2 * tig) * S + dt * 8 + group;
-        const uint32_t vf[2] = {pair(at[0], at[S]), pair(at[8 * S], at[9 * S])};
-        mma_16816<T>(o[dt], pf, vf);
+      for (int dt2 = 0; dt2 < kDTiles / 2; ++dt2) {
+        uint32_t vf[4];
+        ldmatrix_x4<true>(vf, v_tile + (ks * 16 + m_row) * S + dt2 * 16 + m_col);
+        mma_16816<T>(o[2 * dt2], pf, vf);
+        mma_16816<T>(o[2 * dt2 + 1], pf, vf + 2);
       }
     }
   }

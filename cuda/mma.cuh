@@ -5,7 +5,8 @@
 //   A (16×16): register r holds row group + 8·(r % 2), columns 2·tig + 8·(r / 2) + {0, 1};
 //   B (16×8):  register r holds rows 2·tig + 8·r + {0, 1} of column group;
 //   C, D (16×8, fp32): element i is row group + 8·(i / 2), column 2·tig + i % 2;
-// the low half of a register holds the element with the smaller index.
+// the low half of a register holds the element with the smaller index. ldmatrix loads such
+// fragments from shared memory, 8×8 matrices at a time.
 #include <cstdint>
 #include <type_traits>
 
@@ -32,6 +33,28 @@ __device__ __forceinline__ uint32_t pair(T lo, T hi) {
 template <typename T>
 __device__ __forceinline__ uint32_t pair_from_floats(float lo, float hi) {
   return pair(from_float<T>(lo), from_float<T>(hi));
+}
+
+// ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16: four 8×8 matrices of 16-bit elements; lane
+// 8·i + r gives the address of row r of matrix i (shared memory, 16-byte aligned). Lane 4·group + tig
+// receives in r[i] row group, columns 2·tig and 2·tig + 1 of matrix i, or with kTrans rows 2·tig and
+// 2·tig + 1 of column group (the low half holding the first).
+template <bool kTrans>
+__device__ __forceinline__ void ldmatrix_x4(uint32_t r[4], const void* row) {
+#ifdef HS_CUDA_EMULATION
+  hs::emu::ldmatrix_x4(r, row, kTrans);
+#else
+  const unsigned addr = static_cast<unsigned>(__cvta_generic_to_shared(row));
+  if constexpr (kTrans) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+  } else {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(addr));
+  }
+#endif
 }
 
 // d += a·b for one warp: a 16×16 tile of A, an 16×8 tile of B, d the 16×8 fp32 accumulator.

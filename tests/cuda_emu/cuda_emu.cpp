@@ -232,6 +232,24 @@ void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], const fl
   });
 }
 
+void ldmatrix_x4(uint32_t r[4], const void* row, bool trans) {
+  if (reinterpret_cast<std::uintptr_t>(row) % 16 != 0) fail("ldmatrix row address not 16-byte aligned");
+  const auto* mine = static_cast<const uint16_t*>(row);
+  const int lane = static_cast<int>(thread_idx.x % kWarp), group = lane / 4, tig = lane % 4;
+  warp_exchange(0xffffffffu, &mine, sizeof(mine), [&](const unsigned char* slots) {
+    for (int i = 0; i < 4; ++i) {
+      auto row_of = [&](int j) {
+        const uint16_t* p;
+        std::memcpy(&p, slots + static_cast<size_t>(8 * i + j) * sizeof(p), sizeof(p));
+        return p;
+      };
+      const uint16_t lo = trans ? row_of(2 * tig)[group] : row_of(group)[2 * tig];
+      const uint16_t hi = trans ? row_of(2 * tig + 1)[group] : row_of(group)[2 * tig + 1];
+      r[i] = static_cast<uint32_t>(lo) | static_cast<uint32_t>(hi) << 16;
+    }
+  });
+}
+
 template void mma_m16n8k16<__half>(float*, const uint32_t*, const uint32_t*, const float*);
 template void mma_m16n8k16<__nv_bfloat16>(float*, const uint32_t*, const uint32_t*, const float*);
 

@@ -1,13 +1,14 @@
 #pragma once
 // Runs the kernels of cuda/ on the CPU, so that their index arithmetic, barriers, shuffles and
 // tensor-core fragments are tested on machines without a GPU. A kernel file compiles as C++ after
-// this header (CMakeLists.txt writes one such wrapper per kernel file): each block runs alone, its threads as cooperative fibers that
-// switch at every barrier, shuffle and mma, and __shared__ becomes a static local, one copy for the
-// block that is running. Collectives check what CUDA leaves undefined and the GPU would not report:
-// a full-warp shuffle with a lane that has exited, lanes of a warp at different collectives, a
-// barrier that can never complete.
+// this header (CMakeLists.txt writes one such wrapper per kernel file). Each block runs alone, its
+// threads as cooperative fibers that switch at every barrier, shuffle, ldmatrix and mma, and
+// __shared__ becomes a static local: one copy, for the block that is running. Collectives check
+// what CUDA leaves undefined and a GPU would not report: a full-warp shuffle with a lane that has
+// exited, lanes of a warp at different collectives, a barrier that can never complete.
 //
-// Only what the kernels use is emulated: 1-D blocks, full-warp masks, the mma shapes in mma.cuh.
+// Only what the kernels use is emulated: 1-D blocks, full-warp masks, the ldmatrix and mma forms in
+// mma.cuh.
 // Memory is host memory; launches are synchronous.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -60,6 +61,9 @@ T shfl(unsigned mask, T v, int src_lane) {
 // for .row.col (see mma.cuh); T is __half or __nv_bfloat16.
 template <typename T>
 void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], const float c[4]);
+
+// ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16, as mma.cuh states it.
+void ldmatrix_x4(uint32_t r[4], const void* row, bool trans);
 
 template <typename F>
 struct Launcher {

@@ -41,6 +41,20 @@ __global__ void mma_kernel(const T* a /* (16, 16) */, const T* b_t /* (8, 16): B
   for (int i = 0; i < 4; ++i) d[(group + 8 * (i / 2)) * 8 + 2 * tig + i % 2] = acc[i];
 }
 
+// The same product with fragments from ldmatrix, as the attention kernel loads them: A row-major
+// (16, 16), B row-major (16, 8) read transposed; rows padded to 24 elements, as shared tiles are.
+template <typename T>
+__global__ void ldmatrix_mma_kernel(const T* a /* (16, 24) */, const T* b /* (16, 24) */, float* d /* (16, 8) */) {
+  const int lane = threadIdx.x % kWarpSize, group = lane / 4, tig = lane % 4;
+  uint32_t af[4], bf[4];
+  hs::gpu::ldmatrix_x4<false>(af, a + (lane % 8 + 8 * ((lane / 8) % 2)) * 24 + 8 * (lane / 16));
+  // Matrices 0 and 1: rows 0-7 and 8-15 of B's 8 columns; 2 and 3 repeat them.
+  hs::gpu::ldmatrix_x4<true>(bf, b + (lane % 8 + 8 * ((lane / 8) % 2)) * 24);
+  float acc[4] = {0.f, 0.f, 0.f, 0.f};
+  hs::gpu::mma_16816<T>(acc, af, bf);
+  for (int i = 0; i < 4; ++i) d[(group + 8 * (i / 2)) * 8 + 2 * tig + i % 2] = acc[i];
+}
+
 __global__ void exited_lane_kernel(int* out) {
   if (threadIdx.x == 5) return;
   out[threadIdx.x] = __shfl_sync(0xffffffffu, static_cast<int>(threadIdx.x), 0);
@@ -74,6 +88,20 @@ __global__ void early_exit_barrier_kernel(int* out) {
   out[threadIdx.x] = v[(threadIdx.x + 1) % kWarpSize];
 }
 
+// Small integers: exact in fp16, bf16 and fp32, in every summation order.
+float small(std::mt19937& rng) { return static_cast<float>(std::uniform_int_distribution<int>(-8, 8)(rng)); }
+
+// d (16, 8) == a (16, 16) · b (16, 8) + c, all row-major.
+void check_product(const std::vector<float>& d, const std::vector<float>& a, const std::vector<float>& b, float c) {
+  for (int r = 0; r < 16; ++r) {
+    for (int n = 0; n < 8; ++n) {
+      float want = c;
+      for (int k = 0; k < 16; ++k) want += a[r * 16 + k] * b[k * 8 + n];
+      CATCH_CHECK(d[r * 8 + n] == want);
+    }
+  }
+}
+
 }  // namespace
 
 CATCH_TEST_CASE("emulated barriers and shuffles give CUDA's results", "[cuda_emu]") {
@@ -95,22 +123,40 @@ CATCH_TEST_CASE("emulated barriers and shuffles give CUDA's results", "[cuda_emu
 
 CATCH_TEST_CASE("emulated mma with mma.cuh's fragment layout is A·B + C", "[cuda_emu]") {
   std::mt19937 rng(7);
-  std::uniform_int_distribution<int> small(-8, 8);  // exact in every type and every summation order
   auto run = [&](auto tag) {
     using T = decltype(tag);
-    std::vector<T> a(16 * 16), b_t(8 * 16);
-    std::vector<float> af(a.size()), bf(b_t.size());
-    for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<T>(af[i] = static_cast<float>(small(rng)));
-    for (size_t i = 0; i < b_t.size(); ++i) b_t[i] = static_cast<T>(bf[i] = static_cast<float>(small(rng)));
+    std::vector<float> af(16 * 16), bf(16 * 8);
+    std::vector<T> a(af.size()), b_t(bf.size());
+    for (size_t i = 0; i < af.size(); ++i) a[i] = static_cast<T>(af[i] = small(rng));
+    for (int k = 0; k < 16; ++k) {
+      for (int n = 0; n < 8; ++n) b_t[n * 16 + k] = static_cast<T>(bf[k * 8 + n] = small(rng));
+    }
     std::vector<float> d(16 * 8, -1.f);
     HS_LAUNCH(1, kWarpSize, nullptr, mma_kernel<T>)(a.data(), b_t.data(), d.data());
+    check_product(d, af, bf, 1.f);
+  };
+  run(__half{});
+  run(__nv_bfloat16{});
+}
+
+CATCH_TEST_CASE("emulated ldmatrix loads the fragments mma.cuh states", "[cuda_emu]") {
+  std::mt19937 rng(11);
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    alignas(16) T a[16 * 24], b[16 * 24];
+    std::vector<float> af(16 * 16), bf(16 * 8);
     for (int r = 0; r < 16; ++r) {
-      for (int c = 0; c < 8; ++c) {
-        float want = 1.f;
-        for (int k = 0; k < 16; ++k) want += af[r * 16 + k] * bf[c * 16 + k];
-        CATCH_CHECK(d[r * 8 + c] == want);
+      for (int c = 0; c < 24; ++c) {
+        const float x = small(rng), y = small(rng);
+        a[r * 24 + c] = static_cast<T>(x);
+        b[r * 24 + c] = static_cast<T>(y);
+        if (c < 16) af[r * 16 + c] = x;
+        if (c < 8) bf[r * 8 + c] = y;
       }
     }
+    std::vector<float> d(16 * 8, -1.f);
+    HS_LAUNCH(1, kWarpSize, nullptr, ldmatrix_mma_kernel<T>)(a, b, d.data());
+    check_product(d, af, bf, 0.f);
   };
   run(__half{});
   run(__nv_bfloat16{});
