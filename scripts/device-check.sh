@@ -91,7 +91,9 @@ try:
         name = f"{s['executor']} {s['dtype']} {s.get('attention', '')} attn"
         print(f"{name:28}{t:9.2f}{masks / t:9.2f}{t / floor_s:9.2f}{vs}")
     for a in b.get("attention", []):
-        print(f"attention T={a['T']:<4} ours/SDPA {a['ours_tflops'] / a['sdpa_tflops']:.2f}")
+        half = a.get("ours_half_gated_tflops")
+        print(f"attention T={a['T']:<4} ours/SDPA {a['ours_tflops'] / a['sdpa_tflops']:.2f}"
+              + (f"  half the heads gated off: {half / a['sdpa_tflops']:.2f}" if half else ""))
 except Exception as e:  # a failed step above already said why
     print("no benchmark summary:", e)
 (out / "device-check.json").write_text(json.dumps(summary, indent=2))
