@@ -10,7 +10,6 @@
 #include "gated_attn_detail.cuh"
 
 #include <cmath>
-#include <string>
 
 #include "common.cuh"
 
@@ -131,16 +130,13 @@ void gated_attn_fwd_launch(const GatedAttnParams& p, cudaStream_t stream) {
   if (!p.cu_seqlens && !p.key_lens) throw std::invalid_argument("gated_attn_fwd: padded layout needs key_lens");
   // Both kernels put sequences on the grid's z and heads on its y.
   if (p.B > 65535 || p.H > 65535) throw std::invalid_argument("gated_attn_fwd: more than 65,535 sequences or heads");
-  if (gated_attn_mma_fits(p)) return gated_attn_mma_launch(p, stream);
-  dispatch_dtype(p.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    switch (p.D) {
-      case 32: launch_typed<T, 32>(p, stream); break;
-      case 64: launch_typed<T, 64>(p, stream); break;
-      case 128: launch_typed<T, 128>(p, stream); break;
-      default: throw std::invalid_argument("gated_attn_fwd: head dim " + std::to_string(p.D) + " is not 32, 64 or 128");
-    }
-  });
+  if (gated_attn_mma_fits(p)) {
+    gated_attn_mma_launch(p, stream);
+  } else {
+    dispatch_dtype(p.dtype, [&](auto tag) {
+      dispatch_head_dim(p.D, [&](auto d) { launch_typed<decltype(tag), decltype(d)::value>(p, stream); });
+    });
+  }
   HS_CUDA_CHECK(cudaGetLastError());
 }
 

@@ -11,7 +11,6 @@
 // exits before touching Q, K or V. Tested by tests/ops/test_gated_attn.cpp against
 // ops::gated_attn_fwd_cpu in fp64, on a GPU and under the CPU emulator.
 #include <cmath>
-#include <string>
 
 #include "gated_attn_detail.cuh"
 #include "mma.cuh"
@@ -226,7 +225,6 @@ void launch_d(const GatedAttnParams& p, cudaStream_t stream) {
 
 bool gated_attn_mma_fits(const GatedAttnParams& p) {
   if (p.dtype != DType::F16 && p.dtype != DType::BF16) return false;
-  if (p.D != 32 && p.D != 64 && p.D != 128) return false;
   constexpr int V = kPackBytes / 2;
   return p.q_row_stride % V == 0 && p.k_row_stride % V == 0 && p.v_row_stride % V == 0 && p.out_row_stride % V == 0 &&
          packs_aligned({p.q, p.k, p.v, p.out});
@@ -234,13 +232,7 @@ bool gated_attn_mma_fits(const GatedAttnParams& p) {
 
 void gated_attn_mma_launch(const GatedAttnParams& p, cudaStream_t stream) {
   auto by_d = [&](auto tag) {
-    using T = decltype(tag);
-    switch (p.D) {
-      case 32: return launch_d<T, 32>(p, stream);
-      case 64: return launch_d<T, 64>(p, stream);
-      case 128: return launch_d<T, 128>(p, stream);
-      default: throw std::invalid_argument("gated_attn_fwd: head dim " + std::to_string(p.D) + " is not 32, 64 or 128");
-    }
+    dispatch_head_dim(p.D, [&](auto d) { launch_d<decltype(tag), decltype(d)::value>(p, stream); });
   };
   if (p.dtype == DType::F16) {
     by_d(__half{});
@@ -249,7 +241,6 @@ void gated_attn_mma_launch(const GatedAttnParams& p, cudaStream_t stream) {
   } else {
     throw std::invalid_argument("gated_attn_fwd: the tensor-core kernel takes fp16 or bf16");
   }
-  HS_CUDA_CHECK(cudaGetLastError());
 }
 
 }  // namespace hs::gpu

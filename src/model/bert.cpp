@@ -187,8 +187,9 @@ AttentionBias BertModel::attention_bias(const at::Tensor& attention_mask) const 
   // finite; the same constant keeps our scores identical to theirs.
   const float neg = std::numeric_limits<float>::lowest();
   bias.additive = ((1 - attention_mask.to(at::kFloat)) * neg).view({B, 1, 1, T});
-  bias.real_key = attention_mask.ne(0).view({B, 1, 1, T});
-  bias.key_lens = attention_mask.ne(0).sum(1).to(at::kInt);
+  const at::Tensor real = attention_mask.ne(0);  // (B, T)
+  bias.real_key = real.view({B, 1, 1, T});
+  bias.key_lens = real.sum(1).to(at::kInt);
   return bias;
 }
 

@@ -64,9 +64,9 @@ struct AttentionBias {
 // `parts` stacked C-wide blocks (3 selects the rows of the stacked query/key/value weight).
 at::Tensor head_index(const std::vector<int64_t>& heads, int64_t D, int64_t C, int parts = 1);
 
-// Which attention runs on CUDA: headsweep's gated attention kernel (gated-off heads cost nothing; a
-// SIMT kernel, fp32 arithmetic) or libtorch's fused scaled_dot_product_attention (tensor cores; every
-// head computed, then gated). docs/performance.md#gpu compares them.
+// Which attention runs on CUDA: headsweep's gated attention kernel (gated-off heads cost nothing;
+// tensor cores for fp16/bf16, SIMT for fp32) or libtorch's fused scaled_dot_product_attention (tensor
+// cores; every head computed, then gated). docs/performance.md#gpu compares them.
 enum class CudaAttention { Kernel, Fused };
 
 class BertModel {

@@ -55,6 +55,17 @@ struct Block {
 
 Block* g_block = nullptr;
 
+std::string block_name() {
+  return "block (" + std::to_string(block_idx.x) + ", " + std::to_string(block_idx.y) + ", " +
+         std::to_string(block_idx.z) + ")";
+}
+
+// Completes the barrier: every thread waiting at it can run again.
+void release(Barrier& bar) {
+  bar.arrived = 0;
+  ++bar.gen;
+}
+
 bool runnable(const Fiber& f) { return !f.done && (!f.wait_gen || *f.wait_gen != f.wait_value); }
 
 void resume(size_t i) {
@@ -77,8 +88,7 @@ void switch_away() {
     return;
   }
   if (b.live > 0 && b.error.empty()) {
-    b.error = "deadlock: every live thread of block (" + std::to_string(block_idx.x) + ", " +
-              std::to_string(block_idx.y) + ", " + std::to_string(block_idx.z) + ") waits at a barrier that cannot complete";
+    b.error = "deadlock: every live thread of " + block_name() + " waits at a barrier that cannot complete";
   }
   swapcontext(&b.fibers[self].ctx, &b.main);
 }
@@ -86,8 +96,7 @@ void switch_away() {
 [[noreturn]] void fail(const std::string& what) {
   Block& b = *g_block;
   if (b.error.empty()) {
-    b.error = what + " (block (" + std::to_string(block_idx.x) + ", " + std::to_string(block_idx.y) + ", " +
-              std::to_string(block_idx.z) + "), thread " + std::to_string(thread_idx.x) + ")";
+    b.error = what + " (" + block_name() + ", thread " + std::to_string(thread_idx.x) + ")";
   }
   swapcontext(&b.fibers[b.current].ctx, &b.main);
   std::abort();  // never resumed
@@ -97,11 +106,7 @@ void switch_away() {
 void arrive(Barrier& bar, int expected, size_t kind) {
   if (bar.arrived > 0 && bar.kind != kind) fail("threads of one warp or block at different collectives");
   bar.kind = kind;
-  if (++bar.arrived == expected) {
-    bar.arrived = 0;
-    ++bar.gen;
-    return;
-  }
+  if (++bar.arrived == expected) return release(bar);
   Fiber& f = g_block->fibers[g_block->current];
   f.wait_gen = &bar.gen;
   f.wait_value = bar.gen;
@@ -126,10 +131,7 @@ void entry() {
   --w.live;
   if (w.bar.arrived > 0) fail("a lane exited while its warp waits at a full-warp collective");
   // Exited threads count as arrived at __syncthreads.
-  if (b.bar.arrived > 0 && b.bar.arrived == b.live) {
-    b.bar.arrived = 0;
-    ++b.bar.gen;
-  }
+  if (b.bar.arrived > 0 && b.bar.arrived == b.live) release(b.bar);
   switch_away();
 }
 
