@@ -34,6 +34,7 @@
 #include "ops/gated_attn.h"
 #include "sweep/executor.h"
 #include "sweep/inputs.h"
+#include "sweep/workers.h"
 #include "util/error.h"
 
 #if defined(HEADSWEEP_TORCH_CUDA)
@@ -49,6 +50,7 @@ struct Args {
   int64_t sequences = 9815;
   int64_t token_budget = 32768;
   int naive_masks = 145;  // the naive executor may time a prefix of the masks and scale up
+  int streams = 2;        // runtime.streams' default
   std::vector<std::string> dtypes = {"bf16", "fp32"};
   std::vector<std::string> attentions = {"fused", "kernel"};
   bool profile = false;
@@ -199,6 +201,7 @@ std::vector<AttnTiming> attention_vs_sdpa(at::Device device) {
 
 struct SweepTiming {
   std::string dtype, attention, executor;
+  int streams = 1;
   int64_t masks_timed = 0;
   double seconds = 0, seconds_full = 0;  // seconds_full: scaled to the whole mask set
 };
@@ -210,7 +213,8 @@ SweepTiming time_sweep(const std::string& executor, const hs::sweep::SweepProble
   hs::sweep::Progress progress(hs::sweep::ProgressMode::None, static_cast<int64_t>(todo.size()), 1.0);
   const auto t0 = (sync(), Clock::now());
   hs::sweep::run_executor(executor, p, set, todo, [](const hs::sweep::MaskResult&) {}, progress);
-  SweepTiming t{dtype, attention, executor, static_cast<int64_t>(todo.size()), seconds_since(t0), 0};
+  SweepTiming t{dtype, attention, executor, hs::sweep::gpu_streams(), static_cast<int64_t>(todo.size()),
+                seconds_since(t0), 0};
   t.seconds_full = t.seconds * static_cast<double>(set.size()) / static_cast<double>(todo.size());
   return t;
 }
@@ -243,15 +247,27 @@ void profile(const std::string& what, const std::function<void()>& f) {
     return "other elementwise/reduction";
   };
   std::map<std::string, double> by_kind, by_name;
-  double busy = 0;
+  std::vector<std::pair<uint64_t, uint64_t>> spans;  // [start, end) ns of every GPU event
+  double total = 0;
   for (const auto& e : result->events()) {
     if (e.deviceType() != c10::DeviceType::CUDA) continue;
     const double s = static_cast<double>(e.durationNs()) * 1e-9;
     by_kind[kind(e.name())] += s;
     by_name[e.name().substr(0, 90)] += s;
-    busy += s;
+    total += s;
+    spans.emplace_back(e.startNs(), e.endNs());
   }
-  fmt::print("\nprofile: {}: wall {:.3f} s, GPU busy {:.3f} s ({:.0f}%)\n", what, wall, busy, 100 * busy / wall);
+  // Busy: the time at least one kernel runs. Kernels of several streams overlap, so the union of
+  // their spans, not the sum of their durations.
+  std::sort(spans.begin(), spans.end());
+  double busy = 0;
+  for (size_t i = 0; i < spans.size();) {
+    uint64_t start = spans[i].first, end = spans[i].second;
+    for (++i; i < spans.size() && spans[i].first <= end; ++i) end = std::max(end, spans[i].second);
+    busy += static_cast<double>(end - start) * 1e-9;
+  }
+  fmt::print("\nprofile: {}: wall {:.3f} s, GPU busy {:.3f} s ({:.0f}%), kernel time {:.3f} s\n", what, wall, busy,
+             100 * busy / wall, total);
   auto top = [](const std::map<std::string, double>& m, size_t n) {
     std::vector<std::pair<double, std::string>> v;
     for (const auto& [k, t] : m) v.push_back({t, k});
@@ -259,9 +275,10 @@ void profile(const std::string& what, const std::function<void()>& f) {
     if (v.size() > n) v.resize(n);
     return v;
   };
-  for (const auto& [t, k] : top(by_kind, 16)) fmt::print("  {:>6.1f}%  {:>8.3f} s  {}\n", 100 * t / busy, t, k);
+  // Shares of the kernel time (the sum of durations).
+  for (const auto& [t, k] : top(by_kind, 16)) fmt::print("  {:>6.1f}%  {:>8.3f} s  {}\n", 100 * t / total, t, k);
   fmt::print("  top kernels:\n");
-  for (const auto& [t, k] : top(by_name, 8)) fmt::print("  {:>6.1f}%  {}\n", 100 * t / busy, k);
+  for (const auto& [t, k] : top(by_name, 8)) fmt::print("  {:>6.1f}%  {}\n", 100 * t / total, k);
 #else
   (void)f;
   fmt::print("profile: {}: needs a CUDA libtorch\n", what);
@@ -279,6 +296,9 @@ int main(int argc, char** argv) {
   app.add_option("--token-budget", a.token_budget, "padded tokens per batch")->capture_default_str();
   app.add_option("--naive-masks", a.naive_masks, "masks the naive executor runs (scaled to all 145)")
       ->capture_default_str();
+  app.add_option("--streams", a.streams, "GPU streams (host threads) the batches are shared over, as runtime.streams")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
   app.add_option("--dtypes", a.dtypes, "bf16 and/or fp32")->check(CLI::IsMember({"bf16", "fp32"}));
   app.add_option("--attention", a.attentions, "fused (libtorch's) and/or kernel (headsweep's)")
       ->check(CLI::IsMember({"fused", "kernel"}));
@@ -302,7 +322,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     c10::InferenceMode guard;
-    hs::model::set_compute_threads(1);  // one host thread feeds the GPU
+    hs::model::set_compute_threads(1);  // as headsweep run on a GPU: the streams' host threads do the work
+    hs::sweep::set_gpu_streams(a.streams);
     at::globalContext().setAllowTF32CuBLAS(a.tf32);
     const at::Device device(at::kCUDA, 0);
     at::manual_seed(a.seed);
@@ -345,17 +366,18 @@ int main(int argc, char** argv) {
     save();
 
     out["sweeps"] = nlohmann::json::array();
-    fmt::print("\n{:<6} {:<7} {:<6} {:>8} {:>10} {:>9} {:>10} {:>8}\n", "dtype", "attn", "exec", "masks", "s/sweep",
-               "masks/s", "TFLOP/s", "x floor");
+    fmt::print("\n{:<6} {:<7} {:<6} {:>7} {:>8} {:>10} {:>9} {:>10} {:>8}\n", "dtype", "attn", "exec", "streams", "masks",
+               "s/sweep", "masks/s", "TFLOP/s", "x floor");
     std::fflush(stdout);
     auto report = [&](const SweepTiming& t) {
       const double peak = t.dtype == "bf16" ? peak_bf16 : peak_fp32;
       const double achieved = floor_flop / t.seconds_full / 1e12;
-      fmt::print("{:<6} {:<7} {:<6} {:>8} {:>10.2f} {:>9.2f} {:>10.1f} {:>8.2f}\n", t.dtype, t.attention, t.executor,
-                 t.masks_timed, t.seconds_full, set.size() / t.seconds_full, achieved,
+      fmt::print("{:<6} {:<7} {:<6} {:>7} {:>8} {:>10.2f} {:>9.2f} {:>10.1f} {:>8.2f}\n", t.dtype, t.attention, t.executor,
+                 t.streams, t.masks_timed, t.seconds_full, set.size() / t.seconds_full, achieved,
                  t.seconds_full / (floor_flop / (peak * 1e12)));
       std::fflush(stdout);
       out["sweeps"].push_back({{"dtype", t.dtype}, {"attention", t.attention}, {"executor", t.executor},
+                               {"streams", t.streams},
                                {"masks_timed", t.masks_timed},
                                {"seconds", t.seconds}, {"seconds_per_sweep", t.seconds_full},
                                {"masks_per_s", set.size() / t.seconds_full}, {"floor_tflops", achieved}});
@@ -386,6 +408,12 @@ int main(int argc, char** argv) {
         const hs::sweep::SweepProblem p = problem(model, inputs);
         time_sweep("trie", p, set, 2, dt, att);  // warm-up: cuBLAS heuristics, allocator
         report(time_sweep("trie", p, set, set.size(), dt, att));
+        if (a.streams > 1 && dt == a.dtypes.front() && att == a.attentions.front()) {
+          // What the streams are worth: the same sweep fed by one host thread.
+          hs::sweep::set_gpu_streams(1);
+          report(time_sweep("trie", p, set, set.size(), dt, att));
+          hs::sweep::set_gpu_streams(a.streams);
+        }
         report(time_sweep("naive", p, set, a.naive_masks, dt, att));
       }
     }

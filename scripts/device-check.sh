@@ -82,14 +82,14 @@ try:
     masks = b["masks"]
     print(f"FLOP floor {b['flop_floor'] / 1e15:.2f} PFLOP = {floor_s:.2f} s at the measured bf16 GEMM peak "
           f"({b['gemm_peak_tflops']['bf16']:.0f} TFLOP/s)")
-    print(f"{'':28}{'s/sweep':>9}{'masks/s':>9}{'x floor':>9}{'vs loop':>9}")
+    print(f"{'':28}{'streams':>8}{'s/sweep':>9}{'masks/s':>9}{'x floor':>9}{'vs loop':>9}")
     if loop_s:
-        print(f"{'PyTorch loop fp16':28}{loop_s:9.2f}{masks / loop_s:9.2f}{loop_s / floor_s:9.2f}{1:9.2f}")
+        print(f"{'PyTorch loop fp16':28}{'-':>8}{loop_s:9.2f}{masks / loop_s:9.2f}{loop_s / floor_s:9.2f}{1:9.2f}")
     for s in b.get("sweeps", []):
         t = s["seconds_per_sweep"]
         vs = f"{loop_s / t:9.2f}" if loop_s else f"{'-':>9}"
         name = f"{s['executor']} {s['dtype']} {s.get('attention', '')} attn"
-        print(f"{name:28}{t:9.2f}{masks / t:9.2f}{t / floor_s:9.2f}{vs}")
+        print(f"{name:28}{s.get('streams', 1):>8}{t:9.2f}{masks / t:9.2f}{t / floor_s:9.2f}{vs}")
     for a in b.get("attention", []):
         half = a.get("ours_half_gated_tflops")
         print(f"attention T={a['T']:<4} ours/SDPA {a['ours_tflops'] / a['sdpa_tflops']:.2f}"

@@ -173,8 +173,8 @@ const std::vector<SectionSpec>& plan_sections() {
       {"task", "The labelled data the model is scored on."},
       {"sweep", "Which head masks are scored. Strategy parameters go here too, each marked with the "
                 "strategies that read it."},
-      {"runtime", "How the work is run. Only `seed` is meant to change results; `threads` and "
-                  "`token_budget` can change float rounding, never predictions beyond it."},
+      {"runtime", "How the work is run. Only `seed` is meant to change results; `threads`, "
+                  "`streams` and `token_budget` can change float rounding, never predictions beyond it."},
       {"importance", "Gradient importance of every head (one backward pass per batch), computed before "
                      "the sweep and stored in /importance; with single-head masks in the sweep, also "
                      "each method's rank agreement with the heads' ablation drops."},
@@ -295,6 +295,12 @@ const std::vector<OptionSpec>& plan_options() {
           .at_least(0)
           .help("CPU threads (0 = all cores). Batches are spread over one worker per thread, each "
                 "with single-threaded GEMMs; with fewer batches than threads, workers share the rest."),
+      Opt("runtime", "streams", &Plan::runtime, &RuntimeOptions::streams)
+          .default_value(2)
+          .range(1, 16)
+          .help("On CUDA: host threads that share the batches, each launching on its own CUDA stream, "
+                "so that one thread's copies back to the host and launch gaps are covered by the "
+                "other's kernels. Each holds one batch's activations. Ignored on the CPU."),
       Opt("runtime", "token_budget", &Plan::runtime, &RuntimeOptions::token_budget)
           .default_value(8192)
           .at_least(64)

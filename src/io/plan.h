@@ -47,6 +47,7 @@ struct RuntimeOptions {
   std::string device;  // cpu | cuda | cuda:N | auto
   std::string dtype;   // fp32 | bf16 | fp16: the sweep's precision on CUDA
   int threads = 0;     // 0 = all cores
+  int streams = 0;     // CUDA streams, each fed by its own host thread
   int64_t token_budget = 0;
   std::string executor;  // trie | naive
   int64_t seed = 0;

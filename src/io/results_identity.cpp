@@ -17,9 +17,10 @@ const std::vector<std::string>& config_keys_ignored() {
   // output.path: the same sweep may be written anywhere (shards, a moved file).
   // output.overwrite: decides what happens to an existing file, not what is in it.
   // runtime.threads: a machine setting; 0 means "every core", which differs between machines.
+  // runtime.streams: the same, for GPUs.
   // runtime.progress: display only.
   static const std::vector<std::string> keys = {"output.path", "output.overwrite", "runtime.threads",
-                                                "runtime.progress"};
+                                                "runtime.streams", "runtime.progress"};
   return keys;
 }
 

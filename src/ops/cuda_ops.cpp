@@ -30,6 +30,29 @@ const void* ptr_or_null(const at::Tensor& t) { return t.defined() ? t.data_ptr()
 bool cuda_ops_built() { return true; }
 int cuda_device_count() { return at::cuda::is_available() ? static_cast<int>(at::cuda::device_count()) : 0; }
 
+void on_own_stream(const at::Device& device, const std::function<void()>& fn) {
+  TORCH_CHECK(device.is_cuda(), "on_own_stream needs a CUDA device, got ", device);
+  const c10::cuda::CUDAStream stream =
+      c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device.has_index() ? device.index() : -1);
+  try {
+    const c10::cuda::CUDAStreamGuard guard(stream);
+    fn();
+  } catch (...) {
+    // What fn queued may still read tensors its caller frees once the exception arrives.
+    try {
+      stream.synchronize();
+    } catch (...) {  // the first error is the one to report
+    }
+    throw;
+  }
+  stream.synchronize();
+}
+
+void sync_current_stream(const at::Device& device) {
+  TORCH_CHECK(device.is_cuda(), "sync_current_stream needs a CUDA device, got ", device);
+  c10::cuda::getCurrentCUDAStream(device.has_index() ? device.index() : -1).synchronize();
+}
+
 at::Tensor gated_attn_fwd_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
                                double scale) {

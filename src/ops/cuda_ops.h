@@ -1,5 +1,7 @@
 #pragma once
 // The CUDA halves of the ops, defined only in builds with the kernels and a CUDA-enabled libtorch.
+#include <functional>
+
 #include <ATen/ATen.h>
 
 namespace hs::ops {
@@ -8,6 +10,14 @@ namespace hs::ops {
 bool cuda_ops_built();
 // CUDA devices libtorch can use (0 in builds without CUDA ops).
 int cuda_device_count();
+
+// Runs fn with the calling thread launching on a CUDA stream of its own (one of libtorch's pooled
+// streams on `device`), then waits for that stream, so everything fn queued is done on return, also
+// when fn throws. Host threads that each run on their own stream fill one another's launch gaps.
+void on_own_stream(const at::Device& device, const std::function<void()>& fn);
+// Waits for what the calling thread has queued on its current stream of `device`: the pooled
+// streams do not wait for other streams by themselves.
+void sync_current_stream(const at::Device& device);
 
 at::Tensor gated_attn_fwd_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                                const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,

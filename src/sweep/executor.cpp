@@ -44,7 +44,7 @@ at::Tensor score_sequences(const SweepProblem& p, const at::Tensor& gates, Progr
       std::lock_guard<std::mutex> lock(progress_mutex);
       progress->advance(static_cast<double>(b.padded_tokens), batch_examples(p, b));
     }
-  });
+  }, p.model->device());
   return out;
 }
 

@@ -24,6 +24,7 @@
 #include "sweep/importance.h"
 #include "sweep/run_analyses.h"
 #include "sweep/sweep_stats.h"
+#include "sweep/workers.h"
 #include "text/token_classes.h"
 #include "text/tokenizer.h"
 #include "util/error.h"
@@ -250,7 +251,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   problem.inputs = build_inputs(dataset, tok, head, plan.task.max_seq_len);
   problem.batches = make_batches(
       problem.inputs,
-      // On a GPU one host thread runs the batches: no cutting for workers.
+      // A GPU wants batches as large as the budget allows: no cutting for workers there.
       worker_token_budget(plan.runtime.token_budget, problem.inputs.n_tokens,
                           device.is_cpu() ? model::compute_threads() : 1),
       tok.pad_id());
@@ -277,8 +278,10 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const model::BertModel device_model =
       device.is_cpu() ? model : model.to(device, model::dtype_named(plan.runtime.dtype));
   if (!device.is_cpu()) {
-    // One host thread feeds the GPU: worker threads would only queue on the same stream.
+    // The GPU's host threads are the streams' workers (sweep/workers.h); the CPU ops between
+    // launches are tiny, so each takes one intra-op thread.
     model::set_compute_threads(1);
+    set_gpu_streams(plan.runtime.streams);
     problem.model = &device_model;
     for (Batch& b : problem.batches) b.input = model::to_device(b.input, device);
     fmt::print(stderr, "headsweep: sweeping on {}\n", device.str());

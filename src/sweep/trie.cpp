@@ -8,7 +8,6 @@
 #include <c10/core/InferenceMode.h>
 
 #include "metrics/metrics.h"
-#include "model/threads.h"
 #include "ops/head_mix.h"
 #include "ops/upload.h"
 #include "sweep/workers.h"
@@ -234,7 +233,7 @@ void run_trie(const SweepProblem& p, const masks::MaskSet& set, const std::vecto
   // the size the user allowed, not one per worker.
   TrieOptions o = opts;
   if (p.token_budget > 0) {
-    const int workers = split_threads(model::compute_threads(), p.batches.size()).workers;
+    const int workers = worker_count(p.model->device(), p.batches.size());
     o.stack_tokens = std::min(o.stack_tokens, std::max<int64_t>(1, p.token_budget / workers));
   }
   const size_t per_group = static_cast<size_t>(std::max<int64_t>(
@@ -263,7 +262,7 @@ void run_trie(const SweepProblem& p, const masks::MaskSet& set, const std::vecto
       // Work in the naive executor's units (padded tokens × layers per mask), so ETAs compare.
       progress.advance(static_cast<double>(b.padded_tokens) * passes / L,
                        batch_examples(p, b) * static_cast<int64_t>(group.second - group.first));
-    });
+    }, p.model->device());
     ++stats.groups;
     for (size_t i = group.first; i < group.second; ++i) {
       MaskResult r;

@@ -5,12 +5,15 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include <c10/core/InferenceMode.h>
 
 #include "model/threads.h"
+#include "ops/cuda_ops.h"
 
 namespace hs::sweep {
 
@@ -24,6 +27,7 @@ WorkerSplit split_threads(int threads, size_t n_items) {
 namespace {
 
 thread_local bool in_worker = false;
+std::atomic<int> n_gpu_streams{2};
 
 // Worker threads that live as long as the process, rather than started per call (once per trie
 // group, once per mask in the naive executor): each new thread would also get fresh allocator
@@ -94,22 +98,46 @@ class ThreadsScope {
 
 }  // namespace
 
-void parallel_items(size_t n, const std::function<void(size_t item)>& fn) {
-  const WorkerSplit split = split_threads(model::compute_threads(), n);
-  if (split.workers <= 1 || in_worker) {  // a nested call runs inline on its worker
+void set_gpu_streams(int n) {
+  if (n < 1) throw std::invalid_argument("GPU streams must be at least 1");
+  n_gpu_streams = n;
+}
+
+int gpu_streams() { return n_gpu_streams; }
+
+int worker_count(const c10::Device& device, size_t n_items) {
+  if (device.is_cuda()) return static_cast<int>(std::max<size_t>(1, std::min<size_t>(gpu_streams(), n_items)));
+  return split_threads(model::compute_threads(), n_items).workers;
+}
+
+void parallel_items(size_t n, const std::function<void(size_t item)>& fn, const c10::Device& device) {
+  const int workers = worker_count(device, n);
+  if (workers <= 1 || in_worker) {  // a nested call runs inline on its worker
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
   }
+  const bool gpu = device.is_cuda();
   const bool inference = c10::InferenceMode::is_enabled();
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;
   std::mutex error_mutex;
-  ThreadsScope scope(split.threads_each);
+  // The workers' streams do not wait for the caller's: its uploads (weights, inputs, gates) must
+  // have landed first.
+  if (gpu) ops::sync_current_stream(device);
+  std::optional<ThreadsScope> scope;  // GPU workers leave the CPU threads as they are
+  if (!gpu) scope.emplace(split_threads(model::compute_threads(), n).threads_each);
   const std::function<void()> work = [&] {
     c10::InferenceMode guard(inference);
     try {
-      for (size_t i = next++; i < n && !failed; i = next++) fn(i);
+      const auto take_items = [&] {
+        for (size_t i = next++; i < n && !failed; i = next++) fn(i);
+      };
+      if (gpu) {
+        ops::on_own_stream(device, take_items);
+      } else {
+        take_items();
+      }
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);
       if (!error) error = std::current_exception();
@@ -117,7 +145,7 @@ void parallel_items(size_t n, const std::function<void(size_t item)>& fn) {
     }
   };
   in_worker = true;  // the calling thread works too: a nested call from it must not reenter the pool
-  pool().run(split.workers - 1, work);
+  pool().run(workers - 1, work);
   in_worker = false;
   if (error) std::rethrow_exception(error);
 }

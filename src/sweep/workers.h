@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <functional>
 
+#include <c10/core/Device.h>
+
 namespace hs::sweep {
 
 // How the current compute threads (model::compute_threads()) are split for n independent items:
@@ -16,11 +18,24 @@ struct WorkerSplit {
 };
 WorkerSplit split_threads(int threads, size_t n_items);
 
+// Host threads that share the batches on a CUDA device, each launching on its own stream: while one
+// waits for the GPU (a copy back to the host) or spends host time between launches, the other's
+// kernels keep the GPU busy. Process-wide; at least 1, default 2.
+void set_gpu_streams(int n);
+int gpu_streams();
+
+// The workers parallel_items runs n items on: on the CPU split_threads(compute threads, n).workers,
+// on CUDA min(gpu_streams(), n); at least 1.
+int worker_count(const c10::Device& device, size_t n_items);
+
 // Calls fn(item) for item 0..n-1, items taken in order by whichever worker is free: the calling
 // thread and threads of a pool that lives as long as the process. With one worker (or when called
-// from a worker) fn runs on the calling thread. Otherwise the process's compute threads are set to
-// threads_each while the workers run and restored afterwards; libtorch's inference mode is carried
-// into the workers. The first exception thrown by fn stops the remaining items and is rethrown here.
-void parallel_items(size_t n, const std::function<void(size_t item)>& fn);
+// from a worker) fn runs on the calling thread. Otherwise, on the CPU, the process's compute threads
+// are set to threads_each while the workers run and restored afterwards; on CUDA, the caller's
+// queued work is waited for and each worker launches on a stream of its own, waited for before this
+// returns. libtorch's inference mode is carried into the workers. The first exception thrown by fn
+// stops the remaining items and is rethrown here.
+void parallel_items(size_t n, const std::function<void(size_t item)>& fn,
+                    const c10::Device& device = c10::Device(c10::kCPU));
 
 }  // namespace hs::sweep

@@ -38,6 +38,7 @@ CATCH_TEST_CASE("a minimal config gets every default", "[io][plan]") {
   CATCH_CHECK(p.runtime.device == "cpu");
   CATCH_CHECK(p.runtime.dtype == "fp32");
   CATCH_CHECK(p.runtime.threads == 0);
+  CATCH_CHECK(p.runtime.streams == 2);
   CATCH_CHECK(p.runtime.token_budget == 8192);
   CATCH_CHECK(p.runtime.seed == 0);
   CATCH_CHECK(p.runtime.progress == "auto");
@@ -64,6 +65,7 @@ CATCH_TEST_CASE("every option can be set", "[io][plan]") {
       "  device: cuda:1\n"
       "  dtype: bf16\n"
       "  threads: 4\n"
+      "  streams: 3\n"
       "  token_budget: 64\n"
       "  seed: -7\n"
       "  progress: lines\n"
@@ -81,6 +83,7 @@ CATCH_TEST_CASE("every option can be set", "[io][plan]") {
   CATCH_CHECK(p.runtime.device == "cuda:1");
   CATCH_CHECK(p.runtime.dtype == "bf16");
   CATCH_CHECK(p.runtime.threads == 4);
+  CATCH_CHECK(p.runtime.streams == 3);
   CATCH_CHECK(p.runtime.token_budget == 64);
   CATCH_CHECK(p.runtime.seed == -7);
   CATCH_CHECK(p.runtime.progress == "lines");

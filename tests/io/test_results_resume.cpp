@@ -40,6 +40,7 @@ task:
   limit: 400
 runtime:
   threads: 0
+  streams: 2
   seed: 0
   progress: auto
 output:
@@ -119,13 +120,15 @@ CATCH_TEST_CASE("the config identity leaves out only where the file goes and how
   const auto entries = config_entries(kConfig);
   CATCH_CHECK(entries.at("task.limit") == "400");
   CATCH_CHECK(entries.at("output.path") == "results/a.h5");
-  CATCH_CHECK(entries.size() == 10);
+  CATCH_CHECK(entries.size() == 11);
   CATCH_CHECK(config_keys_ignored() ==
-              std::vector<std::string>{"output.path", "output.overwrite", "runtime.threads", "runtime.progress"});
+              std::vector<std::string>{"output.path", "output.overwrite", "runtime.threads", "runtime.streams",
+                                           "runtime.progress"});
 
   const std::string base = config_sha256(kConfig);
   CATCH_CHECK(base.size() == 64);
   std::string knobs = with(kConfig, "threads: 0", "threads: 8");
+  knobs = with(knobs, "streams: 2", "streams: 4");
   knobs = with(knobs, "progress: auto", "progress: none");
   knobs = with(knobs, "path: results/a.h5", "path: /elsewhere/b.shard-1-of-3.h5");
   knobs = with(knobs, "overwrite: false", "overwrite: true");

@@ -89,3 +89,19 @@ CATCH_TEST_CASE("parallel_items carries inference mode into the workers", "[swee
   parallel_items(8, [&](size_t) { enabled += c10::InferenceMode::is_enabled(); });
   CATCH_CHECK(enabled == 0);
 }
+
+CATCH_TEST_CASE("on CUDA the workers are the GPU streams, not the CPU threads", "[sweep][workers]") {
+  Threads t(5);
+  const int saved = hs::sweep::gpu_streams();
+  CATCH_CHECK(saved == 2);  // the default
+  const c10::Device gpu(c10::kCUDA, 0);
+  CATCH_CHECK(hs::sweep::worker_count(gpu, 100) == 2);
+  CATCH_CHECK(hs::sweep::worker_count(gpu, 1) == 1);
+  CATCH_CHECK(hs::sweep::worker_count(gpu, 0) == 1);
+  hs::sweep::set_gpu_streams(3);
+  CATCH_CHECK(hs::sweep::worker_count(gpu, 100) == 3);
+  CATCH_CHECK(hs::sweep::worker_count(c10::Device(c10::kCPU), 100) == 5);
+  CATCH_CHECK_THROWS_AS(hs::sweep::set_gpu_streams(0), std::invalid_argument);
+  CATCH_CHECK(hs::sweep::gpu_streams() == 3);
+  hs::sweep::set_gpu_streams(saved);
+}
