@@ -7,7 +7,8 @@
 #           along with the checkout
 #   model/  the test checkpoint with float16 weights, xz-compressed (model.safetensors.xz; the GPU
 #           tests compare GPU with CPU on the same weights, so the stored precision does not matter)
-#   glue/   STS-B dev, and the first 1,000 STS-B train pairs (what the quickstart's importance reads)
+#   glue/   STS-B dev, the first 1,000 STS-B train pairs (what the quickstart's importance reads),
+#           and RTE dev (the GPU tests' classification sweep)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 : "${GLUE_DIR:?set GLUE_DIR to the GLUE folder}"
@@ -18,7 +19,7 @@ PKGS=(catch2 libcli11-dev nlohmann-json3-dev libfmt-dev libfmt9 libyaml-cpp-dev 
       libcurl4 libnghttp2-14 librtmp1 libssh2-1 libpsl5 libldap-2.5-0 libsasl2-2 libbrotli1 libidn2-0
       libunistring2 libgssapi-krb5-2 libkrb5-3 libk5crypto3 libkrb5support0 libkeyutils1 libcom-err2
       libzstd1 libgnutls30 libhogweed6 libnettle8 libgmp10 libp11-kit0 libtasn1-6 libffi8 libssl3)
-rm -rf "$DEST" && mkdir -p "$DEST/debs" "$DEST/root" "$DEST/model" "$DEST/glue/STS-B"
+rm -rf "$DEST" && mkdir -p "$DEST/debs" "$DEST/root" "$DEST/model" "$DEST/glue/STS-B" "$DEST/glue/RTE"
 (cd "$DEST/debs" && apt-get download "${PKGS[@]}" 2>/dev/null)
 for f in "$DEST"/debs/*.deb; do dpkg -x "$f" "$DEST/root"; done
 rm -rf "$DEST/debs" "$DEST/root/usr/share/doc" "$DEST/root/usr/share/man" "$DEST/root/usr/share/locale" \
@@ -67,4 +68,5 @@ PY
 xz -T0 -6 "$DEST/model/model.safetensors"
 cp "$GLUE_DIR/STS-B/dev.tsv" "$DEST/glue/STS-B/"
 head -n 1001 "$GLUE_DIR/STS-B/train.tsv" > "$DEST/glue/STS-B/train.tsv"
+cp "$GLUE_DIR/RTE/dev.tsv" "$DEST/glue/RTE/"
 du -sh "$DEST"/* "$DEST"

@@ -142,7 +142,11 @@ run_step kernels 150 "${HS_ENV[@]}" build-device/tests/ops/test_ops --reporter c
 tail -4 "$LOGS/kernels.log"; grep -m12 -E "failed|FAILED" "$LOGS/kernels.log"
 
 run_step model 150 "${HS_ENV[@]}" build-device/tests/sweep/test_sweep "[cuda],[device]" --reporter compact -s
-grep -E "max \||passed|failed|FAILED|SKIP" "$LOGS/model.log" | tail -12
+grep -E "max \||RTE labels|passed|failed|FAILED|SKIP" "$LOGS/model.log" | tail -30
+
+run_step memcheck 150 "${HS_ENV[@]}" HEADSWEEP_QUICK_KERNEL_TESTS=1 compute-sanitizer --tool memcheck --error-exitcode 99 \
+    build-device/tests/ops/test_ops "[cuda]" --reporter compact
+tail -6 "$LOGS/memcheck.log"
 
 run_step bench 300 "${HS_ENV[@]}" build-device/bench_gpu --json "$OUT_DIR/bench_gpu.json" --lengths-out "$WORK/lengths.json" \
     --naive-masks 6 --tf32 --profile
@@ -173,9 +177,5 @@ print(f"predictions: max |cuda - cpu| {d.max():.2e} over {d.size} values")
 assert d.max() < 1e-4
 PY
 cat "$LOGS/run_compare.log"
-
-run_step memcheck 150 "${HS_ENV[@]}" HEADSWEEP_QUICK_KERNEL_TESTS=1 compute-sanitizer --tool memcheck --error-exitcode 99 \
-    build-device/tests/ops/test_ops "[cuda]" --reporter compact
-tail -6 "$LOGS/memcheck.log"
 
 finish

@@ -277,9 +277,10 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   // the CPU model (float32 composites, the path checked against Hugging Face).
   const model::BertModel device_model =
       device.is_cpu() ? model : model.to(device, model::dtype_named(plan.runtime.dtype));
+  const int cpu_threads = model::compute_threads();
   if (!device.is_cpu()) {
     // The GPU's host threads are the streams' workers (sweep/workers.h); the CPU ops between
-    // launches are tiny, so each takes one intra-op thread.
+    // launches are tiny, so each takes one intra-op thread, until the sweep is done.
     model::set_compute_threads(1);
     set_gpu_streams(plan.runtime.streams);
     problem.model = &device_model;
@@ -307,6 +308,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     ++s.n_scored;
   }, progress);
   progress.finish();
+  model::set_compute_threads(cpu_threads);  // the bootstrap below runs on the CPU, on every thread
   // A shard lacks the other shards' masks: `headsweep merge` computes these for it.
   if (!shard.sharded()) {
     SweepStats st = write_sweep_stats(writer, header, mask_set.data(), predictions, s.scores, gold);

@@ -15,7 +15,7 @@
 #include "model/model_dir.h"
 #include "sweep/attention_stats.h"
 #include "sweep/head.h"
-#include "stsb_inputs.h"
+#include "glue_inputs.h"
 #include "test_env.h"
 #include "text/token_classes.h"
 #include "text/tokenizer.h"
@@ -25,7 +25,7 @@ CATCH_TEST_CASE("attention statistics equal those from Hugging Face's attentions
   HS_REQUIRE_GLUE(glue);
   std::ifstream f(hs::test::golden_dir() + "/attention.json");
   const nlohmann::json ref = nlohmann::json::parse(f);
-  const hs::test::StsbInputs s(model_path, glue, ref["pairs"].get<int64_t>());
+  const hs::test::GlueInputs s(model_path, glue, ref["pairs"].get<int64_t>());
   const auto& [model, tok, inputs] = std::tie(s.model, s.tok, s.inputs);
   const std::vector<uint8_t> punct = hs::text::punctuation_token_table(tok);
   int64_t n_punct = 0;

@@ -4,21 +4,25 @@
 // pairs closer than that difference may swap and move it by ~1e-5 each; it is held to 1e-3 (the
 // first GPU run measured 1.0e-4 with cosines 1.5e-6 apart). bf16's and fp16's agreement is
 // reported. The batches run on runtime.streams' default of two streams, and a second case checks
-// that one and three streams agree. Skips without a device.
+// that one and three streams agree. A third compares the labels of a classification sweep (RTE).
+// Skips without a device.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include <ATen/ATen.h>
 #include <catch2/catch.hpp>
 
+#include "classifier_checkpoint.h"
 #include "masks/mask_set.h"
 #include "masks/strategies.h"
 #include "model/device.h"
 #include "ops/cuda_ops.h"
-#include "stsb_inputs.h"
+#include "glue_inputs.h"
 #include "sweep_runs.h"
 #include "sweep/executor.h"
 #include "sweep/workers.h"
@@ -26,8 +30,10 @@
 
 namespace {
 
+using Results = std::vector<hs::sweep::MaskResult>;  // indexed by mask
+
 // The sweep of s's pairs on `model`, in batches of `budget` tokens on the model's device.
-hs::sweep::SweepProblem problem_on(const hs::test::StsbInputs& s, const hs::model::BertModel& model, int64_t budget) {
+hs::sweep::SweepProblem problem_on(const hs::test::GlueInputs& s, const hs::model::BertModel& model, int64_t budget) {
   hs::sweep::SweepProblem p;
   p.model = &model;
   p.head = s.head;
@@ -37,6 +43,24 @@ hs::sweep::SweepProblem problem_on(const hs::test::StsbInputs& s, const hs::mode
   p.metrics = s.task.metrics;
   p.gold = s.gold;
   return p;
+}
+
+// Runs every mask of `set` through both executors on CUDA, with each CUDA attention and dtype, and
+// hands each run's results to `check`.
+void for_each_cuda_run(const hs::test::GlueInputs& s, const hs::masks::MaskSet& set,
+                       const std::function<void(const std::string& what, at::ScalarType dtype, const Results& got)>& check) {
+  using hs::model::CudaAttention;
+  for (CudaAttention attention : {CudaAttention::Kernel, CudaAttention::Fused}) {
+    for (at::ScalarType dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+      const hs::model::BertModel gpu_model = s.model.to(at::Device(at::kCUDA, 0), dtype, attention);
+      const hs::sweep::SweepProblem gpu = problem_on(s, gpu_model, 2048);
+      for (const char* executor : {"naive", "trie"}) {
+        const std::string what = std::string(executor) + " " + c10::toString(dtype) + " " +
+                                 (attention == CudaAttention::Kernel ? "kernel" : "fused") + " attention";
+        check(what, dtype, hs::test::run_every_mask(executor, gpu, set));
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -58,42 +82,32 @@ CATCH_TEST_CASE("a sweep on CUDA gives the CPU's outputs", "[cuda]") {
   if (hs::ops::cuda_device_count() == 0) HS_SKIP("no CUDA device");
   HS_REQUIRE_MODEL(model_dir);
   HS_REQUIRE_GLUE(glue);
-  hs::test::StsbInputs s(model_dir, glue, 96);
+  hs::test::GlueInputs s(model_dir, glue, 96);
   at::globalContext().setAllowTF32CuBLAS(false);
   at::globalContext().setAllowTF32CuDNN(false);
   const hs::masks::MaskSet set = hs::masks::make_masks("single-head", s.model.n_layers(), s.model.n_heads());
 
   const auto want = hs::test::run_every_mask("naive", problem_on(s, s.model, 2048), set);
 
-  using hs::model::CudaAttention;
-  for (CudaAttention attention : {CudaAttention::Kernel, CudaAttention::Fused}) {
-    const char* attention_name = attention == CudaAttention::Kernel ? "kernel" : "fused";
-    for (at::ScalarType dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
-      const hs::model::BertModel gpu_model = s.model.to(at::Device(at::kCUDA, 0), dtype, attention);
-      const hs::sweep::SweepProblem gpu = problem_on(s, gpu_model, 2048);
-      for (const char* executor : {"naive", "trie"}) {
-        const auto got = hs::test::run_every_mask(executor, gpu, set);
-        double max_out = 0, max_pred = 0, max_metric = 0;
-        for (int64_t n = 0; n < set.size(); ++n) {
-          max_out = std::max(max_out, (got[n].outputs.to(at::kDouble) - want[n].outputs).abs().max().item<double>());
-          for (size_t i = 0; i < want[n].predictions.size(); ++i) {
-            max_pred = std::max(max_pred, static_cast<double>(std::abs(got[n].predictions[i] - want[n].predictions[i])));
-          }
-          for (const auto& [name, v] : want[n].scores) max_metric = std::max(max_metric, std::abs(got[n].scores.at(name) - v));
-        }
-        CATCH_WARN(executor << " " << c10::toString(dtype) << " " << attention_name << " attention: max |output - CPU| "
-                            << max_out << ", max |prediction - CPU| " << max_pred << ", max |metric - CPU| "
-                            << max_metric << " over " << set.size() << " masks");
-        if (dtype == at::kFloat) {
-          CATCH_CHECK(max_out < 1e-4);
-          CATCH_CHECK(max_pred < 1e-4);
-          CATCH_CHECK(max_metric < 1e-3);
-        } else {
-          CATCH_CHECK(max_metric < 2e-2);  // bf16 and fp16: reported, loosely bounded
-        }
+  for_each_cuda_run(s, set, [&](const std::string& what, at::ScalarType dtype, const Results& got) {
+    double max_out = 0, max_pred = 0, max_metric = 0;
+    for (int64_t n = 0; n < set.size(); ++n) {
+      max_out = std::max(max_out, (got[n].outputs.to(at::kDouble) - want[n].outputs).abs().max().item<double>());
+      for (size_t i = 0; i < want[n].predictions.size(); ++i) {
+        max_pred = std::max(max_pred, static_cast<double>(std::abs(got[n].predictions[i] - want[n].predictions[i])));
       }
+      for (const auto& [name, v] : want[n].scores) max_metric = std::max(max_metric, std::abs(got[n].scores.at(name) - v));
     }
-  }
+    CATCH_WARN(what << ": max |output - CPU| " << max_out << ", max |prediction - CPU| " << max_pred
+                    << ", max |metric - CPU| " << max_metric << " over " << set.size() << " masks");
+    if (dtype == at::kFloat) {
+      CATCH_CHECK(max_out < 1e-4);
+      CATCH_CHECK(max_pred < 1e-4);
+      CATCH_CHECK(max_metric < 1e-3);
+    } else {
+      CATCH_CHECK(max_metric < 2e-2);  // bf16 and fp16: reported, loosely bounded
+    }
+  });
 }
 
 CATCH_TEST_CASE("on CUDA the number of streams does not change a sweep's outputs", "[cuda]") {
@@ -102,7 +116,7 @@ CATCH_TEST_CASE("on CUDA the number of streams does not change a sweep's outputs
   if (hs::ops::cuda_device_count() == 0) HS_SKIP("no CUDA device");
   HS_REQUIRE_MODEL(model_dir);
   HS_REQUIRE_GLUE(glue);
-  hs::test::StsbInputs s(model_dir, glue, 96);
+  hs::test::GlueInputs s(model_dir, glue, 96);
   at::globalContext().setAllowTF32CuBLAS(false);
   const hs::masks::MaskSet set = hs::masks::make_masks("single-head", s.model.n_layers(), s.model.n_heads());
   const hs::model::BertModel gpu_model = s.model.to(at::Device(at::kCUDA, 0), at::kFloat, hs::model::CudaAttention::Kernel);
@@ -123,4 +137,50 @@ CATCH_TEST_CASE("on CUDA the number of streams does not change a sweep's outputs
     CATCH_CHECK(max_diff < 1e-6);
   }
   hs::sweep::set_gpu_streams(saved);
+}
+
+CATCH_TEST_CASE("a classification sweep on CUDA predicts the CPU's labels", "[cuda]") {
+  // RTE through all-MiniLM-L6-v2 with a seeded classifier (tests/golden/heads.safetensors). In fp32
+  // with TF32 off every label must be the CPU's, save where the CPU's top two logits are within 1e-4
+  // (ties that rounding may break either way). bf16's and fp16's agreement rates are reported; their
+  // labels must match where the CPU's margin is over 0.05, ten times the logit error bf16 leaves.
+  if (hs::ops::cuda_device_count() == 0) HS_SKIP("no CUDA device");
+  HS_REQUIRE_MODEL(model_dir);
+  HS_REQUIRE_GLUE(glue);
+  const std::string dir = (std::filesystem::temp_directory_path() / "headsweep-test-cuda-rte").string();
+  hs::test::write_classifier_model_dir(dir, model_dir, hs::test::golden_dir(), "rte");
+  hs::test::GlueInputs s(dir, glue, 64, "rte");
+  CATCH_REQUIRE(s.head.kind == hs::sweep::HeadKind::Classification);
+  at::globalContext().setAllowTF32CuBLAS(false);
+  at::globalContext().setAllowTF32CuDNN(false);
+  const hs::masks::MaskSet set = hs::masks::make_masks("single-head", s.model.n_layers(), s.model.n_heads());
+  const auto want = hs::test::run_every_mask("naive", problem_on(s, s.model, 2048), set);
+
+  // margin[n][i]: the CPU's top logit minus its second for mask n, example i (one sequence each).
+  std::vector<int64_t> sequence_of(s.inputs.n_examples);
+  for (size_t q = 0; q < s.inputs.sequences.size(); ++q) sequence_of[s.inputs.sequences[q].example] = static_cast<int64_t>(q);
+  std::vector<std::vector<double>> margin(set.size());
+  for (int64_t n = 0; n < set.size(); ++n) {
+    const at::Tensor top2 = std::get<0>(want[n].outputs.topk(2, 1));  // (S, 2)
+    for (int64_t e : sequence_of) margin[n].push_back((top2[e][0] - top2[e][1]).item<double>());
+  }
+
+  for_each_cuda_run(s, set, [&](const std::string& what, at::ScalarType dtype, const Results& got) {
+    const double decided = dtype == at::kFloat ? 1e-4 : 0.05;
+    int64_t same = 0, total = 0, decided_differ = 0;
+    for (int64_t n = 0; n < set.size(); ++n) {
+      for (size_t i = 0; i < want[n].predictions.size(); ++i) {
+        ++total;
+        if (got[n].predictions[i] == want[n].predictions[i]) {
+          ++same;
+        } else if (margin[n][i] > decided) {
+          ++decided_differ;
+        }
+      }
+    }
+    CATCH_WARN(what << ": RTE labels equal to the CPU's " << same << " / " << total << " (" << 100.0 * same / total
+                    << "%), " << decided_differ << " differ where the CPU's margin is over " << decided);
+    CATCH_CHECK(decided_differ == 0);
+  });
+  std::filesystem::remove_all(dir);
 }

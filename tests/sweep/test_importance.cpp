@@ -16,7 +16,7 @@
 #include "data/glue_tasks.h"
 #include "model/model_dir.h"
 #include "model/threads.h"
-#include "stsb_inputs.h"
+#include "glue_inputs.h"
 #include "test_env.h"
 #include "text/tokenizer.h"
 
@@ -41,7 +41,7 @@ CATCH_TEST_CASE("gradient importance equals Hugging Face's, both variants, full 
   HS_REQUIRE_GLUE(glue);
   std::ifstream f(hs::test::golden_dir() + "/importance.json");
   const nlohmann::json ref = nlohmann::json::parse(f);
-  const hs::test::StsbInputs s(model_path, glue, ref["pairs"].get<int64_t>());
+  const hs::test::GlueInputs s(model_path, glue, ref["pairs"].get<int64_t>());
   const auto& [model, task, tok, head, inputs, gold] = std::tie(s.model, s.task, s.tok, s.head, s.inputs, s.gold);
   const at::Tensor pruned = from_json(ref["pruned_mask"]).to(at::kFloat);
 

@@ -1,6 +1,7 @@
 #pragma once
-// The real checkpoint and the first STS-B dev pairs, tokenized for its similarity head: what the
-// golden-fixture tests of the sweep module compare against Hugging Face on.
+// A real checkpoint and the first examples of a GLUE dev set, tokenized for the checkpoint's head:
+// STS-B pairs for all-MiniLM-L6-v2's similarity head are what the golden-fixture tests of the sweep
+// module compare against Hugging Face on.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,7 +15,7 @@
 
 namespace hs::test {
 
-struct StsbInputs {
+struct GlueInputs {
   hs::model::ModelDir dir;
   hs::model::BertModel model;
   const hs::data::TaskSpec& task;
@@ -24,11 +25,12 @@ struct StsbInputs {
   hs::sweep::ScoringInputs inputs;
   std::vector<double> gold;
 
-  StsbInputs(const std::string& model_path, const std::string& glue, int64_t pairs)
+  GlueInputs(const std::string& model_path, const std::string& glue, int64_t examples,
+             const std::string& task_name = "stsb")
       : dir(hs::model::inspect_model_dir(model_path)),
         model(hs::model::BertModel::load(dir)),
-        task(hs::data::find_task("stsb")),
-        data(hs::data::load_split(task, glue, "dev", pairs)),
+        task(hs::data::find_task(task_name)),
+        data(hs::data::load_split(task, glue, "dev", examples)),
         tok(hs::text::Tokenizer::from_model_dir(model_path)),
         head(hs::sweep::resolve_head(dir, task, "auto", "auto")),
         inputs(hs::sweep::build_inputs(data, tok, head, 128)) {
