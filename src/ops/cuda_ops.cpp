@@ -5,6 +5,10 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 
+#include <map>
+#include <mutex>
+#include <utility>
+
 #include "bias_gelu.h"
 #include "gated_attn_fwd.h"
 #include "head_mix_ln.h"
@@ -30,10 +34,19 @@ const void* ptr_or_null(const at::Tensor& t) { return t.defined() ? t.data_ptr()
 bool cuda_ops_built() { return true; }
 int cuda_device_count() { return at::cuda::is_available() ? static_cast<int>(at::cuda::device_count()) : 0; }
 
-void on_own_stream(const at::Device& device, const std::function<void()>& fn) {
+void on_own_stream(const at::Device& device, int slot, const std::function<void()>& fn) {
   TORCH_CHECK(device.is_cuda(), "on_own_stream needs a CUDA device, got ", device);
-  const c10::cuda::CUDAStream stream =
-      c10::cuda::getStreamFromPool(/*isHighPriority=*/false, device.has_index() ? device.index() : -1);
+  const c10::DeviceIndex index = device.has_index() ? device.index() : c10::cuda::current_device();
+  const c10::cuda::CUDAStream stream = [&] {
+    static std::mutex mutex;
+    static std::map<std::pair<c10::DeviceIndex, int>, c10::cuda::CUDAStream> streams;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = streams.find({index, slot});
+    if (it == streams.end()) {
+      it = streams.emplace(std::make_pair(index, slot), c10::cuda::getStreamFromPool(/*isHighPriority=*/false, index)).first;
+    }
+    return it->second;
+  }();
   try {
     const c10::cuda::CUDAStreamGuard guard(stream);
     fn();

@@ -11,10 +11,12 @@ bool cuda_ops_built();
 // CUDA devices libtorch can use (0 in builds without CUDA ops).
 int cuda_device_count();
 
-// Runs fn with the calling thread launching on a CUDA stream of its own (one of libtorch's pooled
+// Runs fn with the calling thread launching on worker `slot`'s CUDA stream (one of libtorch's pooled
 // streams on `device`), then waits for that stream, so everything fn queued is done on return, also
-// when fn throws. Host threads that each run on their own stream fill one another's launch gaps.
-void on_own_stream(const at::Device& device, const std::function<void()>& fn);
+// when fn throws. Host threads that each run on their own stream fill one another's launch gaps. A
+// slot keeps its stream from call to call: libtorch's caching allocator reuses a freed block only
+// on the stream it was made for, so fresh streams each call would each keep a copy of the memory.
+void on_own_stream(const at::Device& device, int slot, const std::function<void()>& fn);
 // Waits for what the calling thread has queued on its current stream of `device`: the pooled
 // streams do not wait for other streams by themselves.
 void sync_current_stream(const at::Device& device);

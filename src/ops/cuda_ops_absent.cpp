@@ -16,7 +16,7 @@ namespace {
 bool cuda_ops_built() { return false; }
 int cuda_device_count() { return 0; }
 
-void on_own_stream(const at::Device&, const std::function<void()>&) { absent(); }
+void on_own_stream(const at::Device&, int, const std::function<void()>&) { absent(); }
 void sync_current_stream(const at::Device&) { absent(); }
 
 at::Tensor gated_attn_fwd_cuda(const at::Tensor&, const at::Tensor&, const at::Tensor&, const at::Tensor&,

@@ -127,14 +127,16 @@ void parallel_items(size_t n, const std::function<void(size_t item)>& fn, const 
   if (gpu) ops::sync_current_stream(device);
   std::optional<ThreadsScope> scope;  // GPU workers leave the CPU threads as they are
   if (!gpu) scope.emplace(split_threads(model::compute_threads(), n).threads_each);
+  std::atomic<int> slots{0};
   const std::function<void()> work = [&] {
     c10::InferenceMode guard(inference);
+    const int slot = slots++;  // 0 .. workers-1, each call: the same streams every time
     try {
       const auto take_items = [&] {
         for (size_t i = next++; i < n && !failed; i = next++) fn(i);
       };
       if (gpu) {
-        ops::on_own_stream(device, take_items);
+        ops::on_own_stream(device, slot, take_items);
       } else {
         take_items();
       }
