@@ -20,6 +20,12 @@ constexpr int kWarpSize = 32;
 #define HS_LAUNCH(grid, block, stream, ...) __VA_ARGS__<<<(grid), (block), 0, (stream)>>>
 #endif
 
+// A vector access of `bytes` must be aligned to them, or the GPU faults. The emulator checks it;
+// compiled by nvcc this is nothing.
+#ifndef HS_ASSERT_ALIGNED
+#define HS_ASSERT_ALIGNED(p, bytes) ((void)0)
+#endif
+
 __host__ __device__ constexpr int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 __device__ __forceinline__ float to_float(float x) { return x; }
@@ -42,11 +48,13 @@ struct alignas(sizeof(T) * V) Pack {
 
 template <typename T, int V>
 __device__ __forceinline__ Pack<T, V> load_pack(const T* p) {
+  HS_ASSERT_ALIGNED(p, sizeof(Pack<T, V>));
   return *reinterpret_cast<const Pack<T, V>*>(p);
 }
 
 template <typename T, int V>
 __device__ __forceinline__ void store_pack(T* p, const Pack<T, V>& x) {
+  HS_ASSERT_ALIGNED(p, sizeof(Pack<T, V>));
   *reinterpret_cast<Pack<T, V>*>(p) = x;
 }
 

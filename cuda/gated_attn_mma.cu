@@ -197,8 +197,8 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D>) gated_attn_
 #pragma unroll
   for (int dt = 0; dt < kDTiles; ++dt) {
     T* at = stage + group * S + dt * 8 + 2 * tig;
-    *reinterpret_cast<uint32_t*>(at) = pair_from_floats<T>(o[dt][0] * inv[0], o[dt][1] * inv[0]);
-    *reinterpret_cast<uint32_t*>(at + 8 * S) = pair_from_floats<T>(o[dt][2] * inv[1], o[dt][3] * inv[1]);
+    store_pair(at, pair_from_floats<T>(o[dt][0] * inv[0], o[dt][1] * inv[0]));
+    store_pair(at + 8 * S, pair_from_floats<T>(o[dt][2] * inv[1], o[dt][3] * inv[1]));
   }
   __syncwarp();
   const int rows = min(kRows, n_rows - r0);

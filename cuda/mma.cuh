@@ -21,7 +21,14 @@ namespace hs::gpu {
 // Two adjacent 16-bit elements (the lower index in the low half); p is 4-byte aligned.
 template <typename T>
 __device__ __forceinline__ uint32_t load_pair(const T* p) {
+  HS_ASSERT_ALIGNED(p, sizeof(uint32_t));
   return *reinterpret_cast<const uint32_t*>(p);
+}
+
+template <typename T>
+__device__ __forceinline__ void store_pair(T* p, uint32_t two) {
+  HS_ASSERT_ALIGNED(p, sizeof(uint32_t));
+  *reinterpret_cast<uint32_t*>(p) = two;
 }
 
 template <typename T>

@@ -65,6 +65,10 @@ void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], const fl
 // ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16, as mma.cuh states it.
 void ldmatrix_x4(uint32_t r[4], const void* row, bool trans);
 
+// Fails the launch when p is not aligned to `bytes`: a GPU faults on such a vector access, the
+// CPU would not.
+void check_aligned(const void* p, size_t bytes);
+
 template <typename F>
 struct Launcher {
   dim3 grid, block;
@@ -108,6 +112,8 @@ inline float rsqrtf(float x) { return 1.f / std::sqrt(x); }
 inline float __expf(float x) { return std::exp(x); }
 using std::max;
 using std::min;
+
+#define HS_ASSERT_ALIGNED(p, bytes) ::hs::emu::check_aligned((p), (bytes))
 
 // The kernels launch with HS_LAUNCH (common.cuh); here it runs the grid on the CPU.
 #define HS_LAUNCH(grid, block, stream, ...) ::hs::emu::launcher(dim3(grid), dim3(block), __VA_ARGS__)

@@ -79,6 +79,12 @@ __global__ void mixed_collectives_kernel(int* out) {
   }
 }
 
+// Thread 1 reads a 16-byte pack one element past an aligned start.
+__global__ void misaligned_pack_kernel(const __half* in, __half* out) {
+  const __half* at = in + threadIdx.x;
+  if (threadIdx.x < 2) hs::gpu::store_pack<__half, 8>(out, hs::gpu::load_pack<__half, 8>(at));
+}
+
 __global__ void early_exit_barrier_kernel(int* out) {
   // Threads that have exited count as arrived at __syncthreads.
   if (threadIdx.x >= kWarpSize) return;
@@ -169,6 +175,10 @@ CATCH_TEST_CASE("the emulator reports what CUDA leaves undefined", "[cuda_emu]")
   CATCH_CHECK_THROWS_WITH(HS_LAUNCH(1, 96, nullptr, divergent_kernel)(out.data()), Catch::Contains("deadlock"));
   CATCH_CHECK_THROWS_WITH(HS_LAUNCH(1, 32, nullptr, mixed_collectives_kernel)(out.data()),
                           Catch::Contains("different collectives"));
+  alignas(16) __half halves[16] = {};
+  alignas(16) __half copy[8];
+  CATCH_CHECK_THROWS_WITH(HS_LAUNCH(1, 32, nullptr, misaligned_pack_kernel)(halves, copy),
+                          Catch::Contains("16-byte access at a misaligned address (block (0, 0, 0), thread 1)"));
   // A failed launch leaves the emulator usable.
   std::vector<int> neighbour(128), sums(128), lane3(128);
   HS_LAUNCH(1, 128, nullptr, exchange_kernel)(neighbour.data(), sums.data(), lane3.data());
