@@ -120,7 +120,7 @@ CATCH_TEST_CASE("on CUDA the number of streams does not change a sweep's outputs
   at::globalContext().setAllowTF32CuBLAS(false);
   const hs::masks::MaskSet set = hs::masks::make_masks("single-head", s.model.n_layers(), s.model.n_heads());
   const hs::model::BertModel gpu_model = s.model.to(at::Device(at::kCUDA, 0), at::kFloat, hs::model::CudaAttention::Kernel);
-  const hs::sweep::SweepProblem gpu = problem_on(s, gpu_model, 1024);
+  const hs::sweep::SweepProblem gpu = problem_on(s, gpu_model, 256);
   CATCH_REQUIRE(gpu.batches.size() >= 4);
   const int saved = hs::sweep::gpu_streams();
   for (const char* executor : {"naive", "trie"}) {
