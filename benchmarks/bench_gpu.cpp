@@ -7,6 +7,7 @@
 // Writes the numbers as JSON (--json). scripts/device-check.sh runs it; benchmarks/gpu_torch_loop.py
 // is the PyTorch per-mask loop it is compared with.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -401,13 +402,14 @@ int main(int argc, char** argv) {
     auto attention_of = [](const std::string& name) {
       return name == "kernel" ? hs::model::CudaAttention::Kernel : hs::model::CudaAttention::Fused;
     };
+    // "bf16/kernel" -> {"bf16", "kernel"}
     auto split_run = [](const std::string& run) {
       const size_t slash = run.find('/');
-      return std::make_pair(run.substr(0, slash), run.substr(slash + 1));
+      return std::array<std::string, 2>{run.substr(0, slash), run.substr(slash + 1)};
     };
     std::map<std::string, hs::model::BertModel> weights;  // by dtype: every run of a dtype times the same model
     for (const std::string& run : a.runs) {
-      const std::string dt = split_run(run).first, att = split_run(run).second;
+      const auto [dt, att] = split_run(run);
       const at::ScalarType dtype = hs::model::dtype_named(dt);
       if (!weights.count(dt)) weights.emplace(dt, random_bert(cfg, device, dtype));
       const hs::model::BertModel model = weights.at(dt).to(device, dtype, attention_of(att));
@@ -425,7 +427,9 @@ int main(int argc, char** argv) {
     weights.clear();
 
     if (a.profile) {
-      const std::string dt = split_run(a.runs.front()).first, att = split_run(a.runs.front()).second;
+      // Named copies: the lambdas below capture them, which C++17 does not allow for structured bindings.
+      const std::array<std::string, 2> first = split_run(a.runs.front());
+      const std::string dt = first[0], att = first[1];
       const at::ScalarType dtype = hs::model::dtype_named(dt);
       const hs::model::BertModel model = random_bert(cfg, device, dtype).to(device, dtype, attention_of(att));
       const hs::sweep::SweepProblem whole = problem(model, inputs);

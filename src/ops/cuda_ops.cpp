@@ -29,14 +29,19 @@ gpu::DType kernel_dtype(const at::Tensor& t) {
 
 const void* ptr_or_null(const at::Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; }
 
+// The index of `device`; plain "cuda" is the calling thread's current device.
+c10::DeviceIndex index_of(const at::Device& device) {
+  TORCH_CHECK(device.is_cuda(), "a CUDA device is needed here, got ", device);
+  return device.has_index() ? device.index() : c10::cuda::current_device();
+}
+
 }  // namespace
 
 bool cuda_ops_built() { return true; }
 int cuda_device_count() { return at::cuda::is_available() ? static_cast<int>(at::cuda::device_count()) : 0; }
 
 void on_own_stream(const at::Device& device, int slot, const std::function<void()>& fn) {
-  TORCH_CHECK(device.is_cuda(), "on_own_stream needs a CUDA device, got ", device);
-  const c10::DeviceIndex index = device.has_index() ? device.index() : c10::cuda::current_device();
+  const c10::DeviceIndex index = index_of(device);
   const c10::cuda::CUDAStream stream = [&] {
     static std::mutex mutex;
     static std::map<std::pair<c10::DeviceIndex, int>, c10::cuda::CUDAStream> streams;
@@ -62,8 +67,7 @@ void on_own_stream(const at::Device& device, int slot, const std::function<void(
 }
 
 void sync_current_stream(const at::Device& device) {
-  TORCH_CHECK(device.is_cuda(), "sync_current_stream needs a CUDA device, got ", device);
-  c10::cuda::getCurrentCUDAStream(device.has_index() ? device.index() : -1).synchronize();
+  c10::cuda::getCurrentCUDAStream(index_of(device)).synchronize();
 }
 
 at::Tensor gated_attn_fwd_cuda(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,

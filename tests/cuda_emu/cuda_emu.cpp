@@ -234,12 +234,14 @@ void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], const fl
   });
 }
 
-void check_aligned(const void* p, size_t bytes) {
-  if (reinterpret_cast<std::uintptr_t>(p) % bytes != 0) fail(std::to_string(bytes) + "-byte access at a misaligned address");
+void check_aligned(const void* p, size_t bytes, const char* what) {
+  if (reinterpret_cast<std::uintptr_t>(p) % bytes != 0) {
+    fail(std::to_string(bytes) + "-byte " + what + " at a misaligned address");
+  }
 }
 
 void ldmatrix_x4(uint32_t r[4], const void* row, bool trans) {
-  if (reinterpret_cast<std::uintptr_t>(row) % 16 != 0) fail("ldmatrix row address not 16-byte aligned");
+  check_aligned(row, 16, "ldmatrix row");
   const auto* mine = static_cast<const uint16_t*>(row);
   const int lane = static_cast<int>(thread_idx.x % kWarp), group = lane / 4, tig = lane % 4;
   warp_exchange(0xffffffffu, &mine, sizeof(mine), [&](const unsigned char* slots) {

@@ -66,8 +66,8 @@ void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], const fl
 void ldmatrix_x4(uint32_t r[4], const void* row, bool trans);
 
 // Fails the launch when p is not aligned to `bytes`: a GPU faults on such a vector access, the
-// CPU would not.
-void check_aligned(const void* p, size_t bytes);
+// CPU would not. `what` names the access in the report.
+void check_aligned(const void* p, size_t bytes, const char* what = "access");
 
 template <typename F>
 struct Launcher {
