@@ -1,17 +1,21 @@
 // gated_attn_fwd on tensor cores, for fp16 and bf16 storage (FlashAttention-2's scheme on mma.sync).
 // Grid: (⌈T/(16·W)⌉ query blocks, H, B); block: W ∈ {1, 2, 4} warps (the fewest that cover T, so
-// short sequences leave no warp idle), each owning 16 query rows. Key and value tiles of 64 rows are
-// staged in shared memory 16 bytes at a time (rows padded by 16 bytes, so ldmatrix's eight rows fall
-// in different banks); fragments come from ldmatrix (V's transposed on the way), and S = Q·Kᵀ and
-// O += P·V run on mma.m16n8k16 with fp32 accumulation. The accumulator layout of two adjacent 8-key tiles of S is the A-fragment layout of
-// one 16-key step of P·V, so the probabilities go from registers to registers and never through
-// shared memory. Online softmax in base 2. P is rounded to the storage type for the second product,
-// and the row sums add the rounded values, so each output row is a convex combination of V's rows
-// with the weights actually used. Key steps past a sequence's end are skipped. A gated-off head
-// exits before touching Q, K or V. Tested by tests/ops/test_gated_attn.cpp against
+// short sequences leave no warp idle), each owning 16 query rows. Q, key and value tiles (64 rows, or
+// 16·W for W < 4) reach shared memory by cp.async (rows padded by 16 bytes, so ldmatrix's eight rows fall in
+// different banks), each in its own commit group: Q, K and V of the first tile are in flight
+// together, S = Q·Kᵀ runs while V is still arriving, and at D ≤ 64 the next tile's K and V load
+// into a second buffer while this one is used. Fragments come from ldmatrix (V's transposed on the
+// way), and S = Q·Kᵀ and O += P·V run on mma.m16n8k16 with fp32 accumulation. The accumulator layout
+// of two adjacent 8-key tiles of S is the A-fragment layout of one 16-key step of P·V, so the
+// probabilities go from registers to registers and never through shared memory. Online softmax in
+// base 2. P is rounded to the storage type for the second product, and the row sums add the rounded
+// values, so each output row is a convex combination of V's rows with the weights actually used. Key
+// steps past a sequence's end are skipped, and tile rows past it are neither loaded nor read. A
+// gated-off head exits before touching Q, K or V. Tested by tests/ops/test_gated_attn.cpp against
 // ops::gated_attn_fwd_cpu in fp64, on a GPU and under the CPU emulator.
 #include <cmath>
 
+#include "async_copy.cuh"
 #include "gated_attn_detail.cuh"
 #include "mma.cuh"
 
@@ -19,7 +23,11 @@ namespace hs::gpu {
 namespace {
 
 constexpr int kRows = 16;  // query rows per warp: mma's M
-constexpr int kKeys = 64;  // keys per shared-memory tile
+
+// Keys per shared-memory tile: 64 for blocks of 4 warps; a block of 1 or 2 warps serves sequences of
+// at most 16 or 32 tokens, so its tile is that tall and shared memory does not cap the blocks per SM.
+template <int kWarps>
+constexpr int kTileKeys = kWarps == 4 ? 64 : kWarps * kRows;
 constexpr float kLog2e = 1.4426950408889634f;
 
 // Row stride of the shared tiles in elements: 8 more than D (16 bytes), so the 8 rows one ldmatrix
@@ -27,10 +35,16 @@ constexpr float kLog2e = 1.4426950408889634f;
 template <int D>
 constexpr int kStride = D + 8;
 
-// Blocks per SM the register allocation must allow: 4 × 4 warps hide the tile loads' latency at
-// D ≤ 64 (about 128 registers, no spills); D = 128 needs its ~230 registers.
-template <int D>
-constexpr int kMinBlocks = D <= 64 ? 4 : 1;
+// Key/value buffers: two (load the next tile during this one) where a sequence can span several
+// tiles (blocks of 4 warps) and both fit the 48 KB of static shared memory with room for 4 blocks per
+// SM, i.e. D ≤ 64 (36 KB at D = 64); one otherwise.
+template <int D, int kWarps>
+constexpr int kStages = kWarps == 4 && D <= 64 ? 2 : 1;
+
+// Blocks per SM the register allocation must allow: 16 warps hide the tile loads' latency at
+// D ≤ 64 (at most 128 registers, no spills); D = 128 needs its ~220 registers.
+template <int D, int kWarps>
+constexpr int kMinBlocks = D <= 64 ? 16 / kWarps : 1;
 
 template <typename T>
 __device__ __forceinline__ Pack<T, kPackBytes / sizeof(T)> zero_pack() {
@@ -40,26 +54,36 @@ __device__ __forceinline__ Pack<T, kPackBytes / sizeof(T)> zero_pack() {
   return z;
 }
 
-// Rows [0, n) of src (row stride in elements) into rows [0, n) of tile, zeros into rows [n, kTileRows).
-template <typename T, int D, int kTileRows, int kThreads>
-__device__ __forceinline__ void load_tile(T* tile, const T* src, int64_t row_stride, int n) {
+// Issues the copy of rows [0, n) of src (row stride in elements) into tile and zeros rows
+// [n, n rounded up to 16), the last rows an mma step reads, then commits them as one group. Rows
+// beyond are never read: key steps and query warps past the sequence's end are skipped.
+template <typename T, int D, int kThreads>
+__device__ __forceinline__ void load_tile_async(T* tile, const T* src, int64_t row_stride, int n) {
   constexpr int V = kPackBytes / sizeof(T), kPacksPerRow = D / V;
-  for (int i = threadIdx.x; i < kTileRows * kPacksPerRow; i += kThreads) {
+  const int rows = ceil_div(n, 16) * 16;
+  for (int i = threadIdx.x; i < rows * kPacksPerRow; i += kThreads) {
     const int r = i / kPacksPerRow, c = (i % kPacksPerRow) * V;
-    store_pack<T, V>(tile + r * kStride<D> + c, r < n ? load_pack<T, V>(src + r * row_stride + c) : zero_pack<T>());
+    if (r < n) {
+      cp_async_16(tile + r * kStride<D> + c, src + r * row_stride + c);
+    } else {
+      store_pack<T, V>(tile + r * kStride<D> + c, zero_pack<T>());
+    }
   }
+  cp_async_commit();
 }
 
 template <typename T, int D, int kWarps>
-__global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D>) gated_attn_mma_kernel(const GatedAttnParams p) {
+__global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D, kWarps>) gated_attn_mma_kernel(const GatedAttnParams p) {
   constexpr int kThreads = kWarps * kWarpSize, kBlockRows = kWarps * kRows, S = kStride<D>;
   constexpr int V = kPackBytes / sizeof(T), kPacksPerRow = D / V;
   constexpr int kDSteps = D / 16;      // k-steps of Q·Kᵀ
   constexpr int kDTiles = D / 8;       // n-tiles of P·V
+  constexpr int kKeys = kTileKeys<kWarps>;
   constexpr int kKeyTiles = kKeys / 8; // n-tiles of Q·Kᵀ
-  static_assert(kBlockRows <= kKeys, "Q is staged in the key tile");
-  __shared__ __align__(16) T k_tile[kKeys * S];
-  __shared__ __align__(16) T v_tile[kKeys * S];
+  constexpr int kSt = kStages<D, kWarps>;
+  static_assert(kBlockRows <= kKeys, "Q is staged in a value tile");
+  __shared__ __align__(16) T k_tile[kSt][kKeys * S];
+  __shared__ __align__(16) T v_tile[kSt][kKeys * S];
 
   const int b = blockIdx.z, h = blockIdx.y, q0 = blockIdx.x * kBlockRows;
   const SeqSpan seq = seq_span(p, b);
@@ -67,7 +91,7 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D>) gated_attn_
   const int n_rows = min(kBlockRows, seq.n_queries - q0);
   T* out = static_cast<T*>(p.out) + (seq.start + q0) * p.out_row_stride + h * D;
   const float g = p.gates ? p.gates[(p.gate_row ? p.gate_row[b] : 0) * p.H + h] : 1.f;
-  if (g == 0.f) {
+  if (g == 0.f || seq.n_keys <= 0) {  // gated off, or no real key: zeros, not NaN
     for (int i = threadIdx.x; i < n_rows * kPacksPerRow; i += kThreads) {
       store_pack<T, V>(out + (i / kPacksPerRow) * p.out_row_stride + (i % kPacksPerRow) * V, zero_pack<T>());
     }
@@ -78,18 +102,40 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D>) gated_attn_
   const int group = lane / 4, tig = lane % 4;
   const int r0 = warp * kRows;       // the warp's first row in the block
   const bool active = r0 < n_rows;   // warp-uniform
+  const int n_tiles = ceil_div(seq.n_keys, kKeys);
+  const T* k_src = static_cast<const T*>(p.k) + seq.start * p.k_row_stride + h * D;
+  const T* v_src = static_cast<const T*>(p.v) + seq.start * p.v_row_stride + h * D;
+  auto load_k = [&](int j) {
+    load_tile_async<T, D, kThreads>(k_tile[j % kSt], k_src + j * kKeys * p.k_row_stride, p.k_row_stride,
+                                    min(kKeys, seq.n_keys - j * kKeys));
+  };
+  auto load_v = [&](int j) {
+    load_tile_async<T, D, kThreads>(v_tile[j % kSt], v_src + j * kKeys * p.v_row_stride, p.v_row_stride,
+                                    min(kKeys, seq.n_keys - j * kKeys));
+  };
 
-  // Q's fragments stay in registers for the whole key loop; staged through k_tile so that the global
-  // reads are 16 bytes wide.
-  load_tile<T, D, kBlockRows, kThreads>(k_tile, static_cast<const T*>(p.q) + (seq.start + q0) * p.q_row_stride + h * D,
-                                        p.q_row_stride, n_rows);
+  // Commit groups, oldest first: Q, K₀, V₀ (with one buffer V₀ waits for Q's staging area), then
+  // per tile j + 1: K, V. Q is staged in the last value buffer, free until tile 1 (or V₀) needs it.
+  T* q_stage = v_tile[kSt - 1];
+  load_tile_async<T, D, kThreads>(q_stage, static_cast<const T*>(p.q) + (seq.start + q0) * p.q_row_stride + h * D,
+                                  p.q_row_stride, n_rows);
+  load_k(0);
+  if constexpr (kSt == 2) load_v(0);
+  cp_async_wait<kSt == 2 ? 2 : 1>();  // Q has landed
   __syncthreads();
-  // ldmatrix row addresses: lane 8·i + r reads row r of 8×8 matrix i. For an A fragment (16×16 at
-  // [row0, col0)) matrix i sits at rows + 8·(i % 2), columns + 8·(i / 2).
+  // Q's fragments stay in registers for the whole key loop. ldmatrix row addresses: lane 8·i + r
+  // reads row r of 8×8 matrix i. For an A fragment (16×16 at [row0, col0)) matrix i sits at rows
+  // + 8·(i % 2), columns + 8·(i / 2).
   const int m_row = lane % 8 + 8 * ((lane / 8) % 2), m_col = 8 * (lane / 16);
   uint32_t qf[kDSteps][4];
+  if (active) {
 #pragma unroll
-  for (int kk = 0; kk < kDSteps; ++kk) ldmatrix_x4<false>(qf[kk], k_tile + (r0 + m_row) * S + kk * 16 + m_col);
+    for (int kk = 0; kk < kDSteps; ++kk) ldmatrix_x4<false>(qf[kk], q_stage + (r0 + m_row) * S + kk * 16 + m_col);
+  }
+  if constexpr (kSt == 1) {
+    __syncthreads();  // every warp has its Q fragments: the staging area takes V₀
+    load_v(0);
+  }
 
   // Rows group and group + 8 of the warp's tile: running max (base 2), this thread's part of the row
   // sum, and the score of key 0 (for the [CLS] mass; meaningful in tig 0, which holds key 0).
@@ -98,102 +144,123 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D>) gated_attn_
 #pragma unroll
   for (int dt = 0; dt < kDTiles; ++dt) o[dt][0] = o[dt][1] = o[dt][2] = o[dt][3] = 0.f;
   const float scale2 = p.scale * kLog2e;
-  const T* k_src = static_cast<const T*>(p.k) + seq.start * p.k_row_stride + h * D;
-  const T* v_src = static_cast<const T*>(p.v) + seq.start * p.v_row_stride + h * D;
 
-  for (int j0 = 0; j0 < seq.n_keys; j0 += kKeys) {
-    const int n_valid = min(kKeys, seq.n_keys - j0);
-    __syncthreads();  // Q's fragments are read, or the previous tile is done with
-    load_tile<T, D, kKeys, kThreads>(k_tile, k_src + j0 * p.k_row_stride, p.k_row_stride, n_valid);
-    load_tile<T, D, kKeys, kThreads>(v_tile, v_src + j0 * p.v_row_stride, p.v_row_stride, n_valid);
+  for (int j = 0; j < n_tiles; ++j) {
+    const int n_valid = min(kKeys, seq.n_keys - j * kKeys);
+    const T* kt = k_tile[j % kSt];
+    const T* vt = v_tile[j % kSt];
+    // In flight now: K_j, V_j (the tiles before are waited for).
+    cp_async_wait<1>();  // K_j has landed
+    // K_j is visible to every warp, and every warp is done with tile j - 1, whose buffers (and, at
+    // j = 0, Q's staging area) the next tile may now overwrite.
     __syncthreads();
-    if (!active) continue;
+    const bool prefetch = kSt == 2 && j + 1 < n_tiles;
+    if (prefetch) {
+      load_k(j + 1);
+      load_v(j + 1);
+    }
 
     float s[kKeyTiles][4];
-    float mx[2] = {-INFINITY, -INFINITY};
+    if (active) {
+      float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-    for (int nt = 0; nt < kKeyTiles; ++nt) {
-      s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
-      if (nt * 8 < n_valid) {
-        // B fragments of keys [8·nt, 8·nt + 8) for two k-steps at once: matrix i is columns
-        // [32·kk2 + 8·i, … + 8) of those keys' rows.
+      for (int nt = 0; nt < kKeyTiles; ++nt) {
+        s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+        if (nt * 8 < n_valid) {
+          // B fragments of keys [8·nt, 8·nt + 8) for two k-steps at once: matrix i is columns
+          // [32·kk2 + 8·i, … + 8) of those keys' rows.
 #pragma unroll
-        for (int kk2 = 0; kk2 < kDSteps / 2; ++kk2) {
-          uint32_t kf[4];
-          ldmatrix_x4<false>(kf, k_tile + (nt * 8 + lane % 8) * S + kk2 * 32 + 8 * (lane / 8));
-          mma_16816<T>(s[nt], qf[2 * kk2], kf);
-          mma_16816<T>(s[nt], qf[2 * kk2 + 1], kf + 2);
+          for (int kk2 = 0; kk2 < kDSteps / 2; ++kk2) {
+            uint32_t kf[4];
+            ldmatrix_x4<false>(kf, kt + (nt * 8 + lane % 8) * S + kk2 * 32 + 8 * (lane / 8));
+            mma_16816<T>(s[nt], qf[2 * kk2], kf);
+            mma_16816<T>(s[nt], qf[2 * kk2 + 1], kf + 2);
+          }
         }
-      }
-#pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        s[nt][i] = nt * 8 + 2 * tig + (i & 1) < n_valid ? s[nt][i] * scale2 : -INFINITY;
-        mx[i / 2] = fmaxf(mx[i / 2], s[nt][i]);
-      }
-    }
-    if (j0 == 0) {
-      s0[0] = s[0][0];
-      s0[1] = s[0][2];
-    }
-    float rescale[2];
-#pragma unroll
-    for (int r = 0; r < 2; ++r) {
-      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-      const float m_new = fmaxf(m[r], mx[r]);  // finite: the tile has a real key
-      rescale[r] = exp2f(m[r] - m_new);        // 0 on the first tile
-      m[r] = m_new;
-      l[r] *= rescale[r];
-    }
-#pragma unroll
-    for (int dt = 0; dt < kDTiles; ++dt) {
-      o[dt][0] *= rescale[0];
-      o[dt][1] *= rescale[0];
-      o[dt][2] *= rescale[1];
-      o[dt][3] *= rescale[1];
-    }
-
-#pragma unroll
-    for (int ks = 0; ks < kKeys / 16; ++ks) {
-      if (ks * 16 >= n_valid) break;  // warp-uniform
-      // P's A fragment for keys [16·ks, 16·ks + 16): S's n-tiles 2·ks and 2·ks + 1, as rounded.
-      float pr[2][4];
-#pragma unroll
-      for (int half = 0; half < 2; ++half) {
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
-          pr[half][i] = to_float(from_float<T>(exp2f(s[2 * ks + half][i] - m[i / 2])));
-          l[i / 2] += pr[half][i];
+          s[nt][i] = nt * 8 + 2 * tig + (i & 1) < n_valid ? s[nt][i] * scale2 : -INFINITY;
+          mx[i / 2] = fmaxf(mx[i / 2], s[nt][i]);
         }
       }
-      const uint32_t pf[4] = {pair_from_floats<T>(pr[0][0], pr[0][1]), pair_from_floats<T>(pr[0][2], pr[0][3]),
-                              pair_from_floats<T>(pr[1][0], pr[1][1]), pair_from_floats<T>(pr[1][2], pr[1][3])};
-      // B fragments of V for two 8-column tiles at once, transposed on the way: matrix i is keys
-      // 16·ks + 8·(i % 2) + [0, 8), columns 16·dt2 + 8·(i / 2) + [0, 8).
-#pragma unroll
-      for (int dt2 = 0; dt2 < kDTiles / 2; ++dt2) {
-        uint32_t vf[4];
-        ldmatrix_x4<true>(vf, v_tile + (ks * 16 + m_row) * S + dt2 * 16 + m_col);
-        mma_16816<T>(o[2 * dt2], pf, vf);
-        mma_16816<T>(o[2 * dt2 + 1], pf, vf + 2);
+      if (j == 0) {
+        s0[0] = s[0][0];
+        s0[1] = s[0][2];
       }
+      float rescale[2];
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+        const float m_new = fmaxf(m[r], mx[r]);  // finite: the tile has a real key
+        rescale[r] = exp2f(m[r] - m_new);        // 0 on the first tile
+        m[r] = m_new;
+        l[r] *= rescale[r];
+      }
+#pragma unroll
+      for (int dt = 0; dt < kDTiles; ++dt) {
+        o[dt][0] *= rescale[0];
+        o[dt][1] *= rescale[0];
+        o[dt][2] *= rescale[1];
+        o[dt][3] *= rescale[1];
+      }
+    }
+
+    if (prefetch) {
+      cp_async_wait<2>();  // V_j has landed; K and V of tile j + 1 may still be in flight
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();  // V_j is visible to every warp
+    if (active) {
+#pragma unroll
+      for (int ks = 0; ks < kKeys / 16; ++ks) {
+        if (ks * 16 >= n_valid) break;  // warp-uniform
+        // P's A fragment for keys [16·ks, 16·ks + 16): S's n-tiles 2·ks and 2·ks + 1, as rounded.
+        float pr[2][4];
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            pr[half][i] = to_float(from_float<T>(exp2f(s[2 * ks + half][i] - m[i / 2])));
+            l[i / 2] += pr[half][i];
+          }
+        }
+        const uint32_t pf[4] = {pair_from_floats<T>(pr[0][0], pr[0][1]), pair_from_floats<T>(pr[0][2], pr[0][3]),
+                                pair_from_floats<T>(pr[1][0], pr[1][1]), pair_from_floats<T>(pr[1][2], pr[1][3])};
+        // B fragments of V for two 8-column tiles at once, transposed on the way: matrix i is keys
+        // 16·ks + 8·(i % 2) + [0, 8), columns 16·dt2 + 8·(i / 2) + [0, 8).
+#pragma unroll
+        for (int dt2 = 0; dt2 < kDTiles / 2; ++dt2) {
+          uint32_t vf[4];
+          ldmatrix_x4<true>(vf, vt + (ks * 16 + m_row) * S + dt2 * 16 + m_col);
+          mma_16816<T>(o[2 * dt2], pf, vf);
+          mma_16816<T>(o[2 * dt2 + 1], pf, vf + 2);
+        }
+      }
+    }
+    if (kSt == 1 && j + 1 < n_tiles) {
+      __syncthreads();  // every warp is done with the one buffer
+      load_k(j + 1);
+      load_v(j + 1);
     }
   }
 
-  __syncthreads();  // every warp is done with k_tile, which now stages the output
+  // No barrier needed before staging the output in k_tile[0]: the last tile's keys were read before
+  // the barrier that made its values visible, and nothing is in flight.
   if (!active) return;
   float inv[2];
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
     l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
-    inv[r] = l[r] > 0.f ? g / l[r] : 0.f;  // no real key at all: zeros, not NaN
+    inv[r] = g / l[r];  // l > 0: the first tile has a real key
     const int t = q0 + r0 + group + 8 * r;
-    if (p.cls_mass && tig == 0 && t < seq.n_queries && t < seq.n_keys && l[r] > 0.f) {
+    if (p.cls_mass && tig == 0 && t < seq.n_queries && t < seq.n_keys) {
       atomicAdd(&p.cls_mass[b * p.H + h], exp2f(s0[r] - m[r]) / l[r] / seq.n_keys);
     }
   }
-  T* stage = k_tile + r0 * S;
+  T* stage = k_tile[0] + r0 * S;
 #pragma unroll
   for (int dt = 0; dt < kDTiles; ++dt) {
     T* at = stage + group * S + dt * 8 + 2 * tig;

@@ -5,6 +5,7 @@
 
 #include <ucontext.h>
 
+#include <deque>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,11 @@ struct Warp {
   unsigned char slots[2][kWarp * kMaxSlotBytes];
 };
 
+struct Copy {
+  void* dst;
+  const void* src;
+};
+
 struct Fiber {
   ucontext_t ctx;
   std::unique_ptr<char[]> stack;
@@ -40,6 +46,8 @@ struct Fiber {
   bool done = false;
   const uint64_t* wait_gen = nullptr;  // waiting until *wait_gen != wait_value
   uint64_t wait_value = 0;
+  std::vector<Copy> open;                 // cp.async copies not yet committed
+  std::deque<std::vector<Copy>> groups;   // committed and not yet waited for, oldest first
 };
 
 struct Block {
@@ -125,6 +133,7 @@ void entry() {
   Block& b = *g_block;
   (*b.body)();
   Fiber& f = b.fibers[b.current];
+  if (!f.open.empty() || !f.groups.empty()) fail("a thread exited with cp.async copies it never waited for");
   f.done = true;
   --b.live;
   Warp& w = b.warps[f.tid / kWarp];
@@ -237,6 +246,27 @@ void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], const fl
 void check_aligned(const void* p, size_t bytes, const char* what) {
   if (reinterpret_cast<std::uintptr_t>(p) % bytes != 0) {
     fail(std::to_string(bytes) + "-byte " + what + " at a misaligned address");
+  }
+}
+
+void cp_async_16(void* dst, const void* src) {
+  check_aligned(dst, 16, "cp.async destination");
+  check_aligned(src, 16, "cp.async source");
+  g_block->fibers[g_block->current].open.push_back({dst, src});
+  std::memset(dst, 0xff, 16);  // all-ones halves are NaN in fp16 and bf16, all-ones words in fp32
+}
+
+void cp_async_commit() {
+  Fiber& f = g_block->fibers[g_block->current];
+  f.groups.push_back(std::move(f.open));
+  f.open.clear();
+}
+
+void cp_async_wait(int pending) {
+  Fiber& f = g_block->fibers[g_block->current];
+  while (static_cast<int>(f.groups.size()) > pending) {
+    for (const Copy& c : f.groups.front()) std::memcpy(c.dst, c.src, 16);
+    f.groups.pop_front();
   }
 }
 

@@ -8,7 +8,7 @@
 // exited, lanes of a warp at different collectives, a barrier that can never complete.
 //
 // Only what the kernels use is emulated: 1-D blocks, full-warp masks, the ldmatrix and mma forms in
-// mma.cuh.
+// mma.cuh, the cp.async forms in async_copy.cuh.
 // Memory is host memory; launches are synchronous.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -64,6 +64,14 @@ void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], const fl
 
 // ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16, as mma.cuh states it.
 void ldmatrix_x4(uint32_t r[4], const void* row, bool trans);
+
+// cp.async as async_copy.cuh states it. A copy lands when the issuing thread waits for its group;
+// until then its 16 destination bytes hold a NaN pattern, so a read the kernel does not wait for
+// (and, often, one not ordered after the issuer's wait by a barrier) reads garbage, as it may on a
+// GPU. A thread that exits with copies it never waited for fails the launch.
+void cp_async_16(void* dst, const void* src);
+void cp_async_commit();
+void cp_async_wait(int pending);
 
 // Fails the launch when p is not aligned to `bytes`: a GPU faults on such a vector access, the
 // CPU would not. `what` names the access in the report.

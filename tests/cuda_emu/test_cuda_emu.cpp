@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "async_copy.cuh"
 #include "mma.cuh"
 
 namespace {
@@ -83,6 +84,39 @@ __global__ void mixed_collectives_kernel(int* out) {
 __global__ void misaligned_pack_kernel(const __half* in, __half* out) {
   const __half* at = in + threadIdx.x;
   if (threadIdx.x < 2) hs::gpu::store_pack<__half, 8>(out, hs::gpu::load_pack<__half, 8>(at));
+}
+
+// Each thread copies 16 bytes (four ints) in each of three groups and snapshots its destination
+// after waiting with 2, then 0 groups allowed in flight: snapshot s, group k in seen[s][k].
+__global__ void cp_async_kernel(const int* src /* (3, threads, 4) */, int* seen /* (2, 3, threads, 4) */) {
+  __shared__ __align__(16) int tile[3][32 * 4];
+  const int t = threadIdx.x, n = blockDim.x;
+  for (int k = 0; k < 3; ++k) {
+    hs::gpu::cp_async_16(&tile[k][t * 4], src + (k * n + t) * 4);
+    hs::gpu::cp_async_commit();
+  }
+  hs::gpu::cp_async_wait<2>();
+  for (int k = 0; k < 3; ++k) {
+    for (int e = 0; e < 4; ++e) seen[((0 * 3 + k) * n + t) * 4 + e] = tile[k][t * 4 + e];
+  }
+  hs::gpu::cp_async_wait<0>();
+  for (int k = 0; k < 3; ++k) {
+    for (int e = 0; e < 4; ++e) seen[((1 * 3 + k) * n + t) * 4 + e] = tile[k][t * 4 + e];
+  }
+}
+
+__global__ void cp_async_unwaited_kernel(const int* src) {
+  __shared__ __align__(16) int tile[32 * 4];
+  hs::gpu::cp_async_16(&tile[threadIdx.x * 4], src + threadIdx.x * 4);
+  hs::gpu::cp_async_commit();
+  if (threadIdx.x != 7) hs::gpu::cp_async_wait<0>();
+}
+
+__global__ void cp_async_misaligned_kernel(const int* src) {
+  __shared__ __align__(16) int tile[32 * 4];
+  hs::gpu::cp_async_16(&tile[threadIdx.x * 4], src + threadIdx.x * 4 + (threadIdx.x == 3));
+  hs::gpu::cp_async_commit();
+  hs::gpu::cp_async_wait<0>();
 }
 
 __global__ void early_exit_barrier_kernel(int* out) {
@@ -168,6 +202,21 @@ CATCH_TEST_CASE("emulated ldmatrix loads the fragments mma.cuh states", "[cuda_e
   run(__nv_bfloat16{});
 }
 
+CATCH_TEST_CASE("emulated cp.async lands a group when its thread waits for it", "[cuda_emu]") {
+  const int n = 32;
+  std::vector<int> src(3 * n * 4), seen(2 * 3 * n * 4, 0);
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<int>(i) + 1;
+  HS_LAUNCH(1, n, nullptr, cp_async_kernel)(src.data(), seen.data());
+  for (int k = 0; k < 3; ++k) {
+    for (int i = 0; i < n * 4; ++i) {
+      const int want = src[k * n * 4 + i];
+      // After wait_group 2 only the oldest group has landed; the two in flight read as garbage.
+      CATCH_CHECK(seen[(0 * 3 + k) * n * 4 + i] == (k == 0 ? want : -1));
+      CATCH_CHECK(seen[(1 * 3 + k) * n * 4 + i] == want);
+    }
+  }
+}
+
 CATCH_TEST_CASE("the emulator reports what CUDA leaves undefined", "[cuda_emu]") {
   std::vector<int> out(96, 0);
   CATCH_CHECK_THROWS_WITH(HS_LAUNCH(1, 32, nullptr, exited_lane_kernel)(out.data()),
@@ -179,6 +228,11 @@ CATCH_TEST_CASE("the emulator reports what CUDA leaves undefined", "[cuda_emu]")
   alignas(16) __half copy[8];
   CATCH_CHECK_THROWS_WITH(HS_LAUNCH(1, 32, nullptr, misaligned_pack_kernel)(halves, copy),
                           Catch::Contains("16-byte access at a misaligned address (block (0, 0, 0), thread 1)"));
+  alignas(16) int ints[32 * 4 + 4] = {};
+  CATCH_CHECK_THROWS_WITH(HS_LAUNCH(1, 32, nullptr, cp_async_unwaited_kernel)(ints),
+                          Catch::Contains("exited with cp.async copies it never waited for (block (0, 0, 0), thread 7)"));
+  CATCH_CHECK_THROWS_WITH(HS_LAUNCH(1, 32, nullptr, cp_async_misaligned_kernel)(ints),
+                          Catch::Contains("16-byte cp.async source at a misaligned address (block (0, 0, 0), thread 3)"));
   // A failed launch leaves the emulator usable.
   std::vector<int> neighbour(128), sums(128), lane3(128);
   HS_LAUNCH(1, 128, nullptr, exchange_kernel)(neighbour.data(), sums.data(), lane3.data());
