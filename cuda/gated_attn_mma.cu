@@ -1,10 +1,10 @@
 // gated_attn_fwd on tensor cores, for fp16 and bf16 storage (FlashAttention-2's scheme on mma.sync).
-// Grid: (⌈T/(16·W)⌉ query blocks, H, B); block: W ∈ {1, 2, 4} warps (the fewest that cover T, so
-// short sequences leave no warp idle), each owning 16 query rows. Q, key and value tiles (64 rows, or
-// 16·W for W < 4) reach shared memory by cp.async (rows padded by 16 bytes, so ldmatrix's eight rows fall in
+// Grid: (⌈T/(16·W)⌉ query blocks, H, B); block: W warps, each owning 16 query rows: 1, 2 or 4, the
+// fewest that cover T (so short sequences leave no warp idle), and 8 for T > 64 at D ≤ 64. Q, key
+// and value tiles (64 rows, or 16·W for W < 4) reach shared memory by cp.async (rows padded by 16 bytes, so ldmatrix's eight rows fall in
 // different banks), each in its own commit group: Q, K and V of the first tile are in flight
-// together, S = Q·Kᵀ runs while V is still arriving, and at D ≤ 64 the next tile's K and V load
-// into a second buffer while this one is used. Fragments come from ldmatrix (V's transposed on the
+// together, S = Q·Kᵀ runs while V is still arriving, and in blocks of 8 warps the next tile's K and
+// V load into a second buffer while this one is used. Fragments come from ldmatrix (V's transposed on the
 // way), and S = Q·Kᵀ and O += P·V run on mma.m16n8k16 with fp32 accumulation. The accumulator layout
 // of two adjacent 8-key tiles of S is the A-fragment layout of one 16-key step of P·V, so the
 // probabilities go from registers to registers and never through shared memory. Online softmax in
@@ -24,10 +24,11 @@ namespace {
 
 constexpr int kRows = 16;  // query rows per warp: mma's M
 
-// Keys per shared-memory tile: 64 for blocks of 4 warps; a block of 1 or 2 warps serves sequences of
-// at most 16 or 32 tokens, so its tile is that tall and shared memory does not cap the blocks per SM.
+// Keys per shared-memory tile: 64 for blocks of 4 or 8 warps; a block of 1 or 2 warps serves
+// sequences of at most 16 or 32 tokens, so its tile is that tall and shared memory does not cap the
+// blocks per SM.
 template <int kWarps>
-constexpr int kTileKeys = kWarps == 4 ? 64 : kWarps * kRows;
+constexpr int kTileKeys = kWarps >= 4 ? 64 : kWarps * kRows;
 constexpr float kLog2e = 1.4426950408889634f;
 
 // Row stride of the shared tiles in elements: 8 more than D (16 bytes), so the 8 rows one ldmatrix
@@ -35,11 +36,11 @@ constexpr float kLog2e = 1.4426950408889634f;
 template <int D>
 constexpr int kStride = D + 8;
 
-// Key/value buffers: two (load the next tile during this one) where a sequence can span several
-// tiles (blocks of 4 warps) and both fit the 48 KB of static shared memory with room for 4 blocks per
-// SM, i.e. D ≤ 64 (36 KB at D = 64); one otherwise.
+// Key/value buffers: two (load the next tile during this one) for blocks of 8 warps, which serve
+// sequences longer than one tile at D ≤ 64 (36 KB at D = 64); one otherwise. Blocks of 4 warps span
+// several tiles only at D = 128, where two buffers would not fit 48 KB of static shared memory.
 template <int D, int kWarps>
-constexpr int kStages = kWarps == 4 && D <= 64 ? 2 : 1;
+constexpr int kStages = kWarps == 8 ? 2 : 1;
 
 // Blocks per SM the register allocation must allow: 16 warps hide the tile loads' latency at
 // D ≤ 64 (at most 128 registers, no spills); D = 128 needs its ~220 registers.
@@ -55,10 +56,11 @@ __device__ __forceinline__ Pack<T, kPackBytes / sizeof(T)> zero_pack() {
 }
 
 // Issues the copy of rows [0, n) of src (row stride in elements) into tile and zeros rows
-// [n, n rounded up to 16), the last rows an mma step reads, then commits them as one group. Rows
+// [n, n rounded up to 16), the last rows an mma step reads, then (unless told not to) commits them as
+// one group. Rows
 // beyond are never read: key steps and query warps past the sequence's end are skipped.
 template <typename T, int D, int kThreads>
-__device__ __forceinline__ void load_tile_async(T* tile, const T* src, int64_t row_stride, int n) {
+__device__ __forceinline__ void load_tile_async(T* tile, const T* src, int64_t row_stride, int n, bool commit = true) {
   constexpr int V = kPackBytes / sizeof(T), kPacksPerRow = D / V;
   const int rows = ceil_div(n, 16) * 16;
   for (int i = threadIdx.x; i < rows * kPacksPerRow; i += kThreads) {
@@ -69,7 +71,7 @@ __device__ __forceinline__ void load_tile_async(T* tile, const T* src, int64_t r
       store_pack<T, V>(tile + r * kStride<D> + c, zero_pack<T>());
     }
   }
-  cp_async_commit();
+  if (commit) cp_async_commit();
 }
 
 template <typename T, int D, int kWarps>
@@ -81,7 +83,7 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D, kWarps>) gat
   constexpr int kKeys = kTileKeys<kWarps>;
   constexpr int kKeyTiles = kKeys / 8; // n-tiles of Q·Kᵀ
   constexpr int kSt = kStages<D, kWarps>;
-  static_assert(kBlockRows <= kKeys, "Q is staged in a value tile");
+  static_assert(kBlockRows <= kKeys || (kSt == 2 && kBlockRows == 2 * kKeys), "Q's staging area");
   __shared__ __align__(16) T k_tile[kSt][kKeys * S];
   __shared__ __align__(16) T v_tile[kSt][kKeys * S];
 
@@ -115,10 +117,15 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D, kWarps>) gat
   };
 
   // Commit groups, oldest first: Q, K₀, V₀ (with one buffer V₀ waits for Q's staging area), then
-  // per tile j + 1: K, V. Q is staged in the last value buffer, free until tile 1 (or V₀) needs it.
-  T* q_stage = v_tile[kSt - 1];
-  load_tile_async<T, D, kThreads>(q_stage, static_cast<const T*>(p.q) + (seq.start + q0) * p.q_row_stride + h * D,
-                                  p.q_row_stride, n_rows);
+  // per tile j + 1: K, V. Q is staged in buffers free until tile 1 (or V₀) needs them: the last value
+  // buffer, and for 128 rows the second key buffer after it.
+  const T* q_src = static_cast<const T*>(p.q) + (seq.start + q0) * p.q_row_stride + h * D;
+  load_tile_async<T, D, kThreads>(v_tile[kSt - 1], q_src, p.q_row_stride, min(n_rows, kKeys), false);
+  if constexpr (kBlockRows > kKeys) {
+    load_tile_async<T, D, kThreads>(k_tile[kSt - 1], q_src + kKeys * p.q_row_stride, p.q_row_stride, n_rows - kKeys,
+                                    false);
+  }
+  cp_async_commit();
   load_k(0);
   if constexpr (kSt == 2) load_v(0);
   cp_async_wait<kSt == 2 ? 2 : 1>();  // Q has landed
@@ -129,8 +136,9 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D, kWarps>) gat
   const int m_row = lane % 8 + 8 * ((lane / 8) % 2), m_col = 8 * (lane / 16);
   uint32_t qf[kDSteps][4];
   if (active) {
+    const T* q_rows = r0 < kKeys ? v_tile[kSt - 1] + r0 * S : k_tile[kSt - 1] + (r0 - kKeys) * S;
 #pragma unroll
-    for (int kk = 0; kk < kDSteps; ++kk) ldmatrix_x4<false>(qf[kk], q_stage + (r0 + m_row) * S + kk * 16 + m_col);
+    for (int kk = 0; kk < kDSteps; ++kk) ldmatrix_x4<false>(qf[kk], q_rows + m_row * S + kk * 16 + m_col);
   }
   if constexpr (kSt == 1) {
     __syncthreads();  // every warp has its Q fragments: the staging area takes V₀
@@ -260,7 +268,7 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D, kWarps>) gat
       atomicAdd(&p.cls_mass[b * p.H + h], exp2f(s0[r] - m[r]) / l[r] / seq.n_keys);
     }
   }
-  T* stage = k_tile[0] + r0 * S;
+  T* stage = &k_tile[0][0] + r0 * S;  // rows past the first buffer's 64 run on into the second
 #pragma unroll
   for (int dt = 0; dt < kDTiles; ++dt) {
     T* at = stage + group * S + dt * 8 + 2 * tig;
@@ -285,6 +293,11 @@ template <typename T, int D>
 void launch_d(const GatedAttnParams& p, cudaStream_t stream) {
   if (p.max_seqlen <= kRows) return launch_typed<T, D, 1>(p, stream);
   if (p.max_seqlen <= 2 * kRows) return launch_typed<T, D, 2>(p, stream);
+  // Longer sequences: 128 query rows per block where registers and shared memory allow (D ≤ 64), so
+  // each key and value tile is loaded once per 128 queries rather than per 64.
+  if constexpr (D <= 64) {
+    if (p.max_seqlen > 4 * kRows) return launch_typed<T, D, 8>(p, stream);
+  }
   launch_typed<T, D, 4>(p, stream);
 }
 
