@@ -1,10 +1,10 @@
 // out[n, t, :] = LayerNorm(Σ_h g[n, h]·P[h, t, :] + b + residual[t, :]).
-// One block per (token, group of masks): the block reads the token's bias + residual once and mixes
-// every mask of its group from the same head rows, so a trie node's children re-read P from L1/L2
-// rather than from memory, and the blocks of one token run side by side. Each of the 128 threads
-// holds its columns (≤ 32) in registers, loaded 16 bytes at a time where C and the pointers allow (else
-// one element at a time), so the LayerNorm's mean and variance (two passes, not E[x²]−E[x]², which
-// cancels badly) read no memory twice. Heads whose gate is 0 are skipped. fp32 arithmetic for every
+// One warp (C ≤ 1024, read 16 bytes at a time) or one block of 128 threads (wider rows, or rows
+// that must be read one element at a time) per (token, group of masks): it reads the token's bias
+// + residual once and mixes every mask of its group from the same head rows, so a trie node's
+// children re-read P from L1/L2 rather than from memory. Each thread holds its columns in
+// registers, so the LayerNorm's mean and variance (two passes, not E[x²]−E[x]², which cancels
+// badly) read no memory twice. Heads whose gate is 0 are skipped. fp32 arithmetic for every
 // storage type. Tested by tests/ops/test_head_mix.cpp against ops::head_mix_ln_cpu in fp64.
 #include "head_mix_ln.h"
 
@@ -18,25 +18,21 @@ namespace {
 
 constexpr int kThreads = 128;
 constexpr int kMaxC = 4096;
+constexpr int kWarpMaxC = 1024;  // widest row the warp kernel takes
 constexpr int kMaxHeads = 64;
-// Masks are grouped so that the launch has about this many blocks: enough to fill any current GPU
-// when tokens are few, one group (every mask per block) when they are many.
-constexpr int64_t kTargetBlocks = 2048;
+constexpr int64_t kTargetBlocks = 2048;  // see masks_per_group
 
 // ---- kernels
 
-// V elements of the storage type T per thread and chunk, kChunks chunks per thread (the fewest that
-// cover C, so registers and occupancy follow the model's width); chunk j of thread i covers columns
-// [(i + j·kThreads)·V, … + V).
-template <typename T, int V, int kChunks>
-__global__ void __launch_bounds__(kThreads) head_mix_ln_kernel(const HeadMixParams p, int masks_per_block) {
+// Mixes token t for masks [n_first, n_last) with kRowThreads threads, this one the i-th; `row_sum`
+// sums a float over those threads (every one gets the result). V elements of the storage type T per
+// thread and chunk, kChunks chunks per thread (the fewest that cover C, so registers and occupancy
+// follow the model's width); chunk j of thread i covers columns [(i + j·kRowThreads)·V, … + V).
+template <typename T, int V, int kChunks, int kRowThreads, typename Sum>
+__device__ __forceinline__ void mix_token(const HeadMixParams& p, int t, int n_first, int n_last, int i,
+                                          Sum&& row_sum) {
   // Several heads' loads in flight where registers allow (wider unrolls spill).
   constexpr int kHeadUnroll = V > 1 && kChunks <= 2 ? 4 : 1;
-  __shared__ float scratch[kThreads / kWarpSize];
-  const int groups = ceil_div(p.N, masks_per_block);
-  const int t = blockIdx.x / groups;
-  const int n_first = (blockIdx.x % groups) * masks_per_block;
-  const int n_last = min(p.N, n_first + masks_per_block);
   const int n_vec = p.C / V;
   const int64_t row = static_cast<int64_t>(t) * p.C;
 
@@ -44,7 +40,7 @@ __global__ void __launch_bounds__(kThreads) head_mix_ln_kernel(const HeadMixPara
   float base[kChunks][V];
 #pragma unroll
   for (int j = 0; j < kChunks; ++j) {
-    const int vi = threadIdx.x + j * kThreads;
+    const int vi = i + j * kRowThreads;
 #pragma unroll
     for (int e = 0; e < V; ++e) base[j][e] = 0.f;
     if (vi >= n_vec) continue;
@@ -75,7 +71,7 @@ __global__ void __launch_bounds__(kThreads) head_mix_ln_kernel(const HeadMixPara
       const T* ph = proj + h * p.proj_head_stride;
 #pragma unroll
       for (int j = 0; j < kChunks; ++j) {
-        const int vi = threadIdx.x + j * kThreads;
+        const int vi = i + j * kRowThreads;
         if (vi >= n_vec) continue;
         const Pack<T, V> x = load_pack<T, V>(ph + vi * V);
 #pragma unroll
@@ -85,7 +81,7 @@ __global__ void __launch_bounds__(kThreads) head_mix_ln_kernel(const HeadMixPara
     float sum = 0.f;
 #pragma unroll
     for (int j = 0; j < kChunks; ++j) {
-      const bool in = threadIdx.x + j * kThreads < n_vec;
+      const bool in = i + j * kRowThreads < n_vec;
 #pragma unroll
       for (int e = 0; e < V; ++e) {
         y[j][e] += base[j][e];
@@ -96,19 +92,19 @@ __global__ void __launch_bounds__(kThreads) head_mix_ln_kernel(const HeadMixPara
     T* out = static_cast<T*>(p.out) + static_cast<int64_t>(n) * p.tokens * p.C + row;
     float mean = 0.f, rstd = 1.f;
     if (p.ln_weight) {
-      mean = block_sum(sum, scratch) / p.C;
+      mean = row_sum(sum) / p.C;
       float sq = 0.f;
 #pragma unroll
       for (int j = 0; j < kChunks; ++j) {
-        if (threadIdx.x + j * kThreads >= n_vec) continue;
+        if (i + j * kRowThreads >= n_vec) continue;
 #pragma unroll
         for (int e = 0; e < V; ++e) sq += (y[j][e] - mean) * (y[j][e] - mean);
       }
-      rstd = rsqrtf(block_sum(sq, scratch) / p.C + p.eps);
+      rstd = rsqrtf(row_sum(sq) / p.C + p.eps);
     }
 #pragma unroll
     for (int j = 0; j < kChunks; ++j) {
-      const int vi = threadIdx.x + j * kThreads;
+      const int vi = i + j * kRowThreads;
       if (vi >= n_vec) continue;
       Pack<T, V> o;
       if (p.ln_weight) {
@@ -125,15 +121,59 @@ __global__ void __launch_bounds__(kThreads) head_mix_ln_kernel(const HeadMixPara
   }
 }
 
-// Instantiates the kernel for the smallest power-of-two chunk count that covers C; the element-wise
+// Rows of up to kWarpMaxC packed columns: one warp per (token, group of masks), four per block. A
+// row of BERT-base (C = 768) is 96 packs of bf16, three per lane, and its sums are warp shuffles:
+// no block barrier, no idle quarter of a 128-thread block, and 64 rows in flight per SM.
+template <typename T, int V, int kChunks>
+__global__ void __launch_bounds__(kThreads) head_mix_ln_warp_kernel(const HeadMixParams p, int masks_per_warp) {
+  const int groups = ceil_div(p.N, masks_per_warp);
+  const int64_t item = static_cast<int64_t>(blockIdx.x) * (kThreads / kWarpSize) + threadIdx.x / kWarpSize;
+  if (item >= static_cast<int64_t>(p.tokens) * groups) return;  // the whole warp: no barrier follows
+  const int t = static_cast<int>(item / groups);
+  const int n_first = static_cast<int>(item % groups) * masks_per_warp;
+  mix_token<T, V, kChunks, kWarpSize>(p, t, n_first, min(p.N, n_first + masks_per_warp), threadIdx.x % kWarpSize,
+                                      [](float v) { return warp_sum(v); });
+}
+
+// Wider rows, and rows that cannot be read in packs: one block per (token, group of masks).
+template <typename T, int V, int kChunks>
+__global__ void __launch_bounds__(kThreads) head_mix_ln_kernel(const HeadMixParams p, int masks_per_block) {
+  __shared__ float scratch[kThreads / kWarpSize];
+  const int groups = ceil_div(p.N, masks_per_block);
+  const int t = blockIdx.x / groups;
+  const int n_first = (blockIdx.x % groups) * masks_per_block;
+  mix_token<T, V, kChunks, kThreads>(p, t, n_first, min(p.N, n_first + masks_per_block), threadIdx.x,
+                                     [&](float v) { return block_sum(v, scratch); });
+}
+
+// Masks per (token, group) so that a launch has about `target` groups in all: enough to fill any
+// current GPU when tokens are few, one group (every mask) when they are many.
+int masks_per_group(const HeadMixParams& p, int64_t target) {
+  const int64_t wanted_groups = std::clamp<int64_t>((target + p.tokens - 1) / p.tokens, 1, p.N);
+  return static_cast<int>((p.N + wanted_groups - 1) / wanted_groups);
+}
+
+// The warp kernel with the fewest chunks that cover C.
+template <typename T, int V, int kChunks = 1>
+void launch_warp(const HeadMixParams& p, cudaStream_t stream) {
+  if constexpr (kChunks < kWarpMaxC / (kWarpSize * V)) {
+    if (p.C > kChunks * kWarpSize * V) return launch_warp<T, V, kChunks + 1>(p, stream);
+  }
+  const int per_warp = masks_per_group(p, kTargetBlocks * (kThreads / kWarpSize));
+  const int64_t warps = static_cast<int64_t>(p.tokens) * ceil_div(p.N, per_warp);
+  const int64_t blocks = (warps + kThreads / kWarpSize - 1) / (kThreads / kWarpSize);
+  if (blocks > 0x7fffffff) throw std::invalid_argument("head_mix_ln: more than 2^31 - 1 blocks");
+  HS_LAUNCH(static_cast<unsigned>(blocks), kThreads, stream, head_mix_ln_warp_kernel<T, V, kChunks>)(p, per_warp);
+}
+
+// The block kernel for the smallest power-of-two chunk count that covers C; the element-wise
 // fallback (odd C or unaligned pointers, rare) has one instantiation, for the widest C.
 template <typename T, int V, int kChunks = V == 1 ? kMaxC / kThreads : 1>
 void launch(const HeadMixParams& p, cudaStream_t stream) {
   if constexpr (kChunks < kMaxC / (kThreads * V)) {
     if (p.C > kChunks * kThreads * V) return launch<T, V, kChunks * 2>(p, stream);
   }
-  const int64_t wanted_groups = std::clamp<int64_t>((kTargetBlocks + p.tokens - 1) / p.tokens, 1, p.N);
-  const int masks_per_block = static_cast<int>((p.N + wanted_groups - 1) / wanted_groups);
+  const int masks_per_block = masks_per_group(p, kTargetBlocks);
   const int64_t blocks = static_cast<int64_t>(p.tokens) * ceil_div(p.N, masks_per_block);
   if (blocks > 0x7fffffff) throw std::invalid_argument("head_mix_ln: more than 2^31 - 1 blocks");
   HS_LAUNCH(static_cast<unsigned>(blocks), kThreads, stream, head_mix_ln_kernel<T, V, kChunks>)(p, masks_per_block);
@@ -156,7 +196,9 @@ void head_mix_ln_launch(const HeadMixParams& p, cudaStream_t stream) {
     constexpr int V = kPackBytes / sizeof(T);
     const bool packed = p.C % V == 0 && p.proj_head_stride % V == 0 &&
                         packs_aligned({p.proj, p.bias, p.residual, p.ln_weight, p.ln_bias, p.out});
-    if (packed) {
+    if (packed && p.C <= kWarpMaxC) {
+      launch_warp<T, V>(p, stream);
+    } else if (packed) {
       launch<T, V>(p, stream);
     } else {
       launch<T, 1>(p, stream);

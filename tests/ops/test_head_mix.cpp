@@ -62,9 +62,10 @@ struct MixShape {
   bool misaligned = false;  // proj one element past a 16-byte boundary: the element-wise path
 };
 
-// C covers one to 32 columns per thread, packed (C a multiple of 8) and element-wise (99, 2050)
-// loads; 300 tokens × 37 masks puts several masks in a block with a short last group, 2100 tokens
-// every mask in one block.
+// C covers the warp kernel (packed rows up to 1024: 32, 768, 1000, every chunk count in bf16 and fp32
+// up to 1000 / 1024) and the block kernel (packed rows past 1024: 2048, 4096; element-wise: 99, 2050),
+// one to 32 columns per thread; 300 tokens × 37 masks puts several masks in a block or warp with a
+// short last group, 2100 tokens every mask in one.
 std::vector<MixShape> mix_shapes() {
   std::vector<MixShape> s;
   for (int C : {32, 99, 768, 1000, 2050, 4096}) {
@@ -81,6 +82,7 @@ std::vector<MixShape> mix_shapes() {
     s.push_back({300, 37, C});
   }
   s.push_back({13, 7, 768, true});
+  s.push_back({13, 7, 2048});  // the block kernel's packed rows, at a size the emulator gets through
   if (!hs::test::quick_kernel_tests()) s.push_back({2100, 7, 768});
   return s;
 }
