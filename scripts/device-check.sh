@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One run on a GPU machine: build with the CUDA kernels against PyTorch's libtorch, run the GPU
 # tests, the end-to-end CLI on CUDA against the CPU, the GPU benchmarks, and the kernel tests under
-# compute-sanitizer memcheck; print a short table last and write JSON. For a machine with CUDA,
+# compute-sanitizer (memcheck; racecheck and synccheck last, as time allows); print a short table
+# last and write JSON. For a machine with CUDA,
 # PyTorch (python3), cmake and ninja but no network: the other C++ dependencies, the test checkpoint
 # and STS-B come from .deps/device/, made beforehand by scripts/bundle-device-deps.sh on a machine
 # with package access.
@@ -179,5 +180,17 @@ print(f"predictions: max |cuda - cpu| {d.max():.2e} over {d.size} values")
 assert d.max() < 1e-4
 PY
 cat "$LOGS/run_compare.log"
+
+# Shared-memory hazards and barrier misuse in the kernels that stage tiles through shared memory
+# (the attention's cp.async pipeline, the mixing's block sums), at the quick sizes. Last, so that
+# they take only time the steps above left.
+run_step racecheck 60 "${HS_ENV[@]}" HEADSWEEP_QUICK_KERNEL_TESTS=1 compute-sanitizer --tool racecheck --error-exitcode 99 \
+    build-device/tests/ops/test_ops "gated attention kernel matches the fp64 composite,head mixing kernel matches the fp64 composite" \
+    --reporter compact
+tail -4 "$LOGS/racecheck.log"
+run_step synccheck 40 "${HS_ENV[@]}" HEADSWEEP_QUICK_KERNEL_TESTS=1 compute-sanitizer --tool synccheck --error-exitcode 99 \
+    build-device/tests/ops/test_ops "gated attention kernel matches the fp64 composite,head mixing kernel matches the fp64 composite" \
+    --reporter compact
+tail -4 "$LOGS/synccheck.log"
 
 finish
