@@ -41,7 +41,6 @@ struct Copy {
 
 struct Fiber {
   ucontext_t ctx;
-  std::unique_ptr<char[]> stack;
   unsigned tid = 0;
   bool done = false;
   const uint64_t* wait_gen = nullptr;  // waiting until *wait_gen != wait_value
@@ -62,6 +61,15 @@ struct Block {
 };
 
 Block* g_block = nullptr;
+
+// Fiber stacks, kept from launch to launch: allocating and first touching 256 KB per thread and
+// block made the kernel tests spend most of their time in the kernel's page-fault handler.
+std::vector<std::unique_ptr<char[]>> g_stacks;
+
+char* stack_for(unsigned t) {
+  while (g_stacks.size() <= t) g_stacks.emplace_back(new char[kStackBytes]);
+  return g_stacks[t].get();
+}
 
 std::string block_name() {
   return "block (" + std::to_string(block_idx.x) + ", " + std::to_string(block_idx.y) + ", " +
@@ -156,9 +164,8 @@ void run_block(const dim3& block, const std::function<void()>& body) {
     b.warps[t / kWarp].live++;
     Fiber& f = b.fibers[t];
     f.tid = t;
-    f.stack.reset(new char[kStackBytes]);
     getcontext(&f.ctx);
-    f.ctx.uc_stack.ss_sp = f.stack.get();
+    f.ctx.uc_stack.ss_sp = stack_for(t);
     f.ctx.uc_stack.ss_size = kStackBytes;
     f.ctx.uc_link = nullptr;
     makecontext(&f.ctx, entry, 0);

@@ -75,7 +75,10 @@ std::vector<MixShape> mix_shapes() {
   }
   for (int C : {99, 768, 1000}) {
     if (hs::test::kEmulated) {
-      if (C == 99) s.push_back({60, 37, C});  // groups of 2 masks, the last of 1, at a size the emulator gets through
+      // Groups of 2 masks, the last of 1, at sizes the emulator gets through: the block kernel
+      // (element-wise rows) and the warp kernel.
+      if (C == 99) s.push_back({60, 37, C});
+      if (C == 768) s.push_back({700, 13, 32});
       continue;
     }
     if (hs::test::quick_kernel_tests() && C != 768) continue;
