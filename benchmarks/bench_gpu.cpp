@@ -33,6 +33,8 @@
 #include "model/threads.h"
 #include "ops/cuda_ops.h"
 #include "ops/gated_attn.h"
+#include "ops/gelu.h"
+#include "ops/head_mix.h"
 #include "sweep/executor.h"
 #include "sweep/inputs.h"
 #include "sweep/workers.h"
@@ -200,6 +202,37 @@ std::vector<AttnTiming> attention_vs_sdpa(at::Device device) {
   return rows;
 }
 
+struct BandwidthTiming {
+  std::string kernel;
+  double bytes;     // that the kernel must read and write
+  double ours_gbs;  // bytes over its time
+};
+
+// The element-wise kernels of a layer pass at BERT-base's width over a 32k-token batch (bf16), in
+// GB/s of the bytes each must move, and a device-to-device copy timed the same way: the bandwidth
+// a kernel that only streams memory gets on this card, so the ratio says how far from it each is.
+std::vector<BandwidthTiming> elementwise_bandwidth(at::Device device, double* copy_gbs) {
+  std::vector<BandwidthTiming> rows;
+  const int64_t tokens = 32768, C = 768, F = 3072, H = 12, N = 4;
+  const auto o = at::TensorOptions().device(device).dtype(at::kBFloat16);
+  const at::Tensor x = at::randn({tokens, C}, o), res = at::randn({tokens, C}, o);
+  const at::Tensor w = at::randn({C}, o), b = at::randn({C}, o), fb = at::randn({F}, o);
+  const at::Tensor P = at::randn({H, tokens, C}, o);
+  const at::Tensor gates = (at::rand({N, H}, at::TensorOptions().device(device)) > 0.3).to(at::kFloat);
+  at::Tensor inter = at::randn({tokens, F}, o);
+  const double e = 2;  // bytes per bf16 element
+  auto gbs = [&](const std::function<void()>& f, double bytes) { return timed_tflops(f, bytes, 20) * 1e3; };
+  at::Tensor copy_dst = at::empty_like(inter);
+  *copy_gbs = gbs([&] { copy_dst.copy_(inter); }, 2 * e * tokens * F);
+  rows.push_back({"residual + LayerNorm (head_mix_ln, one head)", 3 * e * tokens * C,
+                  gbs([&] { hs::ops::head_mix_ln(x.unsqueeze(0), {}, b, res, w, b, 1e-12); }, 3 * e * tokens * C)});
+  rows.push_back({"mixing 12 heads for 4 masks + LayerNorm (head_mix_ln)", (H + 1 + N) * e * tokens * C,
+                  gbs([&] { hs::ops::head_mix_ln(P, gates, b, res, w, b, 1e-12); }, (H + 1 + N) * e * tokens * C)});
+  rows.push_back({"bias + GELU in place (bias_gelu)", 2 * e * tokens * F,
+                  gbs([&] { hs::ops::bias_gelu_(inter, fb, false); }, 2 * e * tokens * F)});
+  return rows;
+}
+
 struct SweepTiming {
   std::string dtype, attention, executor;
   int streams = 1;
@@ -364,6 +397,17 @@ int main(int argc, char** argv) {
                                   {"ours_tflops", r.ours_tflops},
                                   {"sdpa_tflops", r.sdpa_tflops},
                                   {"ours_half_gated_tflops", r.ours_half_gated_tflops}});
+    }
+    save();
+
+    double copy_gbs = 0;
+    const std::vector<BandwidthTiming> bw = elementwise_bandwidth(device, &copy_gbs);
+    fmt::print("\nelement-wise kernels, bf16, 32k tokens, C=768 (F=3072): GB/s of the bytes each must move; a "
+               "device copy: {:.0f} GB/s\n", copy_gbs);
+    out["elementwise"] = {{"copy_gbs", copy_gbs}, {"kernels", nlohmann::json::array()}};
+    for (const BandwidthTiming& r : bw) {
+      fmt::print("  {:<55} {:>7.0f} GB/s  / copy {:.2f}\n", r.kernel, r.ours_gbs, r.ours_gbs / copy_gbs);
+      out["elementwise"]["kernels"].push_back({{"kernel", r.kernel}, {"bytes", r.bytes}, {"gbs", r.ours_gbs}});
     }
     save();
 

@@ -95,6 +95,10 @@ try:
         half = a.get("ours_half_gated_tflops")
         print(f"attention T={a['T']:<4} ours/SDPA {a['ours_tflops'] / a['sdpa_tflops']:.2f}"
               + (f"  half the heads gated off: {half / a['sdpa_tflops']:.2f}" if half else ""))
+    ew = b.get("elementwise")
+    if ew:
+        for k in ew["kernels"]:
+            print(f"{k['kernel'][:52]:52} {k['gbs']:6.0f} GB/s = {k['gbs'] / ew['copy_gbs']:.2f} x a device copy")
 except Exception as e:  # a failed step above already said why
     print("no benchmark summary:", e)
 (out / "device-check.json").write_text(json.dumps(summary, indent=2))
