@@ -37,11 +37,11 @@ struct GeluShape {
   bool misaligned = false;  // x one element past a 16-byte boundary: the element-wise path
 };
 
-// Packed (cols a multiple of 8) and element-wise (7) rows; 70,000 rows stride past the grid's
-// 65,535 rows.
+// Packed (cols a multiple of 8) and element-wise (7) rows; 97 rows end in a group of one of the
+// kernel's 4-row groups; 270,000 rows stride past the grid's 65,535 groups.
 std::vector<GeluShape> gelu_shapes() {
   if (hs::test::quick_kernel_tests()) return {{97, 7}, {97, 1536}, {97, 1536, true}};
-  return {{1, 7}, {97, 7}, {1, 1536}, {97, 1536}, {97, 3072}, {97, 1536, true}, {70000, 8}};
+  return {{1, 7}, {97, 7}, {1, 1536}, {97, 1536}, {97, 3072}, {97, 1536, true}, {270000, 8}};
 }
 
 }  // namespace
