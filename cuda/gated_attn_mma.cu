@@ -1,11 +1,12 @@
 // gated_attn_fwd on tensor cores, for fp16 and bf16 storage (FlashAttention-2's scheme on mma.sync).
 // Grid: (⌈T/(16·W)⌉ query blocks, H, B); block: W warps, each owning 16 query rows: 1, 2 or 4, the
 // fewest that cover T (so short sequences leave no warp idle), and 8 for T > 64 at D ≤ 64. Q, key
-// and value tiles (64 rows, or 16·W for W < 4) reach shared memory by cp.async (rows padded by 16 bytes, so ldmatrix's eight rows fall in
-// different banks), each in its own commit group: Q, K and V of the first tile are in flight
-// together, S = Q·Kᵀ runs while V is still arriving, and in blocks of 8 warps the next tile's K and
-// V load into a second buffer while this one is used. Fragments come from ldmatrix (V's transposed on the
-// way), and S = Q·Kᵀ and O += P·V run on mma.m16n8k16 with fp32 accumulation. The accumulator layout
+// and value tiles (64 rows, or 16·W for W < 4) reach shared memory by cp.async (rows padded by 16
+// bytes, so ldmatrix's eight rows fall in different banks), each in its own commit group: Q, K and V
+// of the first tile are in flight together, S = Q·Kᵀ runs while V is still arriving, and in blocks
+// of 8 warps the next tile's K and V load into a second buffer while this one is used. Fragments
+// come from ldmatrix (V's transposed on the way), and S = Q·Kᵀ and O += P·V run on mma.m16n8k16 with
+// fp32 accumulation. The accumulator layout
 // of two adjacent 8-key tiles of S is the A-fragment layout of one 16-key step of P·V, so the
 // probabilities go from registers to registers and never through shared memory. Online softmax in
 // base 2. P is rounded to the storage type for the second product, and the row sums add the rounded
@@ -39,7 +40,7 @@ constexpr int kStride = D + 8;
 // Key/value buffers: two (load the next tile during this one) for blocks of 8 warps, which serve
 // sequences longer than one tile at D ≤ 64 (36 KB at D = 64); one otherwise. Blocks of 4 warps span
 // several tiles only at D = 128, where two buffers would not fit 48 KB of static shared memory.
-template <int D, int kWarps>
+template <int kWarps>
 constexpr int kStages = kWarps == 8 ? 2 : 1;
 
 // Blocks per SM the register allocation must allow: 16 warps hide the tile loads' latency at
@@ -56,9 +57,9 @@ __device__ __forceinline__ Pack<T, kPackBytes / sizeof(T)> zero_pack() {
 }
 
 // Issues the copy of rows [0, n) of src (row stride in elements) into tile and zeros rows
-// [n, n rounded up to 16), the last rows an mma step reads, then (unless told not to) commits them as
-// one group. Rows
-// beyond are never read: key steps and query warps past the sequence's end are skipped.
+// [n, n rounded up to 16), the last rows an mma step reads, then (unless told not to) commits them
+// as one group. Rows beyond are never read: key steps and query warps past the sequence's end are
+// skipped.
 template <typename T, int D, int kThreads>
 __device__ __forceinline__ void load_tile_async(T* tile, const T* src, int64_t row_stride, int n, bool commit = true) {
   constexpr int V = kPackBytes / sizeof(T), kPacksPerRow = D / V;
@@ -75,14 +76,15 @@ __device__ __forceinline__ void load_tile_async(T* tile, const T* src, int64_t r
 }
 
 template <typename T, int D, int kWarps>
-__global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D, kWarps>) gated_attn_mma_kernel(const GatedAttnParams p) {
+__global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D, kWarps>)
+    gated_attn_mma_kernel(const GatedAttnParams p) {
   constexpr int kThreads = kWarps * kWarpSize, kBlockRows = kWarps * kRows, S = kStride<D>;
   constexpr int V = kPackBytes / sizeof(T), kPacksPerRow = D / V;
   constexpr int kDSteps = D / 16;      // k-steps of Q·Kᵀ
   constexpr int kDTiles = D / 8;       // n-tiles of P·V
   constexpr int kKeys = kTileKeys<kWarps>;
   constexpr int kKeyTiles = kKeys / 8; // n-tiles of Q·Kᵀ
-  constexpr int kSt = kStages<D, kWarps>;
+  constexpr int kSt = kStages<kWarps>;
   static_assert(kBlockRows <= kKeys || (kSt == 2 && kBlockRows == 2 * kKeys), "Q's staging area");
   __shared__ __align__(16) T k_tile[kSt][kKeys * S];
   __shared__ __align__(16) T v_tile[kSt][kKeys * S];
