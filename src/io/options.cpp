@@ -290,6 +290,15 @@ const std::vector<OptionSpec>& plan_options() {
                 "way). `bf16` and `fp16` need `runtime.device` on CUDA; on an H200 they agree "
                 "with the CPU's metrics within about 1e-3 (docs/performance.md#gpu). The CPU always "
                 "runs fp32."),
+      Opt("runtime", "attention", &Plan::runtime, &RuntimeOptions::attention)
+          .default_value("auto")
+          .one_of({"auto", "fused", "kernel"})
+          .help("The attention the sweep runs on CUDA: `fused` is libtorch's "
+                "`scaled_dot_product_attention` (every head computed, then gated), `kernel` "
+                "headsweep's gated attention kernel (gated-off heads cost nothing; tensor cores for "
+                "bf16/fp16). `auto` is `fused`, the faster on the GPU measured so far "
+                "(docs/performance.md#gpu). `fused` and `kernel` need `runtime.device` on CUDA; the "
+                "CPU runs libtorch's composite."),
       Opt("runtime", "threads", &Plan::runtime, &RuntimeOptions::threads)
           .default_value(0)
           .at_least(0)

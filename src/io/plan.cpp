@@ -32,7 +32,7 @@ bool SweepOptions::operator==(const SweepOptions& o) const {
          path == o.path && dataset == o.dataset;
 }
 bool RuntimeOptions::operator==(const RuntimeOptions& o) const {
-  return device == o.device && dtype == o.dtype && threads == o.threads && streams == o.streams && token_budget == o.token_budget &&
+  return device == o.device && dtype == o.dtype && attention == o.attention && threads == o.threads && streams == o.streams && token_budget == o.token_budget &&
          executor == o.executor && seed == o.seed && progress == o.progress;
 }
 bool ImportanceOptions::operator==(const ImportanceOptions& o) const {

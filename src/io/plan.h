@@ -46,6 +46,7 @@ struct SweepOptions {
 struct RuntimeOptions {
   std::string device;  // cpu | cuda | cuda:N | auto
   std::string dtype;   // fp32 | bf16 | fp16: the sweep's precision on CUDA
+  std::string attention;  // auto | fused | kernel: the sweep's attention on CUDA
   int threads = 0;     // 0 = all cores
   int streams = 0;     // CUDA streams, each fed by its own host thread
   int64_t token_budget = 0;

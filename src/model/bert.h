@@ -79,6 +79,7 @@ class BertModel {
                CudaAttention attention = CudaAttention::Fused) const;
   at::Device device() const { return weights_.word_emb.device(); }
   at::ScalarType dtype() const { return weights_.word_emb.scalar_type(); }
+  CudaAttention cuda_attention() const { return attention_; }
 
   const BertConfig& config() const { return config_; }
   const BertWeights& weights() const { return weights_; }

@@ -110,6 +110,11 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     hs::input_error("runtime.dtype is {} but the sweep runs on the CPU (runtime.device {}), which runs fp32 only",
                     plan.runtime.dtype, plan.runtime.device);
   }
+  if (device.is_cpu() && plan.runtime.attention != "auto") {
+    hs::input_error("runtime.attention is {} but the sweep runs on the CPU (runtime.device {}), which runs libtorch's "
+                    "composite attention only",
+                    plan.runtime.attention, plan.runtime.device);
+  }
   check_pruning_options(plan);
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
   const data::TaskSpec& task = data::find_task(plan.task.name);
@@ -276,7 +281,10 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   // The sweep runs on runtime.device; gradient importance and attention statistics above ran on
   // the CPU model (float32 composites, the path checked against Hugging Face).
   const model::BertModel device_model =
-      device.is_cpu() ? model : model.to(device, model::dtype_named(plan.runtime.dtype));
+      device.is_cpu() ? model
+                      : model.to(device, model::dtype_named(plan.runtime.dtype),
+                                 plan.runtime.attention == "kernel" ? model::CudaAttention::Kernel
+                                                                    : model::CudaAttention::Fused);
   const int cpu_threads = model::compute_threads();
   if (!device.is_cpu()) {
     // The GPU's host threads are the streams' workers (sweep/workers.h); the CPU ops between
@@ -285,7 +293,8 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     set_gpu_streams(plan.runtime.streams);
     problem.model = &device_model;
     for (Batch& b : problem.batches) b.input = model::to_device(b.input, device);
-    fmt::print(stderr, "headsweep: sweeping on {}\n", device.str());
+    fmt::print(stderr, "headsweep: sweeping on {} ({}, {} attention)\n", device.str(), plan.runtime.dtype,
+               device_model.cuda_attention() == model::CudaAttention::Kernel ? "headsweep's kernel" : "fused");
   }
 
   // masks_done is committed (two fsyncs) at most once a second: every mask on the CPU, where one

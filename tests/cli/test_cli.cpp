@@ -296,6 +296,11 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
     const auto r = run_cli({"run", dir + "/bf16.yaml", "--set", "runtime.dtype=bf16"});
     require_one_line_error(r, "runtime.dtype is bf16 but the sweep runs on the CPU");
   }
+  CATCH_SECTION("a CUDA attention asked for on the CPU") {
+    hs::test::write_file(dir + "/attention.yaml", config_text(model, glue, out));
+    const auto r = run_cli({"run", dir + "/attention.yaml", "--set", "runtime.attention=kernel"});
+    require_one_line_error(r, "runtime.attention is kernel but the sweep runs on the CPU");
+  }
   // None of the failures may leave a results file behind.
   CATCH_CHECK_FALSE(fs::exists(out));
 }

@@ -37,6 +37,7 @@ CATCH_TEST_CASE("a minimal config gets every default", "[io][plan]") {
   CATCH_CHECK(p.sweep.strategy == "single-head");
   CATCH_CHECK(p.runtime.device == "cpu");
   CATCH_CHECK(p.runtime.dtype == "fp32");
+  CATCH_CHECK(p.runtime.attention == "auto");
   CATCH_CHECK(p.runtime.threads == 0);
   CATCH_CHECK(p.runtime.streams == 2);
   CATCH_CHECK(p.runtime.token_budget == 8192);
@@ -64,6 +65,7 @@ CATCH_TEST_CASE("every option can be set", "[io][plan]") {
       "runtime:\n"
       "  device: cuda:1\n"
       "  dtype: bf16\n"
+      "  attention: kernel\n"
       "  threads: 4\n"
       "  streams: 3\n"
       "  token_budget: 64\n"
@@ -82,6 +84,7 @@ CATCH_TEST_CASE("every option can be set", "[io][plan]") {
   CATCH_CHECK(p.sweep.strategy == "layer");
   CATCH_CHECK(p.runtime.device == "cuda:1");
   CATCH_CHECK(p.runtime.dtype == "bf16");
+  CATCH_CHECK(p.runtime.attention == "kernel");
   CATCH_CHECK(p.runtime.threads == 4);
   CATCH_CHECK(p.runtime.streams == 3);
   CATCH_CHECK(p.runtime.token_budget == 64);

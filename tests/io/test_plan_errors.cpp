@@ -112,6 +112,9 @@ CATCH_TEST_CASE("values out of range or not allowed", "[io][plan][errors]") {
   CATCH_REQUIRE_THROWS_WITH(load(with("runtime:\n  threads: 3000000000\n")),
                             "config.yaml:9:12: runtime.threads: expected an integer from 0 to "
                             "2147483647, got 3000000000");
+  CATCH_REQUIRE_THROWS_WITH(load(with("runtime:\n  attention: fuse\n")),
+                            "config.yaml:9:14: runtime.attention: expected one of auto, fused, kernel; got "
+                            "\"fuse\" (did you mean fused?)");
   CATCH_REQUIRE_THROWS_WITH(load(with("runtime:\n  streams: 0\n")),
                             "config.yaml:9:12: runtime.streams: expected an integer from 1 to 16, got 0");
   CATCH_REQUIRE_THROWS_WITH(load(last("model", "  head: clasification\n")),
