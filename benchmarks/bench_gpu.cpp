@@ -443,9 +443,6 @@ int main(int argc, char** argv) {
       p.token_budget = a.token_budget;
       return p;
     };
-    auto attention_of = [](const std::string& name) {
-      return name == "kernel" ? hs::model::CudaAttention::Kernel : hs::model::CudaAttention::Fused;
-    };
     // "bf16/kernel" -> {"bf16", "kernel"}
     auto split_run = [](const std::string& run) {
       const size_t slash = run.find('/');
@@ -456,7 +453,8 @@ int main(int argc, char** argv) {
       const auto [dt, att] = split_run(run);
       const at::ScalarType dtype = hs::model::dtype_named(dt);
       if (!weights.count(dt)) weights.emplace(dt, random_bert(cfg, device, dtype));
-      const hs::model::BertModel model = weights.at(dt).to(device, dtype, attention_of(att));
+      const hs::model::BertModel model =
+          weights.at(dt).to(device, dtype, hs::model::cuda_attention_named(att));
       const hs::sweep::SweepProblem p = problem(model, inputs);
       time_sweep("trie", p, set, 2, dt, att);  // warm-up: cuBLAS heuristics, allocator
       report(time_sweep("trie", p, set, set.size(), dt, att));
@@ -475,7 +473,8 @@ int main(int argc, char** argv) {
       const std::array<std::string, 2> first = split_run(a.runs.front());
       const std::string dt = first[0], att = first[1];
       const at::ScalarType dtype = hs::model::dtype_named(dt);
-      const hs::model::BertModel model = random_bert(cfg, device, dtype).to(device, dtype, attention_of(att));
+      const hs::model::BertModel model =
+          random_bert(cfg, device, dtype).to(device, dtype, hs::model::cuda_attention_named(att));
       const hs::sweep::SweepProblem whole = problem(model, inputs);
       profile(fmt::format("naive, 1 mask, {} sequences, {}, {} attention", inputs.sequences.size(), dt, att),
               [&] { time_sweep("naive", whole, set, 1, dt, att); });

@@ -130,6 +130,12 @@ at::Tensor BertModel::attention(const at::Tensor& qkv, const AttentionBias& bias
   return ctx.view({B, T, k * D});
 }
 
+CudaAttention cuda_attention_named(const std::string& name) {
+  if (name == "kernel") return CudaAttention::Kernel;
+  if (name == "fused" || name == "auto") return CudaAttention::Fused;
+  throw std::invalid_argument("unknown CUDA attention " + name + " (auto, fused or kernel)");
+}
+
 BertModel BertModel::to(at::Device device, at::ScalarType dtype, CudaAttention attention) const {
   auto move = [&](const at::Tensor& t) { return t.defined() ? t.to(device, dtype) : t; };
   BertWeights w;

@@ -69,6 +69,10 @@ at::Tensor head_index(const std::vector<int64_t>& heads, int64_t D, int64_t C, i
 // cores; every head computed, then gated). docs/performance.md#gpu compares them.
 enum class CudaAttention { Kernel, Fused };
 
+// runtime.attention's names: `kernel`; `fused`, and `auto`, which is `fused` until the kernel is
+// measured faster. Throws std::invalid_argument for any other.
+CudaAttention cuda_attention_named(const std::string& name);
+
 class BertModel {
  public:
   BertModel(BertConfig config, BertWeights weights);

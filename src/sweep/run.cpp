@@ -283,8 +283,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const model::BertModel device_model =
       device.is_cpu() ? model
                       : model.to(device, model::dtype_named(plan.runtime.dtype),
-                                 plan.runtime.attention == "kernel" ? model::CudaAttention::Kernel
-                                                                    : model::CudaAttention::Fused);
+                                 model::cuda_attention_named(plan.runtime.attention));
   const int cpu_threads = model::compute_threads();
   if (!device.is_cpu()) {
     // The GPU's host threads are the streams' workers (sweep/workers.h); the CPU ops between

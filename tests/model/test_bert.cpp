@@ -104,3 +104,12 @@ CATCH_TEST_CASE("Gates are per row when given as (L, B, H)", "[model]") {
   // And the masks matter: a gate change moves the output.
   CATCH_CHECK(max_abs(ra, rb) > 1e-2);
 }
+
+CATCH_TEST_CASE("runtime.attention's names map to the CUDA attentions", "[model]") {
+  using hs::model::CudaAttention;
+  CATCH_CHECK(hs::model::cuda_attention_named("kernel") == CudaAttention::Kernel);
+  CATCH_CHECK(hs::model::cuda_attention_named("fused") == CudaAttention::Fused);
+  CATCH_CHECK(hs::model::cuda_attention_named("auto") == CudaAttention::Fused);
+  CATCH_CHECK_THROWS_WITH(hs::model::cuda_attention_named("flash"),
+                          Catch::Contains("unknown CUDA attention flash"));
+}
