@@ -51,7 +51,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Args {
   int64_t sequences = 9815;
-  int64_t token_budget = 32768;
+  int64_t token_budget = hs::sweep::kCudaTokenBudget;  // runtime.token_budget's default on CUDA
   int naive_masks = 145;  // the naive executor may time a prefix of the masks and scale up
   int streams = 2;        // runtime.streams' default
   // dtype/attention of each timed sweep, in order; the first is also the one profiled.

@@ -108,6 +108,12 @@ std::string check_device(const Value& v) {
   return "expected one of cpu, cuda, cuda:N (N = 0, 1, ...), auto; got " + quoted(s);
 }
 
+std::string check_token_budget(const Value& v) {
+  const int64_t n = std::get<int64_t>(v);
+  if (n == 0 || n >= 64) return "";
+  return fmt::format("expected 0 (the device's own) or an integer of at least 64, got {}", n);
+}
+
 // Sparsities are fractions of heads removed: 0 would repeat the baseline, 1 remove every head.
 // Repeats would only draw more masks under a misleading name (use samples for that).
 std::string check_sparsities(const Value& v) {
@@ -311,10 +317,12 @@ const std::vector<OptionSpec>& plan_options() {
                 "so that one thread's copies back to the host and launch gaps are covered by the "
                 "other's kernels. Each holds one batch's activations. Ignored on the CPU."),
       Opt("runtime", "token_budget", &Plan::runtime, &RuntimeOptions::token_budget)
-          .default_value(8192)
-          .at_least(64)
-          .help("Tokens per forward batch, padding included; bounds memory use. With several "
-                "threads, batches are cut smaller (about 4 per worker) when the data is small."),
+          .default_value(0)
+          .allowed("0, or at least 64", check_token_budget)
+          .help("Tokens per forward batch, padding included; bounds memory use. 0 is the device's "
+                "own: 8192 on the CPU, 32768 on CUDA, where smaller batches leave the GPU waiting "
+                "on kernel launches. On the CPU, with several threads, batches are cut smaller "
+                "(about 4 per worker) when the data is small."),
       Opt("runtime", "executor", &Plan::runtime, &RuntimeOptions::executor)
           .default_value("trie")
           .one_of({"trie", "naive"})

@@ -120,6 +120,11 @@ std::vector<Batch> make_batches(const ScoringInputs& in, int64_t token_budget, i
   return batches;
 }
 
+int64_t device_token_budget(int64_t configured, bool cuda) {
+  if (configured != 0) return configured;
+  return cuda ? kCudaTokenBudget : kCpuTokenBudget;
+}
+
 int64_t worker_token_budget(int64_t token_budget, int64_t real_tokens, int threads) {
   if (threads <= 1) return token_budget;
   const int64_t target = threads * int64_t{kBatchesPerWorker};

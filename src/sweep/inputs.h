@@ -45,6 +45,14 @@ Batch pack_batch(const ScoringInputs& inputs, const std::vector<int64_t>& sequen
 // each one to the budget would give, and among those cuts the one with the least padding.
 std::vector<Batch> make_batches(const ScoringInputs& inputs, int64_t token_budget, int32_t pad_id);
 
+// runtime.token_budget's 0: the device's own budget. The CPU's single-threaded GEMMs are already
+// efficient at a few hundred rows, and its workers want several batches each; a GPU wants each
+// launch large, or it waits on the host that queues the launches (32768 is what
+// docs/performance.md#gpu measured with). Any other value is the configured budget.
+constexpr int64_t kCpuTokenBudget = 8192;
+constexpr int64_t kCudaTokenBudget = 32768;
+int64_t device_token_budget(int64_t configured, bool cuda);
+
 // The token budget to batch with when `threads` compute threads will share the batches
 // (parallel_items): lowered, never raised, until the data makes about kBatchesPerWorker batches per
 // worker, so no worker idles while another finishes a large last batch, but not below

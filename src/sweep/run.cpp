@@ -7,6 +7,7 @@
 #include <numeric>
 #include <optional>
 
+#include <c10/util/Exception.h>
 #include <fmt/format.h>
 
 #include "data/glue_tasks.h"
@@ -101,6 +102,24 @@ ExistingFile check_existing(const std::string& path, const io::SweepIdentity& ru
 std::string output_path(const io::Plan& plan, const RunOptions& options) {
   if (!options.output.empty()) return options.output;
   return options.shard.sharded() ? shard_path(plan.output.path, options.shard) : plan.output.path;
+}
+
+std::string out_of_device_memory(const std::string& device, int64_t token_budget, int streams,
+                                 const std::string& what) {
+  // libtorch's message goes on about its allocator's settings; its first three sentences say what
+  // failed, how much was asked for and how much was free.
+  std::string first = what.substr(0, what.find('\n'));
+  size_t from = 0;
+  for (int sentence = 0; sentence < 3; ++sentence) {
+    const size_t dot = first.find(". ", from);
+    if (dot == std::string::npos) break;
+    if (sentence == 2) first.resize(dot);
+    from = dot + 2;
+  }
+  return fmt::format("out of memory on {} during the sweep ({}): each of runtime.streams = {} host threads "
+                     "holds a batch of up to runtime.token_budget = {} padded tokens; lower either, and run "
+                     "again to resume (the masks scored so far are kept)",
+                     device, first, streams, token_budget);
 }
 
 RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
@@ -254,21 +273,26 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   problem.model = &model;
   problem.head = head;
   problem.inputs = build_inputs(dataset, tok, head, plan.task.max_seq_len);
-  problem.batches = make_batches(
-      problem.inputs,
-      // A GPU wants batches as large as the budget allows: no cutting for workers there.
-      worker_token_budget(plan.runtime.token_budget, problem.inputs.n_tokens,
-                          device.is_cpu() ? model::compute_threads() : 1),
-      tok.pad_id());
+  // A GPU wants batches as large as the budget allows: no cutting for workers there.
+  auto batches_for = [&](bool cuda) {
+    const int64_t budget = device_token_budget(plan.runtime.token_budget, cuda);
+    return make_batches(problem.inputs,
+                        worker_token_budget(budget, problem.inputs.n_tokens, cuda ? 1 : model::compute_threads()),
+                        tok.pad_id());
+  };
+  const int64_t token_budget = device_token_budget(plan.runtime.token_budget, !device.is_cpu());
+  problem.batches = batches_for(!device.is_cpu());
   problem.metrics = task.metrics;
   problem.gold = gold;
-  problem.token_budget = plan.runtime.token_budget;
+  problem.token_budget = token_budget;
 
   // Analyses of the full model go into the file when it is created; a resumed file has them.
   if (importance && !resume) header.importance.push_back(*importance);
   if (plan.attention.statistics && !resume) {
-    const AttentionStatistics a =
-        attention_statistics(model, problem.batches, text::punctuation_token_table(tok), tok.cls_id(), tok.sep_id());
+    // On the CPU model, in the CPU's batches even when the sweep's are a GPU's: the statistics hold
+    // every layer's (B, H, T, T) probabilities of a batch at once.
+    const AttentionStatistics a = attention_statistics(model, device.is_cpu() ? problem.batches : batches_for(false),
+                                                       text::punctuation_token_table(tok), tok.cls_id(), tok.sep_id());
     for (const AttentionStatistic& st : a.stats) {
       const at::Tensor v = st.values.contiguous();
       header.attention.push_back({st.name, st.description, {v.data_ptr<double>(), v.data_ptr<double>() + v.numel()}});
@@ -292,8 +316,10 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     set_gpu_streams(plan.runtime.streams);
     problem.model = &device_model;
     for (Batch& b : problem.batches) b.input = model::to_device(b.input, device);
-    fmt::print(stderr, "headsweep: sweeping on {} ({}, {} attention)\n", device.str(), plan.runtime.dtype,
-               device_model.cuda_attention() == model::CudaAttention::Kernel ? "headsweep's kernel" : "fused");
+    fmt::print(stderr, "headsweep: sweeping on {} ({}, {} attention, batches of up to {} tokens)\n", device.str(),
+               plan.runtime.dtype,
+               device_model.cuda_attention() == model::CudaAttention::Kernel ? "headsweep's kernel" : "fused",
+               token_budget);
   }
 
   // masks_done is committed (two fsyncs) at most once a second: every mask on the CPU, where one
@@ -309,12 +335,17 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
 
   Progress progress(progress_mode(plan.runtime.progress), static_cast<int64_t>(todo.size()),
                     total_work(plan.runtime.executor, problem, mask_set, todo));
-  run_executor(plan.runtime.executor, problem, mask_set, todo, [&](const MaskResult& r) {
-    writer.write_mask(r.mask, r.scores, r.predictions);
-    s.scores[r.mask] = r.scores;
-    if (intervals) predictions[r.mask] = r.predictions;
-    ++s.n_scored;
-  }, progress);
+  try {
+    run_executor(plan.runtime.executor, problem, mask_set, todo, [&](const MaskResult& r) {
+      writer.write_mask(r.mask, r.scores, r.predictions);
+      s.scores[r.mask] = r.scores;
+      if (intervals) predictions[r.mask] = r.predictions;
+      ++s.n_scored;
+    }, progress);
+  } catch (const c10::OutOfMemoryError& e) {
+    if (device.is_cpu()) throw;
+    throw InputError(out_of_device_memory(device.str(), token_budget, plan.runtime.streams, e.what_without_backtrace()));
+  }
   progress.finish();
   model::set_compute_threads(cpu_threads);  // the bootstrap below runs on the CPU, on every thread
   // A shard lacks the other shards' masks: `headsweep merge` computes these for it.

@@ -58,6 +58,11 @@ struct RunOptions {
 // replaced when output.overwrite is true, and refused (InputError saying what differs) otherwise.
 RunSummary run_plan(const io::Plan& plan, const RunOptions& options = {});
 
+// The one-line error for a sweep that ran out of GPU memory: what failed (the first sentence of
+// libtorch's message, `what`) and the two settings that size the sweep's memory.
+std::string out_of_device_memory(const std::string& device, int64_t token_budget, int streams,
+                                 const std::string& what);
+
 // The file a run writes: options.output, else output.path (with ".shard-i-of-n" for a shard).
 std::string output_path(const io::Plan& plan, const RunOptions& options);
 

@@ -63,11 +63,11 @@ class Walker {
     const std::vector<Range> kids = children(set_, order_, r, l);
     std::vector<size_t> firsts;
     for (const Range& c : kids) firsts.push_back(c.first);
-    const std::vector<at::Tensor> attended = attention_block(l, x, bias_, firsts, 1);
+    const NodeAttention node = node_attention(l, x, bias_, firsts, 1);
     // A child holding one mask is a chain to the end: its continuation is stacked with its
     // siblings' (up to opts_.stack_tokens padded tokens) and run as one taller batch.
     const int64_t tokens = x.size(0) * x.size(1);
-    const size_t capacity = static_cast<size_t>(std::max<int64_t>(1, opts_.stack_tokens / std::max<int64_t>(1, tokens)));
+    const size_t fit = static_cast<size_t>(std::max<int64_t>(1, opts_.stack_tokens / std::max<int64_t>(1, tokens)));
     std::vector<at::Tensor> stack_x;
     std::vector<size_t> stack_masks;
     auto flush = [&] {
@@ -76,16 +76,24 @@ class Walker {
       stack_x.clear();
       stack_masks.clear();
     };
-    for (size_t k = 0; k < kids.size(); ++k) {
-      stats_.layer_passes += x.size(0);
-      at::Tensor next = model_.feed_forward(l, attended[k]);
-      if (kids[k].second - kids[k].first > 1) {
-        walk(l + 1, next, kids[k]);
-        continue;
+    // Children's attention outputs are mixed a chunk at a time, so a node holds a chunk of them
+    // rather than one per child (up to group_masks for random masks: 160 × the batch).
+    const size_t chunk = std::max(fit, static_cast<size_t>(std::max<int64_t>(1, opts_.min_mix_children)));
+    for (size_t c0 = 0; c0 < kids.size(); c0 += chunk) {
+      const size_t c1 = std::min(kids.size(), c0 + chunk);
+      const std::vector<at::Tensor> attended =
+          mix(l, x, node, std::vector<size_t>(firsts.begin() + c0, firsts.begin() + c1), 1);
+      for (size_t k = c0; k < c1; ++k) {
+        stats_.layer_passes += x.size(0);
+        at::Tensor next = model_.feed_forward(l, attended[k - c0]);
+        if (kids[k].second - kids[k].first > 1) {
+          walk(l + 1, next, kids[k]);
+          continue;
+        }
+        stack_x.push_back(std::move(next));
+        stack_masks.push_back(kids[k].first);
+        if (stack_masks.size() == fit) flush();
       }
-      stack_x.push_back(std::move(next));
-      stack_masks.push_back(kids[k].first);
-      if (stack_masks.size() == capacity) flush();
     }
     flush();
   }
@@ -96,7 +104,7 @@ class Walker {
     const auto k = static_cast<int64_t>(masks.size());
     const model::AttentionBias bias = bias_.repeat(k);  // (k·B, …)
     for (; l < set_.n_layers(); ++l) {
-      const at::Tensor h = attention_block(l, x, bias, masks, k)[0];
+      const at::Tensor h = mix(l, x, node_attention(l, x, bias, masks, k), masks, k)[0];
       stats_.layer_passes += x.size(0);
       x = model_.feed_forward(l, h);
     }
@@ -106,43 +114,75 @@ class Walker {
     for (int64_t j = 0; j < k; ++j) outputs_[masks[j] - group_first_].index_copy_(0, seq_idx_, out.slice(0, j * B, (j + 1) * B));
   }
 
-  // Layer l's attention block, LayerNorm(x + Σ_h g_h·P_h + b_O) per mask, ready for the
-  // feed-forward: attention computed once for the heads any of `masks` keeps (heads they all gate
-  // off cost nothing), then mixed per mask. With copies == 1 every mask gets its own mix of the one
-  // x (B, T, C); with copies == k, x holds k stacked copies (one per mask) and one (k·B, T, C) result
-  // comes back, each copy mixed with its own mask's gates.
-  std::vector<at::Tensor> attention_block(int l, const at::Tensor& x, const model::AttentionBias& bias,
-                                          const std::vector<size_t>& masks, int64_t copies) {
+  // Layer l's attention at a node, computed once for the heads any of its masks keeps (heads they
+  // all gate off cost nothing), and what mixing it per mask needs, also computed once.
+  struct NodeAttention {
+    enum class Mix { Lone, PerHead, PerChild } how;
+    std::vector<int64_t> active;  // ascending
+    at::Tensor ctx;               // (rows, T, |A|·D)
+    at::Tensor P;                 // PerHead: (|A|, rows·T, C), each active head's output projection
+    at::Tensor wide;              // PerChild: (rows, T, C), the active heads' context at full width
+  };
+
+  // masks: every mask of the node (one per child, or one per stacked copy when copies > 1); the
+  // mixing is chosen from their count, not from a chunk's.
+  NodeAttention node_attention(int l, const at::Tensor& x, const model::AttentionBias& bias,
+                               const std::vector<size_t>& masks, int64_t copies) {
     const int H = set_.n_heads();
-    std::vector<int64_t> active;
+    NodeAttention n;
     for (int h = 0; h < H; ++h) {
       for (size_t i : masks) {
         if (set_.kept(order_[i], l, h)) {
-          active.push_back(h);
+          n.active.push_back(h);
           break;
         }
       }
     }
-    const at::Tensor ctx = model_.head_context(l, x, bias, active);  // (rows, T, |A|·D)
-    stats_.attention_heads += static_cast<int64_t>(active.size()) * x.size(0);
-    const int64_t C = model_.config().hidden_size, D = C / H;
+    n.ctx = model_.head_context(l, x, bias, n.active);
+    stats_.attention_heads += static_cast<int64_t>(n.active.size()) * x.size(0);
     using Mixing = TrieOptions::Mixing;
     const Mixing mixing = opts_.mixing == Mixing::Auto ? (x.is_cuda() ? Mixing::ByChildren : Mixing::PerChild)
                                                         : opts_.mixing;
+    using Mix = NodeAttention::Mix;
     if (copies == 1 && mixing == Mixing::ByChildren && masks.size() == 1) {
+      n.how = Mix::Lone;
+    } else if (copies == 1 && (mixing == Mixing::PerHead ||
+                               (mixing == Mixing::ByChildren && masks.size() >= TrieOptions::kPerHeadMinChildren))) {
+      n.how = Mix::PerHead;
+      n.P = model_.head_projections(l, n.ctx, n.active);
+    } else {
+      n.how = Mix::PerChild;
+      const int64_t C = model_.config().hidden_size;
+      if (static_cast<int>(n.active.size()) == H) {
+        n.wide = n.ctx;  // every head, in order: already full width
+      } else {
+        n.wide = at::zeros({x.size(0), x.size(1), C}, x.options());
+        if (!n.active.empty()) {
+          n.wide.index_copy_(2, ops::upload(model::head_index(n.active, C / H, C), x.device()), n.ctx);
+        }
+      }
+    }
+    return n;
+  }
+
+  // LayerNorm(x + Σ_h g_h·P_h + b_O) of layer l for each of `masks`, ready for the feed-forward.
+  // With copies == 1 every mask gets its own mix of the one x (B, T, C); with copies == k, x holds
+  // k stacked copies (one per mask) and one (k·B, T, C) result comes back, each copy mixed with its
+  // own mask's gates.
+  std::vector<at::Tensor> mix(int l, const at::Tensor& x, const NodeAttention& n, const std::vector<size_t>& masks,
+                              int64_t copies) {
+    using Mix = NodeAttention::Mix;
+    if (n.how == Mix::Lone) {
       // A lone child (every layer of a chain): its own heads are the active ones, so one output
       // projection GEMM over them is its whole mix.
-      return {model_.attention_residual(l, model_.project_heads(l, ctx, active, true), x)};
+      return {model_.attention_residual(l, model_.project_heads(l, n.ctx, n.active, true), x)};
     }
-    if (copies == 1 && (mixing == Mixing::PerHead ||
-                        (mixing == Mixing::ByChildren && masks.size() >= TrieOptions::kPerHeadMinChildren))) {
-      return mix_heads(l, x, ctx, active, masks);
-    }
+    if (n.how == Mix::PerHead) return mix_heads(l, x, n, masks);
     // The active heads' context at full width, gated per mask, then one GEMM for the mix, exactly as
     // the naive executor does it, so the two executors round alike (a subtract-the-dropped-heads
     // form moved ill-conditioned metrics, e.g. Pearson at 90% sparsity, by ~2e-6).
-    at::Tensor wide = at::zeros({x.size(0), x.size(1), C}, x.options());
-    if (!active.empty()) wide.index_copy_(2, ops::upload(model::head_index(active, D, C), x.device()), ctx);
+    const int H = set_.n_heads();
+    const int64_t C = model_.config().hidden_size, D = C / H;
     at::Tensor gates = at::zeros({static_cast<int64_t>(masks.size()), C});  // (masks, C)
     std::vector<bool> full(masks.size(), true);
     for (size_t j = 0; j < masks.size(); ++j) {
@@ -159,22 +199,23 @@ class Walker {
     if (copies > 1) {
       const int64_t B = x.size(0) / copies;
       const at::Tensor gated =
-          all_kept ? wide : (wide.view({copies, B, x.size(1), C}) * gates.view({copies, 1, 1, C})).view_as(wide);
+          all_kept ? n.wide
+                   : (n.wide.view({copies, B, x.size(1), C}) * gates.view({copies, 1, 1, C})).view_as(n.wide);
       return {model_.attention_residual(l, model_.project_context(l, gated), x)};
     }
     std::vector<at::Tensor> out;
     for (size_t j = 0; j < masks.size(); ++j) {
-      out.push_back(model_.attention_residual(l, model_.project_context(l, full[j] ? wide : wide * gates[j]), x));
+      out.push_back(model_.attention_residual(l, model_.project_context(l, full[j] ? n.wide : n.wide * gates[j]), x));
     }
     return out;
   }
 
-  // Per-head mixing: each active head's output projection once, then per mask
+  // Per-head mixing: each active head's output projection once per node (n.P), then per mask
   // LayerNorm(x + Σ_h g_h·P_h + b_O) (one kernel on CUDA, which reads x and each P_h once per token
   // for all masks), instead of one output-projection GEMM per mask.
-  std::vector<at::Tensor> mix_heads(int l, const at::Tensor& x, const at::Tensor& ctx, const std::vector<int64_t>& active,
+  std::vector<at::Tensor> mix_heads(int l, const at::Tensor& x, const NodeAttention& n,
                                     const std::vector<size_t>& masks) {
-    const at::Tensor P = model_.head_projections(l, ctx, active);  // (|A|, rows·T, C)
+    const std::vector<int64_t>& active = n.active;
     at::Tensor gates = at::zeros({static_cast<int64_t>(masks.size()), static_cast<int64_t>(active.size())});
     auto g = gates.accessor<float, 2>();  // (masks, |A|)
     for (size_t j = 0; j < masks.size(); ++j) {
@@ -182,7 +223,7 @@ class Walker {
     }
     const model::LayerWeights& w = model_.weights().layers[l];
     const int64_t C = model_.config().hidden_size;
-    const at::Tensor mixed = ops::head_mix_ln(P, gates, w.out_b, x.reshape({-1, C}), w.ln1_w, w.ln1_b,
+    const at::Tensor mixed = ops::head_mix_ln(n.P, gates, w.out_b, x.reshape({-1, C}), w.ln1_w, w.ln1_b,
                                               model_.config().layer_norm_eps);
     std::vector<at::Tensor> out;
     for (size_t j = 0; j < masks.size(); ++j) out.push_back(mixed[j].view(x.sizes()));

@@ -5,8 +5,10 @@
 // - at a node, attention runs once, for the union of the heads its children keep (heads every
 //   child gates off cost nothing), and each child's attention output is mixed from the per-head
 //   output projection: out = LayerNorm(x + Σ_h g_h·P_h + b_O) (on CUDA, for nodes with many
-//   children, P_h once per head, then one kernel for every child's sum, residual and LayerNorm;
-//   otherwise one GEMM per child over its gated context; see TrieOptions::mixing);
+//   children, P_h once per head, then one kernel for a chunk of children's sums, residuals and
+//   LayerNorms; otherwise one GEMM per child over its gated context; see TrieOptions::mixing);
+//   children are mixed and continued a chunk at a time, so a node holds a chunk of outputs, not
+//   one per child (TrieOptions::min_mix_children);
 // - children that hold a single mask (a chain to the last layer, e.g. every child of a single-head
 //   sweep) run their remaining layers stacked along the batch, up to TrieOptions::stack_tokens, so
 //   siblings' continuations share taller GEMMs; heads that every stacked mask gates off still cost
@@ -42,6 +44,12 @@ struct TrieOptions {
   // remaining layers together, as one batch of up to this many tokens, and at most the problem's
   // token_budget divided among the workers.
   int64_t stack_tokens = 16384;
+  // Children of a node whose attention outputs are held at once: as many as stack_tokens padded
+  // tokens hold, and at least this many, so that per-head mixing still reads each head's
+  // projection once for many children (a node of a single-head sweep of a 12-head model, 13
+  // children, is one chunk). Without the bound a node of random masks held one output per child:
+  // up to group_masks (160) copies of the batch's hidden states.
+  int64_t min_mix_children = 16;
   // How a node's children get their attention output from the shared context:
   // - PerChild: one output-projection GEMM per child over its gated full-width context; it rounds
   //   exactly as the naive executor, hence the CPU's choice;

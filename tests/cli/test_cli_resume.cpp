@@ -220,7 +220,7 @@ CATCH_TEST_CASE("run: a file from another sweep is refused with one line saying 
     require_one_line_error(run_cli({"run", cfg, "--set", "task.limit=10"}),
                            out + " was made by a different config (task.limit: 8 in the file, 10 now)" + fix);
     require_one_line_error(run_cli({"run", cfg, "--set", "runtime.token_budget=4096", "--set", "runtime.seed=3"}),
-                           "(runtime.seed: 0 in the file, 3 now; runtime.token_budget: 8192 in the file, 4096 now)");
+                           "(runtime.seed: 0 in the file, 3 now; runtime.token_budget: 0 in the file, 4096 now)");
   }
   CATCH_SECTION("different weights in the same model folder") {
     fs::remove(model + "/model.safetensors");

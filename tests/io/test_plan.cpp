@@ -40,7 +40,7 @@ CATCH_TEST_CASE("a minimal config gets every default", "[io][plan]") {
   CATCH_CHECK(p.runtime.attention == "auto");
   CATCH_CHECK(p.runtime.threads == 0);
   CATCH_CHECK(p.runtime.streams == 2);
-  CATCH_CHECK(p.runtime.token_budget == 8192);
+  CATCH_CHECK(p.runtime.token_budget == 0);  // the device's own
   CATCH_CHECK(p.runtime.seed == 0);
   CATCH_CHECK(p.runtime.progress == "auto");
   CATCH_CHECK(p.output.path == "results/run.h5");
@@ -143,7 +143,7 @@ CATCH_TEST_CASE("dump_config writes every option and reloads to the same plan", 
   CATCH_CAPTURE(dump);
   for (const char* key : {"path:", "head: auto", "pooling: mean", "name: mrpc", "data_dir: /data/glue",
                           "split: \"123\"", "max_seq_len: 128", "limit: 9", "strategy: single-head",
-                          "device: auto", "threads: 0", "token_budget: 8192", "seed: 12345678901234",
+                          "device: auto", "threads: 0", "token_budget: 0", "seed: 12345678901234",
                           "progress: auto", "overwrite: false"})
     CATCH_CHECK(dump.find(key) != std::string::npos);
   CATCH_CHECK(dump.find("${HS_TEST_ROOT}") == std::string::npos);

@@ -107,8 +107,11 @@ CATCH_TEST_CASE("values out of range or not allowed", "[io][plan][errors]") {
   CATCH_REQUIRE_THROWS_WITH(load(last("task", "  limit: -1\n")),
                             "config.yaml:8:10: task.limit: expected an integer of at least 0, got -1");
   CATCH_REQUIRE_THROWS_WITH(load(with("runtime:\n  token_budget: 63\n")),
-                            "config.yaml:9:17: runtime.token_budget: expected an integer of at least "
-                            "64, got 63");
+                            "config.yaml:9:17: runtime.token_budget: expected 0 (the device's own) or an "
+                            "integer of at least 64, got 63");
+  CATCH_REQUIRE_THROWS_WITH(load(with("runtime:\n  token_budget: -1\n")),
+                            "config.yaml:9:17: runtime.token_budget: expected 0 (the device's own) or an "
+                            "integer of at least 64, got -1");
   CATCH_REQUIRE_THROWS_WITH(load(with("runtime:\n  threads: 3000000000\n")),
                             "config.yaml:9:12: runtime.threads: expected an integer from 0 to "
                             "2147483647, got 3000000000");

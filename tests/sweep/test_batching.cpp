@@ -323,3 +323,15 @@ CATCH_TEST_CASE("worker_token_budget: about kBatchesPerWorker batches per worker
   CATCH_CHECK(worker_token_budget(8192, 1000, 2) == 256);  // not below kMinWorkerBatchTokens
   CATCH_CHECK(worker_token_budget(200, 1000, 2) == 200);   // nor above the budget
 }
+
+CATCH_TEST_CASE("device_token_budget: 0 is the device's own budget, anything else as configured",
+                "[sweep][batching]") {
+  using hs::sweep::device_token_budget;
+  CATCH_CHECK(device_token_budget(0, false) == hs::sweep::kCpuTokenBudget);
+  CATCH_CHECK(device_token_budget(0, true) == hs::sweep::kCudaTokenBudget);
+  CATCH_CHECK(hs::sweep::kCpuTokenBudget == 8192);
+  CATCH_CHECK(hs::sweep::kCudaTokenBudget == 32768);
+  CATCH_CHECK(device_token_budget(4096, false) == 4096);
+  CATCH_CHECK(device_token_budget(4096, true) == 4096);
+  CATCH_CHECK(device_token_budget(64, true) == 64);
+}

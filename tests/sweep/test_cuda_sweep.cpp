@@ -25,6 +25,7 @@
 #include "glue_inputs.h"
 #include "sweep_runs.h"
 #include "sweep/executor.h"
+#include "sweep/run.h"
 #include "sweep/workers.h"
 #include "test_env.h"
 
@@ -76,6 +77,19 @@ CATCH_TEST_CASE("runtime.device resolves, and refuses CUDA that is not there", "
     CATCH_CHECK(hs::model::resolve_device("cuda:0").index() == 0);
     CATCH_CHECK_THROWS_WITH(hs::model::resolve_device("cuda:99"), Catch::Contains("CUDA device(s) are available"));
   }
+}
+
+CATCH_TEST_CASE("running out of GPU memory names the settings that size the sweep", "[device]") {
+  // libtorch's message for a failed allocation, as its caching allocator words it.
+  const std::string what =
+      "CUDA out of memory. Tried to allocate 2.25 GiB. GPU 0 has a total capacity of 79.19 GiB of which "
+      "1.06 GiB is free. Of the allocated memory 75.1 GiB is allocated by PyTorch.\nSee documentation for "
+      "Memory Management";
+  CATCH_CHECK(hs::sweep::out_of_device_memory("cuda:0", 32768, 2, what) ==
+              "out of memory on cuda:0 during the sweep (CUDA out of memory. Tried to allocate 2.25 GiB. GPU 0 "
+              "has a total capacity of 79.19 GiB of which 1.06 GiB is free): each of runtime.streams = 2 host "
+              "threads holds a batch of up to runtime.token_budget = 32768 padded tokens; lower either, and run "
+              "again to resume (the masks scored so far are kept)");
 }
 
 CATCH_TEST_CASE("a sweep on CUDA gives the CPU's outputs", "[cuda]") {

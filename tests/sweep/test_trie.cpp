@@ -327,3 +327,40 @@ CATCH_TEST_CASE("the GPU's mixings (per head, or by children count) equal the na
   // A different summation order than the naive GEMM: metrics move by float rounding only.
   CATCH_CHECK(a.max_metric_diff <= 1e-5);
 }
+
+CATCH_TEST_CASE("a node's children mixed a chunk at a time equal them mixed all at once", "[sweep][trie]") {
+  using Mixing = hs::sweep::TrieOptions::Mixing;
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  const auto s = setup(model, glue, "stsb", 12);
+  const SweepProblem& p = s->problem;
+  const int L = s->model.n_layers(), H = s->model.n_heads();
+  // Random masks at 50% differ in nearly every layer: the root has one child per mask, and so do
+  // most nodes below it; single-head masks add nodes of 13 children and chains.
+  const MaskSet set = single_head_and_random(L, H, {0.5}, 20, 21);
+  const Mixing mixing = GENERATE(Mixing::PerChild, Mixing::PerHead);
+  auto run_with = [&](int64_t min_mix_children) {
+    hs::sweep::TrieOptions opts;
+    opts.mixing = mixing;
+    opts.stack_tokens = 1;  // chunks of exactly min_mix_children
+    opts.min_mix_children = min_mix_children;
+    return run_trie_with(p, set, opts, nullptr);
+  };
+  const std::vector<MaskResult> all = run_with(int64_t{1} << 20);
+  const std::vector<MaskResult> naive = run_every_mask("naive", p, set);
+  for (int64_t chunk : {1, 3, 8}) {
+    CATCH_CAPTURE(chunk);
+    const std::vector<MaskResult> chunked = run_with(chunk);
+    if (mixing == Mixing::PerChild) {
+      // Each child's mix is its own GEMM: the same ops whatever the chunk.
+      for (int64_t n = 0; n < set.size(); ++n) {
+        CATCH_CHECK(at::equal(chunked[n].outputs, all[n].outputs));
+        CATCH_CHECK(chunked[n].scores == all[n].scores);
+      }
+    }
+    // Per head, the CPU mixes a chunk with one matmul, whose rounding may depend on its rows.
+    const Agreement a = compare(p, naive, chunked);
+    CATCH_CHECK(a.max_output_diff <= 1e-4);
+    CATCH_CHECK(a.max_metric_diff <= 1e-5);
+  }
+}
