@@ -63,7 +63,7 @@ class Walker {
     const std::vector<Range> kids = children(set_, order_, r, l);
     std::vector<size_t> firsts;
     for (const Range& c : kids) firsts.push_back(c.first);
-    const NodeAttention node = node_attention(l, x, bias_, firsts, 1);
+    NodeAttention node = node_attention(l, x, bias_, firsts, 1);
     // A child holding one mask is a chain to the end: its continuation is stacked with its
     // siblings' (up to opts_.stack_tokens padded tokens) and run as one taller batch.
     const int64_t tokens = x.size(0) * x.size(1);
@@ -76,26 +76,38 @@ class Walker {
       stack_x.clear();
       stack_masks.clear();
     };
-    // Children's attention outputs are mixed a chunk at a time, so a node holds a chunk of them
-    // rather than one per child (up to group_masks for random masks: 160 × the batch).
+    // Children are mixed a chunk at a time, so a node holds a chunk of their outputs rather than
+    // one per child (up to group_masks for random masks: 160 × the batch). Within a chunk the chains
+    // run first, and the node's shared tensors go with its last chunk, so that while a deeper child
+    // is walked this level holds little more than that child's input: a single-head sweep's main
+    // path is L levels deep.
     const size_t chunk = std::max(fit, static_cast<size_t>(std::max<int64_t>(1, opts_.min_mix_children)));
     for (size_t c0 = 0; c0 < kids.size(); c0 += chunk) {
       const size_t c1 = std::min(kids.size(), c0 + chunk);
-      const std::vector<at::Tensor> attended =
-          mix(l, x, node, std::vector<size_t>(firsts.begin() + c0, firsts.begin() + c1), 1);
-      for (size_t k = c0; k < c1; ++k) {
-        stats_.layer_passes += x.size(0);
-        at::Tensor next = model_.feed_forward(l, attended[k - c0]);
-        if (kids[k].second - kids[k].first > 1) {
-          walk(l + 1, next, kids[k]);
-          continue;
+      std::vector<at::Tensor> next;  // child k's layer l output, at k - c0
+      {
+        std::vector<at::Tensor> attended =
+            mix(l, x, node, std::vector<size_t>(firsts.begin() + c0, firsts.begin() + c1), 1);
+        if (c1 == kids.size()) node = NodeAttention{};
+        for (at::Tensor& a : attended) {
+          stats_.layer_passes += x.size(0);
+          next.push_back(model_.feed_forward(l, a));
+          a = at::Tensor();
         }
-        stack_x.push_back(std::move(next));
+      }
+      for (size_t k = c0; k < c1; ++k) {
+        if (kids[k].second - kids[k].first > 1) continue;
+        stack_x.push_back(std::move(next[k - c0]));
         stack_masks.push_back(kids[k].first);
         if (stack_masks.size() == fit) flush();
       }
+      flush();
+      for (size_t k = c0; k < c1; ++k) {
+        if (kids[k].second - kids[k].first == 1) continue;
+        const at::Tensor h = std::move(next[k - c0]);
+        walk(l + 1, h, kids[k]);
+      }
     }
-    flush();
   }
 
   // Layers l..L-1 of single masks stacked along the batch: x (k·B, T, C) holds copy j of the batch

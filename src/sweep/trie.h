@@ -8,7 +8,8 @@
 //   children, P_h once per head, then one kernel for a chunk of children's sums, residuals and
 //   LayerNorms; otherwise one GEMM per child over its gated context; see TrieOptions::mixing);
 //   children are mixed and continued a chunk at a time, so a node holds a chunk of outputs, not
-//   one per child (TrieOptions::min_mix_children);
+//   one per child (TrieOptions::min_mix_children), and a chunk's chains run before its deeper
+//   children, whose walk then finds the node's shared tensors already dropped;
 // - children that hold a single mask (a chain to the last layer, e.g. every child of a single-head
 //   sweep) run their remaining layers stacked along the batch, up to TrieOptions::stack_tokens, so
 //   siblings' continuations share taller GEMMs; heads that every stacked mask gates off still cost
