@@ -320,9 +320,9 @@ const std::vector<OptionSpec>& plan_options() {
           .default_value(0)
           .allowed("0, or at least 64", check_token_budget)
           .help("Tokens per forward batch, padding included; bounds memory use. 0 is the device's "
-                "own: 8192 on the CPU, 32768 on CUDA, where smaller batches leave the GPU waiting "
-                "on kernel launches. On the CPU, with several threads, batches are cut smaller "
-                "(about 4 per worker) when the data is small."),
+                "own: 8192 on the CPU, 32768 on CUDA (the size the GPU benchmark measures: a GPU "
+                "wants each launch large). On the CPU, with several threads, batches are cut "
+                "smaller (about 4 per worker) when the data is small."),
       Opt("runtime", "executor", &Plan::runtime, &RuntimeOptions::executor)
           .default_value("trie")
           .one_of({"trie", "naive"})
