@@ -222,14 +222,16 @@ std::vector<BandwidthTiming> elementwise_bandwidth(at::Device device, double* co
   at::Tensor inter = at::randn({tokens, F}, o);
   const double e = 2;  // bytes per bf16 element
   auto gbs = [&](const std::function<void()>& f, double bytes) { return timed_tflops(f, bytes, 20) * 1e3; };
+  auto row = [&](const char* kernel, double bytes, const std::function<void()>& f) {
+    rows.push_back({kernel, bytes, gbs(f, bytes)});
+  };
   at::Tensor copy_dst = at::empty_like(inter);
   *copy_gbs = gbs([&] { copy_dst.copy_(inter); }, 2 * e * tokens * F);
-  rows.push_back({"residual + LayerNorm (head_mix_ln, one head)", 3 * e * tokens * C,
-                  gbs([&] { hs::ops::head_mix_ln(x.unsqueeze(0), {}, b, res, w, b, 1e-12); }, 3 * e * tokens * C)});
-  rows.push_back({"mixing 12 heads for 4 masks + LayerNorm (head_mix_ln)", (H + 1 + N) * e * tokens * C,
-                  gbs([&] { hs::ops::head_mix_ln(P, gates, b, res, w, b, 1e-12); }, (H + 1 + N) * e * tokens * C)});
-  rows.push_back({"bias + GELU in place (bias_gelu)", 2 * e * tokens * F,
-                  gbs([&] { hs::ops::bias_gelu_(inter, fb, false); }, 2 * e * tokens * F)});
+  row("residual + LayerNorm (head_mix_ln, one head)", 3 * e * tokens * C,
+      [&] { hs::ops::head_mix_ln(x.unsqueeze(0), {}, b, res, w, b, 1e-12); });
+  row("mixing 12 heads for 4 masks + LayerNorm (head_mix_ln)", (H + 1 + N) * e * tokens * C,
+      [&] { hs::ops::head_mix_ln(P, gates, b, res, w, b, 1e-12); });
+  row("bias + GELU in place (bias_gelu)", 2 * e * tokens * F, [&] { hs::ops::bias_gelu_(inter, fb, false); });
   return rows;
 }
 

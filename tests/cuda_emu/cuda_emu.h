@@ -68,7 +68,8 @@ void ldmatrix_x4(uint32_t r[4], const void* row, bool trans);
 // cp.async as async_copy.cuh states it. A copy lands when the issuing thread waits for its group;
 // from its issue until then its 16 destination bytes hold a NaN pattern, so a read the kernel does
 // not wait for (and, often, one not ordered after the issuer's wait by a barrier, or one of the old
-// contents that the copy overwrites too early) reads garbage, as it may on a GPU. A thread that exits with copies it never waited for fails the launch.
+// contents that the copy overwrites too early) reads garbage, as it may on a GPU. A thread that
+// exits with copies it never waited for fails the launch.
 void cp_async_16(void* dst, const void* src);
 void cp_async_commit();
 void cp_async_wait(int pending);
