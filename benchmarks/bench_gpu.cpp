@@ -4,6 +4,7 @@
 // headsweep's attention kernel and with libtorch's fused attention. Prints seconds per sweep, masks/s,
 // achieved TFLOP/s against the measured GEMM peak, the sweep's FLOP floor, the gated attention kernel
 // against scaled_dot_product_attention at equal shapes, and (--profile) where the GPU's time goes.
+// First, without a GPU: how many batches the token budget cuts and how much they pad.
 // Writes the numbers as JSON (--json). scripts/device-check.sh runs it; benchmarks/gpu_torch_loop.py
 // is the PyTorch per-mask loop it is compared with.
 #include <algorithm>
@@ -54,6 +55,7 @@ struct Args {
   int64_t token_budget = hs::sweep::kCudaTokenBudget;  // runtime.token_budget's default on CUDA
   int naive_masks = 145;  // the naive executor may time a prefix of the masks and scale up
   int streams = 2;        // runtime.streams' default
+  int64_t also_budget = 0;  // > 0: the first run timed once more with batches of up to this many tokens
   // dtype/attention of each timed sweep, in order; the first is also the one profiled.
   std::vector<std::string> runs = {"bf16/fused", "bf16/kernel", "fp32/fused", "fp32/kernel"};
   bool profile = false;
@@ -238,6 +240,7 @@ std::vector<BandwidthTiming> elementwise_bandwidth(at::Device device, double* co
 struct SweepTiming {
   std::string dtype, attention, executor;
   int streams = 1;
+  int64_t token_budget = 0;
   int64_t masks_timed = 0;
   double seconds = 0, seconds_full = 0;  // seconds_full: scaled to the whole mask set
 };
@@ -249,8 +252,8 @@ SweepTiming time_sweep(const std::string& executor, const hs::sweep::SweepProble
   hs::sweep::Progress progress(hs::sweep::ProgressMode::None, static_cast<int64_t>(todo.size()), 1.0);
   const auto t0 = (sync(), Clock::now());
   hs::sweep::run_executor(executor, p, set, todo, [](const hs::sweep::MaskResult&) {}, progress);
-  SweepTiming t{dtype, attention, executor, hs::sweep::gpu_streams(), static_cast<int64_t>(todo.size()),
-                seconds_since(t0), 0};
+  SweepTiming t{dtype, attention, executor, hs::sweep::gpu_streams(), p.token_budget,
+                static_cast<int64_t>(todo.size()), seconds_since(t0), 0};
   t.seconds_full = t.seconds * static_cast<double>(set.size()) / static_cast<double>(todo.size());
   return t;
 }
@@ -335,6 +338,10 @@ int main(int argc, char** argv) {
   app.add_option("--streams", a.streams, "GPU streams (host threads) the batches are shared over, as runtime.streams")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
+  app.add_option("--also-budget", a.also_budget,
+                 "time the first run once more with batches of up to this many tokens (bigger launches or less "
+                 "padding)")
+      ->check(CLI::Range(int64_t{64}, int64_t{1} << 24));
   app.add_option("--runs", a.runs,
                  "sweeps to time, each DTYPE/ATTENTION: bf16 or fp32, fused (libtorch's) or kernel (headsweep's)")
       ->capture_default_str()
@@ -354,6 +361,15 @@ int main(int argc, char** argv) {
     }
     fmt::print("data: {} sequences, {} tokens (mean {:.1f})\n", inputs.sequences.size(), inputs.n_tokens,
                static_cast<double>(inputs.n_tokens) / inputs.sequences.size());
+    // What packing the sequences (no padding rows in the GEMMs and element-wise kernels) could save.
+    for (const int64_t budget : {a.token_budget, a.also_budget}) {
+      if (budget <= 0) continue;
+      int64_t padded = 0;
+      const std::vector<hs::sweep::Batch> cut = hs::sweep::make_batches(inputs, budget, 0);
+      for (const auto& b : cut) padded += b.padded_tokens;
+      fmt::print("batches of up to {} tokens: {}, {} padded tokens for {} real (+{:.1f}%)\n", budget, cut.size(),
+                 padded, inputs.n_tokens, 100.0 * (padded - inputs.n_tokens) / inputs.n_tokens);
+    }
     if (hs::ops::cuda_device_count() == 0) {
       fmt::print("bench_gpu: CUDA {}; nothing to measure\n", hs::model::cuda_summary());
       return 0;
@@ -414,35 +430,36 @@ int main(int argc, char** argv) {
     save();
 
     out["sweeps"] = nlohmann::json::array();
-    fmt::print("\n{:<6} {:<7} {:<6} {:>7} {:>8} {:>10} {:>9} {:>10} {:>8}\n", "dtype", "attn", "exec", "streams", "masks",
-               "s/sweep", "masks/s", "TFLOP/s", "x floor");
+    fmt::print("\n{:<6} {:<7} {:<6} {:>7} {:>7} {:>8} {:>10} {:>9} {:>10} {:>8}\n", "dtype", "attn", "exec", "streams",
+               "tokens", "masks", "s/sweep", "masks/s", "TFLOP/s", "x floor");
     std::fflush(stdout);
     auto report = [&](const SweepTiming& t) {
       const double peak = t.dtype == "bf16" ? peak_bf16 : peak_fp32;
       const double achieved = floor_flop / t.seconds_full / 1e12;
-      fmt::print("{:<6} {:<7} {:<6} {:>7} {:>8} {:>10.2f} {:>9.2f} {:>10.1f} {:>8.2f}\n", t.dtype, t.attention, t.executor,
-                 t.streams, t.masks_timed, t.seconds_full, set.size() / t.seconds_full, achieved,
+      fmt::print("{:<6} {:<7} {:<6} {:>7} {:>7} {:>8} {:>10.2f} {:>9.2f} {:>10.1f} {:>8.2f}\n", t.dtype, t.attention,
+                 t.executor, t.streams, t.token_budget, t.masks_timed, t.seconds_full, set.size() / t.seconds_full, achieved,
                  t.seconds_full / (floor_flop / (peak * 1e12)));
       std::fflush(stdout);
       out["sweeps"].push_back({{"dtype", t.dtype}, {"attention", t.attention}, {"executor", t.executor},
-                               {"streams", t.streams},
+                               {"streams", t.streams}, {"token_budget", t.token_budget},
                                {"masks_timed", t.masks_timed},
                                {"seconds", t.seconds}, {"seconds_per_sweep", t.seconds_full},
                                {"masks_per_s", set.size() / t.seconds_full}, {"floor_tflops", achieved}});
       save();
     };
-    auto problem = [&](const hs::model::BertModel& model, const hs::sweep::ScoringInputs& inputs) {
+    auto problem = [&](const hs::model::BertModel& model, const hs::sweep::ScoringInputs& inputs,
+                       int64_t token_budget) {
       hs::sweep::SweepProblem p;
       p.model = &model;
       p.head.kind = hs::sweep::HeadKind::Classification;
       p.head.class_map = {0, 1, 2};
       p.inputs = inputs;
-      p.batches = hs::sweep::make_batches(p.inputs, a.token_budget, 0);
+      p.batches = hs::sweep::make_batches(p.inputs, token_budget, 0);
       for (auto& b : p.batches) b.input = hs::model::to_device(b.input, device);
       p.metrics = {"accuracy"};
       p.gold.resize(inputs.n_examples);
       for (size_t i = 0; i < p.gold.size(); ++i) p.gold[i] = static_cast<double>(i % 3);
-      p.token_budget = a.token_budget;
+      p.token_budget = token_budget;
       return p;
     };
     // "bf16/kernel" -> {"bf16", "kernel"}
@@ -457,7 +474,7 @@ int main(int argc, char** argv) {
       if (!weights.count(dt)) weights.emplace(dt, random_bert(cfg, device, dtype));
       const hs::model::BertModel model =
           weights.at(dt).to(device, dtype, hs::model::cuda_attention_named(att));
-      const hs::sweep::SweepProblem p = problem(model, inputs);
+      const hs::sweep::SweepProblem p = problem(model, inputs, a.token_budget);
       time_sweep("trie", p, set, 2, dt, att);  // warm-up: cuBLAS heuristics, allocator
       report(time_sweep("trie", p, set, set.size(), dt, att));
       if (a.streams > 1 && run == a.runs.front()) {
@@ -465,6 +482,11 @@ int main(int argc, char** argv) {
         hs::sweep::set_gpu_streams(1);
         report(time_sweep("trie", p, set, set.size(), dt, att));
         hs::sweep::set_gpu_streams(a.streams);
+      }
+      if (a.also_budget > 0 && run == a.runs.front()) {
+        const hs::sweep::SweepProblem other = problem(model, inputs, a.also_budget);
+        time_sweep("trie", other, set, 2, dt, att);
+        report(time_sweep("trie", other, set, set.size(), dt, att));
       }
       report(time_sweep("naive", p, set, a.naive_masks, dt, att));
     }
@@ -477,12 +499,12 @@ int main(int argc, char** argv) {
       const at::ScalarType dtype = hs::model::dtype_named(dt);
       const hs::model::BertModel model =
           random_bert(cfg, device, dtype).to(device, dtype, hs::model::cuda_attention_named(att));
-      const hs::sweep::SweepProblem whole = problem(model, inputs);
+      const hs::sweep::SweepProblem whole = problem(model, inputs, a.token_budget);
       profile(fmt::format("naive, 1 mask, {} sequences, {}, {} attention", inputs.sequences.size(), dt, att),
               [&] { time_sweep("naive", whole, set, 1, dt, att); });
       // The trie over a sixth of the data (same length distribution) keeps the profile short.
       const hs::sweep::ScoringInputs part = synthetic_inputs(a.sequences / 6, a.seed + 1);
-      const hs::sweep::SweepProblem sixth = problem(model, part);
+      const hs::sweep::SweepProblem sixth = problem(model, part, a.token_budget);
       profile(fmt::format("trie, 145 masks, {} sequences, {}, {} attention", part.sequences.size(), dt, att),
               [&] { time_sweep("trie", sixth, set, set.size(), dt, att); });
     }

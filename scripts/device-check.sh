@@ -83,14 +83,16 @@ try:
     masks = b["masks"]
     print(f"FLOP floor {b['flop_floor'] / 1e15:.2f} PFLOP = {floor_s:.2f} s at the measured bf16 GEMM peak "
           f"({b['gemm_peak_tflops']['bf16']:.0f} TFLOP/s)")
-    print(f"{'':28}{'streams':>8}{'s/sweep':>9}{'masks/s':>9}{'x floor':>9}{'vs loop':>9}")
+    print(f"{'':28}{'streams':>8}{'tokens':>8}{'s/sweep':>9}{'masks/s':>9}{'x floor':>9}{'vs loop':>9}")
     if loop_s:
-        print(f"{'PyTorch loop fp16':28}{'-':>8}{loop_s:9.2f}{masks / loop_s:9.2f}{loop_s / floor_s:9.2f}{1:9.2f}")
+        print(f"{'PyTorch loop fp16':28}{'-':>8}{'-':>8}{loop_s:9.2f}{masks / loop_s:9.2f}{loop_s / floor_s:9.2f}"
+              f"{1:9.2f}")
     for s in b.get("sweeps", []):
         t = s["seconds_per_sweep"]
         vs = f"{loop_s / t:9.2f}" if loop_s else f"{'-':>9}"
         name = f"{s['executor']} {s['dtype']} {s.get('attention', '')} attn"
-        print(f"{name:28}{s.get('streams', 1):>8}{t:9.2f}{masks / t:9.2f}{t / floor_s:9.2f}{vs}")
+        print(f"{name:28}{s.get('streams', 1):>8}{s.get('token_budget', '-'):>8}{t:9.2f}{masks / t:9.2f}"
+              f"{t / floor_s:9.2f}{vs}")
     for a in b.get("attention", []):
         half = a.get("ours_half_gated_tflops")
         print(f"attention T={a['T']:<4} ours/SDPA {a['ours_tflops'] / a['sdpa_tflops']:.2f}"
@@ -156,7 +158,7 @@ tail -6 "$LOGS/memcheck.log"
 # fp32 with headsweep's kernel is left out: that is the SIMT kernel, slower than the fused attention
 # at every shape measured (docs/performance.md#gpu), and the time goes to the one-stream comparison.
 run_step bench 300 "${HS_ENV[@]}" build-device/bench_gpu --json "$OUT_DIR/bench_gpu.json" --lengths-out "$WORK/lengths.json" \
-    --naive-masks 6 --tf32 --profile --runs bf16/fused bf16/kernel fp32/fused
+    --naive-masks 6 --tf32 --profile --runs bf16/fused bf16/kernel fp32/fused --also-budget 16384
 cat "$LOGS/bench.log"
 
 run_step torch_loop 90 env PYTHONUNBUFFERED=1 python3 benchmarks/gpu_torch_loop.py --lengths "$WORK/lengths.json" \
