@@ -123,7 +123,8 @@ TORCH_DIR=${TORCH_DIR:-$(python3 -c 'import torch, os; print(os.path.dirname(tor
 HS_ENV=(env LD_LIBRARY_PATH="$LIB:$LIB/hdf5/serial${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}")
 # Debian's multiarch headers (openssl/opensslconf.h) sit where only a Debian compiler looks by itself.
 export CPATH=$ROOT/usr/include/x86_64-linux-gnu${CPATH:+:$CPATH}
-export CI=true GLUE_DIR=$BUNDLE/glue HEADSWEEP_MODEL_DIR=$WORK/model
+# HEADSWEEP_REQUIRE_CUDA: a GPU test that finds no device fails here instead of skipping.
+export CI=true GLUE_DIR=$BUNDLE/glue HEADSWEEP_MODEL_DIR=$WORK/model HEADSWEEP_REQUIRE_CUDA=1
 CAP=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1)
 # PyTorch's CMake package compiles for TORCH_CUDA_ARCH_LIST, not CMAKE_CUDA_ARCHITECTURES.
 export TORCH_CUDA_ARCH_LIST=$CAP

@@ -11,7 +11,9 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 PKGS=(cmake ninja-build g++ pkg-config
       libtorch-dev libopenblas0-pthread libopenblas-dev
       libyaml-cpp-dev libhdf5-dev catch2 nlohmann-json3-dev libcli11-dev libssl-dev libfmt-dev zlib1g-dev
-      libicu-dev python3 python3-h5py python3-numpy python3-pip)
+      libicu-dev python3 python3-h5py python3-numpy python3-pip
+      # a one-node SLURM cluster for the test of docs/cluster.md's array jobs
+      slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

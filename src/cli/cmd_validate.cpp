@@ -2,6 +2,7 @@
 
 #include "cli/commands.h"
 #include "cli/plan_context.h"
+#include "sweep/run.h"
 
 namespace hs::cli {
 
@@ -18,6 +19,7 @@ void add_validate_command(CLI::App& app, int* status) {
   cmd->add_flag("--dump-config", a->dump, "print the resolved config (defaults filled in, ${VAR} expanded)");
   cmd->callback([a, status] {
     const io::Plan plan = io::load_plan(a->config, a->sets, plan_context());
+    sweep::check_run_options(plan);
     if (a->dump) {
       fmt::print("{}", io::dump_config(plan));
     } else {

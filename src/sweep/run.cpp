@@ -122,8 +122,7 @@ std::string out_of_device_memory(const std::string& device, int64_t token_budget
                      device, first, streams, token_budget);
 }
 
-RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
-  const auto t0 = std::chrono::steady_clock::now();
+void check_run_options(const io::Plan& plan) {
   const c10::Device device = model::resolve_device(plan.runtime.device);
   if (device.is_cpu() && plan.runtime.dtype != "fp32") {
     hs::input_error("runtime.dtype is {} but the sweep runs on the CPU (runtime.device {}), which runs fp32 only",
@@ -135,6 +134,12 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
                     plan.runtime.attention, plan.runtime.device);
   }
   check_pruning_options(plan);
+}
+
+RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  check_run_options(plan);
+  const c10::Device device = model::resolve_device(plan.runtime.device);
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
   const data::TaskSpec& task = data::find_task(plan.task.name);
   const HeadSpec head = resolve_head(dir, task, plan.model.head, plan.model.pooling);

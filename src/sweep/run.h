@@ -53,6 +53,11 @@ struct RunOptions {
   std::string output;  // write here instead of output.path (or its shard name); "" = default
 };
 
+// The checks of a run that need neither the model nor the data, so that `headsweep validate` makes
+// them too: the device exists, runtime.dtype and runtime.attention fit it, the pruning options fit
+// each other. Throws InputError.
+void check_run_options(const io::Plan& plan);
+
 // Runs the plan into its results file. An existing file at the output path is resumed when it was
 // made by the same sweep (io/results_identity.h) and is incomplete, left alone when it is complete,
 // replaced when output.overwrite is true, and refused (InputError saying what differs) otherwise.

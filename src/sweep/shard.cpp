@@ -65,6 +65,12 @@ std::optional<Shard> shard_from_env(const GetEnv& getenv) {
   if (!i || !n || !lo || !st || *n < 1 || *st < 1)
     input_error("{}: expected non-negative integers (and a positive count and step); pass --shard INDEX/COUNT",
                 source);
+  // One task submitted again on its own (--array=5) is an array of one: its count says nothing
+  // about the sweep's shards, and "shard 0 of 1" would score the whole sweep into another file.
+  if (*n == 1)
+    input_error("{}: an array of one task does not say which of how many shards this is (a task submitted again "
+                "on its own, e.g. --array={}, counts 1); pass --shard INDEX/COUNT",
+                source, *i);
   const int offset = *i - *lo;
   if (offset < 0 || offset % *st != 0 || offset / *st >= *n)
     input_error("{}: not a task of a contiguous array of {} tasks ({}); use e.g. --array=0-{} or pass --shard "

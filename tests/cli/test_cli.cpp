@@ -204,6 +204,18 @@ CATCH_TEST_CASE("info, data, validate and env describe their inputs", "[cli]") {
                              {"GLUE_DIR=" + glue, "HEADSWEEP_MODELS=" + models});
   CATCH_INFO(valid.err);
   CATCH_CHECK(valid.status == 0);
+  // validate makes the run's checks that need no model: what run would refuse, validate refuses.
+  for (const auto& [set, message] : std::vector<std::pair<std::string, std::string>>{
+           {"runtime.dtype=bf16", "runtime.dtype is bf16 but the sweep runs on the CPU"},
+           {"runtime.attention=kernel", "runtime.attention is kernel but the sweep runs on the CPU"},
+           {"pruning.schedule=percent", "pruning"}}) {
+    const auto bad = run_cli({"validate", hs::test::source_dir() + "/configs/quickstart.yaml", "--set", set,
+                              "--set", "importance.method=none"},
+                             {"GLUE_DIR=" + glue, "HEADSWEEP_MODELS=" + models});
+    CATCH_INFO(set << ": " << bad.err);
+    CATCH_CHECK(bad.status == 2);
+    CATCH_CHECK(bad.err.find(message) != std::string::npos);
+  }
 
   const auto env = run_cli({"env"});
   CATCH_INFO(env.out << env.err);

@@ -1,6 +1,7 @@
 // The libtorch encoder against Hugging Face's BertModel on the real checkpoint: every layer's hidden
 // states, the mean-pooled embeddings, cosines and the pooler, under the full mask and three partial
 // head masks (fixtures from tests/golden/make_golden.py).
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -62,7 +63,28 @@ CATCH_TEST_CASE("BertModel matches Hugging Face layer by layer under head masks"
           CATCH_CHECK(d_slice <= kHiddenTol);
           // Sums over C = 384 values each within kHiddenTol.
           CATCH_CHECK(d_sum <= 384 * kHiddenTol);
-          CATCH_CHECK(d_sumsq <= 384 * kHiddenTol * 2 * h.abs().max().item<double>());
+          // |a² − b²| = |a − b|·|a + b|: scaled by the reference's own size, not by the output under test.
+          CATCH_CHECK(d_sumsq <= 384 * kHiddenTol * 2 * (ref_slice[l].abs().max().item<double>() + kHiddenTol) * 2);
+        }
+        {
+          // [CLS] and max pooling (sentence-transformers': padding is set to -1e9 before the max) of
+          // Hugging Face's last hidden state, first 32 columns, the max worked out row by row here.
+          const at::Tensor ref_last = ref_slice[6].to(at::kDouble);  // (B, T, 32)
+          const at::Tensor cls = model.pool(last, in.attention_mask, hs::model::Pooling::Cls).slice(1, 0, 32);
+          const at::Tensor mx = model.pool(last, in.attention_mask, hs::model::Pooling::Max).slice(1, 0, 32);
+          double d_cls = 0, d_max = 0;
+          for (int64_t b = 0; b < ref_last.size(0); ++b) {
+            const int64_t len = in.attention_mask[b].sum().item<int64_t>();
+            for (int64_t c = 0; c < 32; ++c) {
+              double want = -INFINITY;
+              for (int64_t t = 0; t < len; ++t) want = std::max(want, ref_last[b][t][c].item<double>());
+              d_max = std::max(d_max, std::abs(mx[b][c].item<double>() - want));
+              d_cls = std::max(d_cls, std::abs(cls[b][c].item<double>() - ref_last[b][0][c].item<double>()));
+            }
+          }
+          CATCH_INFO("cls pooled " << d_cls << ", max pooled " << d_max);
+          CATCH_CHECK(d_cls <= kHiddenTol);
+          CATCH_CHECK(d_max <= kHiddenTol);
         }
         if (std::string(kind) == "single") {
           const at::Tensor pooled = model.pool(last, in.attention_mask, hs::model::Pooling::Mean);
@@ -103,6 +125,24 @@ CATCH_TEST_CASE("Gates are per row when given as (L, B, H)", "[model]") {
   CATCH_CHECK(max_abs(mixed.index_select(0, odd), rb.index_select(0, odd)) <= 1e-6);
   // And the masks matter: a gate change moves the output.
   CATCH_CHECK(max_abs(ra, rb) > 1e-2);
+}
+
+CATCH_TEST_CASE("Pooling by hand: [CLS], mean and max leave the padding out", "[model]") {
+  HS_REQUIRE_MODEL(model_dir);
+  const hs::model::BertModel model = hs::model::BertModel::load(hs::model::inspect_model_dir(model_dir));
+  // Two rows of three tokens, C = 2; row 0's last token is padding with values above the real ones.
+  const at::Tensor h = at::tensor({1.f, 5.f, 3.f, -2.f, 9.f, 9.f, -1.f, -4.f, -3.f, -2.f, -5.f, -6.f}).view({2, 3, 2});
+  const at::Tensor mask = at::tensor({1, 1, 0, 1, 1, 1}, at::kLong).view({2, 3});
+  auto row = [](const at::Tensor& t, int64_t b) { return std::vector<float>{t[b][0].item<float>(), t[b][1].item<float>()}; };
+  using hs::model::Pooling;
+  const at::Tensor cls = model.pool(h, mask, Pooling::Cls), mean = model.pool(h, mask, Pooling::Mean),
+                   mx = model.pool(h, mask, Pooling::Max);
+  CATCH_CHECK(row(cls, 0) == std::vector<float>{1, 5});
+  CATCH_CHECK(row(cls, 1) == std::vector<float>{-1, -4});
+  CATCH_CHECK(row(mean, 0) == std::vector<float>{2, 1.5f});
+  CATCH_CHECK(row(mean, 1) == std::vector<float>{-3, -4});
+  CATCH_CHECK(row(mx, 0) == std::vector<float>{3, 5});
+  CATCH_CHECK(row(mx, 1) == std::vector<float>{-1, -2});
 }
 
 CATCH_TEST_CASE("runtime.attention's names map to the CUDA attentions", "[model]") {

@@ -47,7 +47,7 @@ std::vector<GeluShape> gelu_shapes() {
 }  // namespace
 
 CATCH_TEST_CASE("bias + GELU kernel matches the fp64 composite", "[cuda]") {
-  if (!hs::test::kernels_runnable()) HS_SKIP("no CUDA device");
+  if (!hs::test::kernels_runnable()) HS_SKIP_WITHOUT_DEVICE();
   const hs::test::DTypeCase dt = GENERATE(Catch::Generators::from_range(hs::test::dtype_cases()));
   const bool tanh_approx = GENERATE(false, true);
   const GeluShape shape = GENERATE(Catch::Generators::from_range(gelu_shapes()));

@@ -98,7 +98,7 @@ CATCH_TEST_CASE("gated attention composite rejects mismatched arguments", "[ops]
 // Tolerance |kernel - ref| <= atol + rtol·|ref|, ref computed in fp64 from the inputs rounded to the
 // storage type, so only the kernel's fp32 arithmetic and its output rounding are measured.
 CATCH_TEST_CASE("gated attention kernel matches the fp64 composite", "[cuda]") {
-  if (!hs::test::kernels_runnable()) HS_SKIP("no CUDA device");
+  if (!hs::test::kernels_runnable()) HS_SKIP_WITHOUT_DEVICE();
   const hs::test::DTypeCase dt = GENERATE(Catch::Generators::from_range(hs::test::dtype_cases()));
   // 29 and 61: the tensor-core kernel's blocks of two and four warps (one key tile); 97 and up: its
   // blocks of eight warps (D ≤ 64; four at D = 128) over several tiles.
@@ -201,7 +201,7 @@ CATCH_TEST_CASE("gated attention kernel matches the fp64 composite", "[cuda]") {
 }
 
 CATCH_TEST_CASE("gated attention launcher rejects shapes before launching", "[cuda]") {
-  if (!hs::test::kernels_runnable()) HS_SKIP("no CUDA device");
+  if (!hs::test::kernels_runnable()) HS_SKIP_WITHOUT_DEVICE();
   const int lens = 1;
   hs::gpu::GatedAttnParams p;
   p.key_lens = &lens;  // never read: every case throws before a launch

@@ -93,7 +93,7 @@ std::vector<MixShape> mix_shapes() {
 }  // namespace
 
 CATCH_TEST_CASE("head mixing kernel matches the fp64 composite", "[cuda]") {
-  if (!hs::test::kernels_runnable()) HS_SKIP("no CUDA device");
+  if (!hs::test::kernels_runnable()) HS_SKIP_WITHOUT_DEVICE();
   const hs::test::DTypeCase dt = GENERATE(Catch::Generators::from_range(hs::test::dtype_cases()));
   const int H = GENERATE(1, 9, 12, 16);
   const MixShape shape = GENERATE(Catch::Generators::from_range(mix_shapes()));

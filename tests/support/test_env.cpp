@@ -17,6 +17,11 @@ bool require_data() {
   return ci != nullptr && std::string(ci) != "" && std::string(ci) != "0" && std::string(ci) != "false";
 }
 
+bool require_cuda() {
+  const char* v = std::getenv("HEADSWEEP_REQUIRE_CUDA");
+  return v != nullptr && std::string(v) != "" && std::string(v) != "0";
+}
+
 static std::optional<std::string> found_or_missing(const std::string& what, const std::string& path) {
   if (!path.empty() && fs::exists(path)) return path;
   const std::string msg = what + " not found (" + (path.empty() ? "unset" : path) + ")";

@@ -15,6 +15,9 @@ std::string golden_dir();
 std::string source_dir();
 // Whether a missing resource must fail (true in CI).
 bool require_data();
+// Whether a missing CUDA device must fail (HEADSWEEP_REQUIRE_CUDA set and not 0): CI has no GPU, a GPU
+// node's check must not pass without one.
+bool require_cuda();
 
 }  // namespace hs::test
 
@@ -28,9 +31,12 @@ bool require_data();
   if (!var##_opt) return;                                        \
   const std::string var = *var##_opt
 
-// Catch2 v2 has no SKIP: the reason is printed as a warning and the test case returns.
-#define HS_SKIP(msg)                  \
-  do {                                \
-    CATCH_WARN("skipped: " << (msg)); \
-    return;                           \
+// A GPU test without a device: Catch2 v2 has no SKIP, so the reason is printed as a warning and
+// the test case returns; where a GPU must be there (HEADSWEEP_REQUIRE_CUDA set, as
+// scripts/device-check.sh sets it), the test fails instead of passing with no checks.
+#define HS_SKIP_WITHOUT_DEVICE()                                                                  \
+  do {                                                                                            \
+    if (::hs::test::require_cuda()) CATCH_FAIL("no CUDA device, and HEADSWEEP_REQUIRE_CUDA is set"); \
+    CATCH_WARN("skipped: no CUDA device");                                                        \
+    return;                                                                                       \
   } while (0)

@@ -93,7 +93,7 @@ CATCH_TEST_CASE("running out of GPU memory names the settings that size the swee
 }
 
 CATCH_TEST_CASE("a sweep on CUDA gives the CPU's outputs", "[cuda]") {
-  if (hs::ops::cuda_device_count() == 0) HS_SKIP("no CUDA device");
+  if (hs::ops::cuda_device_count() == 0) HS_SKIP_WITHOUT_DEVICE();
   HS_REQUIRE_MODEL(model_dir);
   HS_REQUIRE_GLUE(glue);
   hs::test::GlueInputs s(model_dir, glue, 96);
@@ -127,7 +127,7 @@ CATCH_TEST_CASE("a sweep on CUDA gives the CPU's outputs", "[cuda]") {
 CATCH_TEST_CASE("on CUDA the number of streams does not change a sweep's outputs", "[cuda]") {
   // Every batch is computed alike whichever stream runs it, so any difference beyond cuBLAS's
   // choice of kernels would be a missing wait between streams.
-  if (hs::ops::cuda_device_count() == 0) HS_SKIP("no CUDA device");
+  if (hs::ops::cuda_device_count() == 0) HS_SKIP_WITHOUT_DEVICE();
   HS_REQUIRE_MODEL(model_dir);
   HS_REQUIRE_GLUE(glue);
   hs::test::GlueInputs s(model_dir, glue, 96);
@@ -158,7 +158,7 @@ CATCH_TEST_CASE("a classification sweep on CUDA predicts the CPU's labels", "[cu
   // with TF32 off every label must be the CPU's, save where the CPU's top two logits are within 1e-4
   // (ties that rounding may break either way). bf16's and fp16's agreement rates are reported; their
   // labels must match where the CPU's margin is over 0.05, ten times the logit error bf16 leaves.
-  if (hs::ops::cuda_device_count() == 0) HS_SKIP("no CUDA device");
+  if (hs::ops::cuda_device_count() == 0) HS_SKIP_WITHOUT_DEVICE();
   HS_REQUIRE_MODEL(model_dir);
   HS_REQUIRE_GLUE(glue);
   const std::string dir = (std::filesystem::temp_directory_path() / "headsweep-test-cuda-rte").string();

@@ -107,6 +107,12 @@ CATCH_TEST_CASE("SLURM array variables pick the shard", "[sweep][shard]") {
       shard_from_env(env({{"SLURM_ARRAY_TASK_ID", "8"}, {"SLURM_ARRAY_TASK_COUNT", "8"}})),
       "SLURM_ARRAY_TASK_ID=8, SLURM_ARRAY_TASK_COUNT=8: not a task of a contiguous array of 8 tasks (index out of "
       "range); use e.g. --array=0-7 or pass --shard INDEX/COUNT");
+  // sbatch --array=5 on its own: SLURM counts 1 task; "shard 0 of 1" would be the whole sweep.
+  CATCH_REQUIRE_THROWS_WITH(
+      shard_from_env(env({{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_COUNT", "1"}, {"SLURM_ARRAY_TASK_MIN", "5"}})),
+      "SLURM_ARRAY_TASK_ID=5, SLURM_ARRAY_TASK_COUNT=1, SLURM_ARRAY_TASK_MIN=5: an array of one task does not say "
+      "which of how many shards this is (a task submitted again on its own, e.g. --array=5, counts 1); pass --shard "
+      "INDEX/COUNT");
   CATCH_REQUIRE_THROWS_AS(shard_from_env(env({{"SLURM_ARRAY_TASK_ID", "1"}})), hs::InputError);
   CATCH_REQUIRE_THROWS_AS(shard_from_env(env({{"SLURM_ARRAY_TASK_ID", "x"}, {"SLURM_ARRAY_TASK_COUNT", "2"}})),
                           hs::InputError);
