@@ -606,6 +606,11 @@ void ResultsWriter::write_pruning(const std::string& name, const PruningScores& 
   write_all(open_dataset(w.file.get(), g + "not_significant").get(), H5T_NATIVE_DOUBLE, &p.not_significant);
 }
 
+void ResultsWriter::commit() {
+  H5Quiet quiet;
+  if (impl_->durable) impl_->commit();
+}
+
 void ResultsWriter::finish() {
   Impl& w = *impl_;
   if (w.finished) return;

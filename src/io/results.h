@@ -154,6 +154,9 @@ class ResultsWriter {
   void write_ablation(const std::vector<double>& drops, const std::map<std::string, double>& agreement);
   // Fills one pruning curve's scores (header.pruning names it).
   void write_pruning(const std::string& name, const PruningScores& scores);
+  // Commits every row written so far now (a no-op when none is pending), instead of with the next
+  // mask: after a burst of masks, and before long work that follows the last one.
+  void commit();
   // Sets complete = 1 (the run ended normally), flushes and fsyncs. Masks never written stay NaN
   // with masks_done 0: a shard need not score every row.
   void finish();

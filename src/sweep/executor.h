@@ -31,6 +31,9 @@ struct MaskResult {
   std::map<std::string, double> scores;
   std::vector<float> predictions;  // (B)
   at::Tensor outputs;              // (S, X) per-sequence head outputs: logits, scores or embeddings
+  // The last of masks reported together (a trie group's): the next may be minutes away, so what
+  // was reported should reach the disk now rather than with the next mask.
+  bool burst_end = false;
 };
 
 using MaskDone = std::function<void(const MaskResult&)>;

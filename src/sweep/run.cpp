@@ -343,6 +343,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   try {
     run_executor(plan.runtime.executor, problem, mask_set, todo, [&](const MaskResult& r) {
       writer.write_mask(r.mask, r.scores, r.predictions);
+      if (r.burst_end) writer.commit();
       s.scores[r.mask] = r.scores;
       if (intervals) predictions[r.mask] = r.predictions;
       ++s.n_scored;
@@ -352,6 +353,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     throw InputError(out_of_device_memory(device.str(), token_budget, plan.runtime.streams, e.what_without_backtrace()));
   }
   progress.finish();
+  writer.commit();  // every scored mask is on disk before the bootstrap and analyses, which can take long
   model::set_compute_threads(cpu_threads);  // the bootstrap below runs on the CPU, on every thread
   // A shard lacks the other shards' masks: `headsweep merge` computes these for it.
   if (!shard.sharded()) {

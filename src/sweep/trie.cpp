@@ -325,6 +325,7 @@ void run_trie(const SweepProblem& p, const masks::MaskSet& set, const std::vecto
       const std::vector<double> pred(r.predictions.begin(), r.predictions.end());
       r.scores = metrics::score(p.metrics, pred, p.gold);
       r.outputs = outputs[i - group.first];
+      r.burst_end = i + 1 == group.second;
       done(r);
       progress.mask_done();
     }

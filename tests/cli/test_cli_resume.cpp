@@ -193,6 +193,26 @@ CATCH_TEST_CASE("run: killed with SIGKILL twice and rerun, the file equals an un
   CATCH_CHECK(hs::test::read_file(out) == bytes);
 }
 
+CATCH_TEST_CASE("run: every scored mask is on disk before the bootstrap starts (trie executor)", "[cli][e2e][resume]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  ::setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+  const std::string dir = hs::test::temp_dir("resume-bootstrap");
+  const std::string out = dir + "/out.h5", cfg = dir + "/sweep.yaml";
+  // The trie reports a group's masks together when the group ends; a long bootstrap follows.
+  std::string text = config_text(model, glue, out, "single-head", 16, "stats:\n  bootstrap: 100000\n");
+  text.replace(text.find("executor: naive"), 15, "executor: trie");
+  hs::test::write_file(cfg, text);
+  // Killed once all 73 masks are marked done: that must happen while the run is still going.
+  CATCH_REQUIRE(kill_when_done(spawn({"run", cfg}, dir + "/1.out", dir + "/1.err"), out, 73) == 73);
+  CATCH_CHECK_FALSE(hs::io::ResultsFile::open(out).info().complete);
+  const auto rerun = run_cli({"run", cfg});
+  CATCH_INFO(rerun.out << rerun.err);
+  CATCH_REQUIRE(rerun.status == 0);
+  CATCH_CHECK(rerun.err.find("73 of 73 masks already scored, 0 to go") != std::string::npos);
+  CATCH_CHECK(hs::io::ResultsFile::open(out).info().complete);
+}
+
 CATCH_TEST_CASE("run: a file from another sweep is refused with one line saying what differs", "[cli][e2e][resume]") {
   HS_REQUIRE_MODEL(real_model);
   HS_REQUIRE_GLUE(glue);

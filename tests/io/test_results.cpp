@@ -211,6 +211,28 @@ CATCH_TEST_CASE("a file whose finish() never ran says complete = 0", "[io][resul
   CATCH_CHECK(f.masks_done() == std::vector<uint8_t>{1, 0, 0, 0});
 }
 
+CATCH_TEST_CASE("masks_done waits for a commit: the interval, commit(), or the writer's end", "[io][results]") {
+  TempDir dir;
+  const Sample s;
+  const std::string path = dir.file("r.h5");
+  hs::io::WriterOptions o;
+  o.commit_interval_s = 1e9;  // only an explicit commit, or the writer's end, sets the flags
+  ResultsWriter w = ResultsWriter::create(path, s.header, s.masks, s.names, s.labels, s.rows, o);
+  w.write_mask(1, Sample::scores(1), Sample::predictions(1));
+  w.write_mask(2, Sample::scores(2), Sample::predictions(2));
+  CATCH_CHECK(ResultsFile::open(path).masks_done() == std::vector<uint8_t>{0, 0, 0, 0});
+  w.commit();
+  CATCH_CHECK(ResultsFile::open(path).masks_done() == std::vector<uint8_t>{0, 1, 1, 0});
+  w.commit();  // nothing pending: no change
+  w.write_mask(3, Sample::scores(3), Sample::predictions(3));
+  CATCH_CHECK(ResultsFile::open(path).masks_done() == std::vector<uint8_t>{0, 1, 1, 0});
+  w.commit();
+  const ResultsFile f = ResultsFile::open(path);
+  CATCH_CHECK(f.masks_done() == std::vector<uint8_t>{0, 1, 1, 1});
+  CATCH_CHECK_FALSE(f.info().complete);
+  CATCH_CHECK(f.scores("accuracy")[3] == Sample::scores(3).at("accuracy"));
+}
+
 CATCH_TEST_CASE("an existing file is kept unless overwrite is set", "[io][results]") {
   TempDir dir;
   const Sample s;
