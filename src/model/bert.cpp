@@ -47,7 +47,14 @@ class WeightReader {
     }
     used_.insert(name);
     // from_blob views the memory map; the copy owns its data, so the map can be closed afterwards.
-    return at::from_blob(const_cast<void*>(v.data), shape, at::TensorOptions().dtype(st)).to(at::kFloat).clone();
+    at::Tensor t = at::from_blob(const_cast<void*>(v.data), shape, at::TensorOptions().dtype(st)).to(at::kFloat).clone();
+    // A corrupt weight would otherwise surface much later, as a metric of NaN predictions.
+    if (!at::isfinite(t).all().item<bool>()) {
+      const int64_t bad = t.numel() - at::isfinite(t).sum().item<int64_t>();
+      hs::input_error("{}: tensor {} holds {} non-finite value{} (NaN or inf); the file is corrupt", file_.path(), name,
+                      bad, bad == 1 ? "" : "s");
+    }
+    return t;
   }
 
   bool has(const std::string& local, bool prefixed = true) const {

@@ -14,6 +14,8 @@
 
 namespace hs::sweep {
 
+class GroupStore;
+
 struct SweepProblem {
   const model::BertModel* model = nullptr;
   HeadSpec head;
@@ -24,6 +26,9 @@ struct SweepProblem {
   // runtime.token_budget: padded tokens the batches were cut under, before the cut for workers.
   // Bounds the trie's stacked continuations too (0: TrieOptions alone decides).
   int64_t token_budget = 0;
+  // Where the trie keeps a group's outputs as its batches finish (sweep/group_store.h); none: a
+  // killed run starts the group over.
+  GroupStore* group_store = nullptr;
 };
 
 struct MaskResult {

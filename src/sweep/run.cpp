@@ -14,6 +14,7 @@
 #include "io/results.h"
 #include "io/results_file.h"
 #include "io/results_identity.h"
+#include "sweep/group_store.h"
 #include "masks/strategies.h"
 #include "model/bert.h"
 #include "model/device.h"
@@ -150,6 +151,11 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
                     plan.task.max_seq_len, dir.config.max_position_embeddings, dir.path);
   }
   const text::Tokenizer tok = text::Tokenizer::from_model_dir(dir.path);
+  // A token id past the embedding table would fail deep inside the forward pass.
+  if (static_cast<int64_t>(tok.vocab_size()) > dir.config.vocab_size) {
+    hs::input_error("{}/vocab.txt: {} entries, but config.json's vocab_size is {}: token ids past it have no embedding",
+                    dir.path, tok.vocab_size(), dir.config.vocab_size);
+  }
   const int L = dir.config.num_hidden_layers, H = dir.config.num_attention_heads;
   masks::MaskSet mask_set = masks::make_masks(plan.sweep, L, H);
   const std::string model_sha256 = model::sha256_file(dir.weights_path);
@@ -337,6 +343,14 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   io::ResultsWriter writer = resume ? io::ResultsWriter::reopen(path, kCommitIntervalS)
                                     : io::ResultsWriter::create(path, header, mask_set.data(), mask_set.names(), gold,
                                                                 rows, writer_options);
+
+  // The trie keeps a group's outputs beside the results file while the group runs, so that a killed
+  // run resumes the group at its unfinished batches (sweep/group_store.h). The key ties the file to
+  // this sweep; a run that starts its results file afresh drops any left by another.
+  FileGroupStore group_store(path + ".group",
+                             fmt::format("{} {} {}", header.model_sha256, io::config_sha256(header.config_yaml), path));
+  if (!resume) group_store.discard();
+  problem.group_store = &group_store;
 
   Progress progress(progress_mode(plan.runtime.progress), static_cast<int64_t>(todo.size()),
                     total_work(plan.runtime.executor, problem, mask_set, todo));

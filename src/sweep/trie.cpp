@@ -10,6 +10,7 @@
 #include "metrics/metrics.h"
 #include "ops/head_mix.h"
 #include "ops/upload.h"
+#include "sweep/group_store.h"
 #include "sweep/workers.h"
 
 namespace hs::sweep {
@@ -304,12 +305,20 @@ void run_trie(const SweepProblem& p, const masks::MaskSet& set, const std::vecto
     std::vector<at::Tensor> outputs;
     for (size_t i = group.first; i < group.second; ++i) outputs.push_back(at::empty({S, X}));
     std::mutex mutex;
+    // Batches an earlier, killed run of this very group finished are read back, not run again.
+    std::vector<bool> have(p.batches.size(), false);
+    if (p.group_store) {
+      have = p.group_store->begin(std::vector<int64_t>(order.begin() + static_cast<int64_t>(group.first),
+                                                       order.begin() + static_cast<int64_t>(group.second)),
+                                  p.batches, outputs);
+    }
     // Workers take whole batches; each writes its batch's rows of every output.
     parallel_items(p.batches.size(), [&](size_t bi) {
       const Batch& b = p.batches[bi];
       TrieStats local;
-      Walker(p, set, order, outputs, o, local).run_batch(b, group);
+      if (!have[bi]) Walker(p, set, order, outputs, o, local).run_batch(b, group);
       std::lock_guard<std::mutex> lock(mutex);
+      if (!have[bi] && p.group_store) p.group_store->batch_done(bi, outputs);
       stats.layer_passes += local.layer_passes;
       stats.attention_heads += local.attention_heads;
       // Work in the naive executor's units (padded tokens × layers per mask), so ETAs compare.
@@ -329,6 +338,8 @@ void run_trie(const SweepProblem& p, const masks::MaskSet& set, const std::vecto
       done(r);
       progress.mask_done();
     }
+    // The masks are committed (burst_end): the group's outputs on disk are no longer needed.
+    if (p.group_store) p.group_store->end();
   }
   if (stats_out) *stats_out = stats;
 }

@@ -1,5 +1,6 @@
 // The headsweep command end to end: real checkpoint, real GLUE files, real HDF5 output read back by
 // h5py, and every kind of bad input turned into exit status 2 with a one-line message naming it.
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -267,6 +268,29 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
     hs::test::write_file(m + "/config.json", cfg);
     const auto r = run_with("shape", config_text(m, glue, out));
     require_one_line_error(r, "encoder.layer.0.intermediate.dense.weight has shape 1536x384, expected 1024x384");
+  }
+  CATCH_SECTION("non-finite values in a weight") {
+    const std::string m = hs::test::model_copy(model, hs::test::temp_dir("nan-model"));
+    std::string bytes = hs::test::read_file(model + "/model.safetensors");
+    uint64_t n = 0;
+    std::memcpy(&n, bytes.data(), 8);
+    const nlohmann::json header = nlohmann::json::parse(bytes.substr(8, n));
+    const std::string name = "encoder.layer.0.attention.output.dense.weight";
+    const std::string key = header.contains(name) ? name : "bert." + name;
+    const size_t at = 8 + n + header.at(key).at("data_offsets")[0].get<size_t>();
+    for (size_t i = 0; i < 4000; ++i) bytes[at + i] = '\xff';  // 1,000 float32 NaNs
+    fs::remove(m + "/model.safetensors");
+    hs::test::write_file(m + "/model.safetensors", bytes);
+    const auto r = run_with("nan", config_text(m, glue, out));
+    require_one_line_error(r, m + "/model.safetensors: tensor " + key + " holds 1000 non-finite values (NaN or inf)");
+    CATCH_CHECK_FALSE(fs::exists(out));
+  }
+  CATCH_SECTION("vocab.txt longer than the embedding table") {
+    const std::string m = hs::test::model_copy(model, hs::test::temp_dir("vocab-model"));
+    std::ofstream(m + "/vocab.txt", std::ios::app) << "zzqqxtoken\n";
+    const auto r = run_with("vocab", config_text(m, glue, out));
+    require_one_line_error(r, m + "/vocab.txt: 30523 entries, but config.json's vocab_size is 30522");
+    CATCH_CHECK_FALSE(fs::exists(out));
   }
   CATCH_SECTION("unknown task") {
     const auto r = run_with("task", config_text(model, glue, out, "single-head", 24, "stsc"));

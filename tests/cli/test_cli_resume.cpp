@@ -213,6 +213,50 @@ CATCH_TEST_CASE("run: every scored mask is on disk before the bootstrap starts (
   CATCH_CHECK(hs::io::ResultsFile::open(out).info().complete);
 }
 
+CATCH_TEST_CASE("run: a trie group killed mid-way resumes at its unfinished batches", "[cli][e2e][resume]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  ::setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+  const std::string dir = hs::test::temp_dir("resume-group");
+  const std::string out = dir + "/out.h5", ref = dir + "/ref.h5", cfg = dir + "/sweep.yaml", group = out + ".group";
+  // One group of all 73 masks, over several small batches.
+  std::string text = config_text(model, glue, out, "single-head", 24);
+  text.replace(text.find("executor: naive"), 15, "executor: trie\n  token_budget: 256");
+  hs::test::write_file(cfg, text);
+  const auto uninterrupted = run_cli({"run", cfg, "--output", ref});
+  CATCH_INFO(uninterrupted.out << uninterrupted.err);
+  CATCH_REQUIRE(uninterrupted.status == 0);
+  CATCH_CHECK_FALSE(fs::exists(ref + ".group"));  // removed with the group
+
+  // Killed once the first batch's outputs are in the group file (their done byte follows them).
+  const pid_t pid = spawn({"run", cfg}, dir + "/1.out", dir + "/1.err");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  int status = 0;
+  while (!fs::exists(group) || fs::file_size(group) < 100000) {
+    CATCH_REQUIRE(std::chrono::steady_clock::now() < deadline);
+    CATCH_REQUIRE(::waitpid(pid, &status, WNOHANG) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ::kill(pid, SIGKILL);
+  CATCH_REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CATCH_REQUIRE(masks_done(out) == 0);  // the group had not ended
+
+  const auto rerun = run_cli({"run", cfg});
+  CATCH_INFO(rerun.out << rerun.err);
+  CATCH_REQUIRE(rerun.status == 0);
+  const size_t at = rerun.err.find("headsweep: resuming 73 masks scored together: ");
+  CATCH_REQUIRE(at != std::string::npos);
+  CATCH_CHECK(std::stoi(rerun.err.substr(at + 46)) >= 1);
+  CATCH_CHECK(rerun.err.find("batches already done (" + group + ")") != std::string::npos);
+  CATCH_CHECK_FALSE(fs::exists(group));
+  // The batches read back are the batches computed: the file is the uninterrupted run's.
+  const auto a = hs::io::ResultsFile::open(out), b = hs::io::ResultsFile::open(ref);
+  CATCH_CHECK(a.info().complete);
+  for (int64_t n = 0; n < 73; ++n) CATCH_CHECK(a.predictions(n) == b.predictions(n));
+  CATCH_CHECK(compare_with_h5py(out, ref, "created"));
+}
+
 CATCH_TEST_CASE("run: a file from another sweep is refused with one line saying what differs", "[cli][e2e][resume]") {
   HS_REQUIRE_MODEL(real_model);
   HS_REQUIRE_GLUE(glue);

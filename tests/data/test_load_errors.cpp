@@ -45,6 +45,24 @@ CATCH_TEST_CASE("blank lines are errors, also at the end", "[data]") {
                             StartsWith(p + ":3: empty line"));
 }
 
+CATCH_TEST_CASE("bytes that are not UTF-8 text name file, line and column", "[data]") {
+  TempDir dir;
+  // Line 3, column 9: a lone 0xFF after "1\tCaf\xC3\xA9 " (the é is two bytes, and valid).
+  const std::string bad =
+      dir.write("bad.tsv", std::string(kRteHeader) + "0\tA.\tB.\tentailment\n1\tCaf\xC3\xA9 \xFFx.\tB.\tentailment\n");
+  CATCH_REQUIRE_THROWS_WITH(load_file(find_task("rte"), bad, "dev"), bad + ":3:9: invalid UTF-8 (byte 0xff)");
+  // A truncated sequence: the lead byte of a 3-byte character followed by ASCII.
+  const std::string cut = dir.write("cut.tsv", std::string(kRteHeader) + "0\tA\xE2\x82.\tB.\tentailment\n");
+  CATCH_REQUIRE_THROWS_WITH(load_file(find_task("rte"), cut, "dev"), cut + ":2:4: invalid UTF-8 (byte 0xe2)");
+  const std::string nul =
+      dir.write("nul.tsv", std::string(kRteHeader) + "0\tA.\tB" + std::string(1, '\0') + ".\tentailment\n");
+  CATCH_REQUIRE_THROWS_WITH(load_file(find_task("rte"), nul, "dev"), nul + ":2:7: NUL byte in a text file");
+  // Valid multi-byte text and a byte-order mark pass.
+  const std::string good =
+      dir.write("good.tsv", "\xEF\xBB\xBF" + std::string(kRteHeader) + "0\tCaf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80.\tB.\tentailment\n");
+  CATCH_CHECK(load_file(find_task("rte"), good, "dev").examples.size() == 1);
+}
+
 CATCH_TEST_CASE("a label outside the label set", "[data]") {
   TempDir dir;
   const std::string p = dir.write("dev.tsv", std::string(kRteHeader) +
