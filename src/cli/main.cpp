@@ -3,12 +3,17 @@
 #include <exception>
 
 #include <CLI/CLI.hpp>
+#include <hdf5.h>
 
 #include "cli/commands.h"
 #include "model/heap.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
+  // HDF5 closes files still open when the process exits; a file whose close already failed (a full
+  // disk) then crashes HDF5 1.10 (a segfault after the error message). Every file headsweep opens is
+  // closed by its owner, so the exit handler has nothing to do.
+  H5dont_atexit();
   CLI::App app{"headsweep: mask attention heads or layers of a BERT-style encoder, re-score it on GLUE data, "
                "and write the results to HDF5."};
   hs::model::bound_heap_retention();

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "util/error.h"
+
 namespace hs::io {
 
 H5Handle& H5Handle::operator=(H5Handle&& o) noexcept {
@@ -53,8 +55,21 @@ std::string h5_error_detail() {
   return detail;
 }
 
+std::optional<std::string> h5_system_error(const std::string& detail) {
+  // HDF5's file driver reports a failed read or write as "…, errno = 28, error message = 'No space
+  // left on device', …".
+  const std::string key = "error message = '";
+  const size_t at = detail.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  const size_t from = at + key.size(), to = detail.find('\'', from);
+  if (to == std::string::npos) return std::nullopt;
+  return detail.substr(from, to - from);
+}
+
 void h5_fail(const std::string& path, const std::string& what) {
   const std::string detail = h5_error_detail();
+  // A full disk, a quota or an I/O error is the machine's, not a defect: one line, exit status 2.
+  if (const auto system = h5_system_error(detail)) input_error("{}: {}: {}", path, what, *system);
   throw std::runtime_error(path + ": " + what + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // RAII for HDF5 ids, and HDF5 errors turned into exceptions. Internal to io/: only .cpp files
 // include it, so <hdf5.h> stays out of the public headers.
+#include <optional>
 #include <string>
 
 #include <hdf5.h>
@@ -45,6 +46,9 @@ class H5Quiet {
 // The most specific message on HDF5's current error stack (e.g. "unable to open file: name =
 // '...', errno = 13, error message = 'Permission denied'"), or "" when it is empty.
 std::string h5_error_detail();
+// The operating system's message in an HDF5 error detail (a failed read or write: "No space left on
+// device"), if it holds one.
+std::optional<std::string> h5_system_error(const std::string& detail);
 
 // Throws std::runtime_error "PATH: WHAT (HDF5: detail)". For failures that are not the user's
 // fault (a full disk, a bug); the callers turn user mistakes into InputError before HDF5 runs.

@@ -1,5 +1,7 @@
 // The headsweep command end to end: real checkpoint, real GLUE files, real HDF5 output read back by
 // h5py, and every kind of bad input turned into exit status 2 with a one-line message naming it.
+#include <sys/wait.h>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -290,6 +292,19 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
     std::ofstream(m + "/vocab.txt", std::ios::app) << "zzqqxtoken\n";
     const auto r = run_with("vocab", config_text(m, glue, out));
     require_one_line_error(r, m + "/vocab.txt: 30523 entries, but config.json's vocab_size is 30522");
+    CATCH_CHECK_FALSE(fs::exists(out));
+  }
+  CATCH_SECTION("a results file the disk refuses (a file size limit, as a full disk or a quota)") {
+    hs::test::write_file(dir + "/fsize.yaml", config_text(model, glue, out));
+    // SIGXFSZ ignored, so that a write past the limit fails with EFBIG instead of killing the run.
+    const std::string cmd = fmt::format("GLUE_DIR={} sh -c \"trap '' XFSZ; ulimit -f 8; exec {} run {}/fsize.yaml\" "
+                                        ">{}/fsize.out 2>{}/fsize.err",
+                                        glue, hs::test::binary(), dir, dir, dir);
+    const int raw = std::system(cmd.c_str());
+    hs::test::CliResult r;
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    r.err = hs::test::read_file(dir + "/fsize.err");
+    require_one_line_error(r, out + ": cannot close the new results file: File too large");
     CATCH_CHECK_FALSE(fs::exists(out));
   }
   CATCH_SECTION("unknown task") {
