@@ -32,6 +32,7 @@ void add_env_command(CLI::App& app, int* status) {
     if (!blas.core.empty()) fmt::print("BLAS core   {}{}\n", blas.core, blas.threads ? fmt::format(", {} threads", blas.threads) : "");
     const char* coretype = std::getenv("OPENBLAS_CORETYPE");
     if (coretype) fmt::print("OPENBLAS_CORETYPE {}\n", coretype);
+    if (const std::string hint = generic_kernels_hint(blas); !hint.empty()) fmt::print("BLAS hint   {}\n", hint);
     fmt::print("matmul      {:.1f} GFLOP/s (1024x1024x1024 float32)\n", matmul_gflops(1024));
     *status = 0;
   });

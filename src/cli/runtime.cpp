@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+
+#include <fmt/format.h>
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -52,6 +55,16 @@ BlasInfo blas_info() {
   }
   if (lib) dlclose(lib);
   return info;
+}
+
+std::string generic_kernels_hint(const BlasInfo& blas) {
+  if (blas.vendor != "OpenBLAS" || blas.core != "Prescott" || std::getenv("OPENBLAS_CORETYPE")) return "";
+  __builtin_cpu_init();
+  const char* better = __builtin_cpu_supports("avx512f") ? "SkylakeX" : __builtin_cpu_supports("avx2") ? "Haswell" : nullptr;
+  if (!better) return "";
+  return fmt::format("OpenBLAS did not recognise this CPU and runs its generic kernels (Prescott); set "
+                     "OPENBLAS_CORETYPE={} (this CPU has {}) for its faster ones",
+                     better, std::string(better) == "SkylakeX" ? "AVX-512" : "AVX2");
 }
 
 double matmul_gflops(int n) {

@@ -14,6 +14,11 @@ struct BlasInfo {
 };
 BlasInfo blas_info();
 
+// When OpenBLAS did not recognise this CPU and runs its generic x86 kernels (core "Prescott") on a
+// CPU with AVX2 or AVX-512, and OPENBLAS_CORETYPE is not set: what to set, in one sentence.
+// OpenBLAS 0.3.21 (Debian 12) predates e.g. Sapphire Rapids, where this costs about half the GEMM speed.
+std::string generic_kernels_hint(const BlasInfo& blas);
+
 // GFLOP/s of a (n x n) x (n x n) float32 matmul, best of a few runs.
 double matmul_gflops(int n);
 

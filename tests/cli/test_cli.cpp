@@ -231,6 +231,22 @@ CATCH_TEST_CASE("info, data, validate and env describe their inputs", "[cli]") {
   // The GEMMs must not run on the reference BLAS.
   CATCH_CHECK(env.out.find("BLAS        OpenBLAS") != std::string::npos);
   CATCH_CHECK(env.out.find("GFLOP/s") != std::string::npos);
+  // The hint to set OPENBLAS_CORETYPE: exactly when OpenBLAS fell back to its generic kernels on a
+  // CPU with AVX2 or AVX-512 (Debian's OpenBLAS does not know e.g. Sapphire Rapids) and it is unset.
+  {
+    const std::string cpu = hs::test::read_file("/proc/cpuinfo");
+    const bool wide = cpu.find(" avx2") != std::string::npos || cpu.find(" avx512f") != std::string::npos;
+    const bool generic = env.out.find("BLAS core   Prescott") != std::string::npos;
+    CATCH_INFO("generic kernels " << generic << ", AVX2 or AVX-512 " << wide);
+    if (!std::getenv("OPENBLAS_CORETYPE")) {
+      CATCH_CHECK((env.out.find("BLAS hint   OpenBLAS did not recognise this CPU") != std::string::npos) ==
+                  (generic && wide));
+    }
+    // Asked for by name, the generic kernels draw no hint.
+    const auto chosen = run_cli({"env"}, {"OPENBLAS_CORETYPE=Prescott"});
+    CATCH_CHECK(chosen.out.find("BLAS core   Prescott") != std::string::npos);
+    CATCH_CHECK(chosen.out.find("BLAS hint") == std::string::npos);
+  }
   // The check can fail: with the reference BLAS put first, env says so.
   const std::string reference_blas = "/usr/lib/x86_64-linux-gnu/blas";
   if (fs::exists(reference_blas + "/libblas.so.3")) {
