@@ -49,9 +49,6 @@ void add_run_command(CLI::App& app, int* status) {
       fmt::print(stderr, "headsweep: warning: GEMMs run on {} ({}); expect a run 20-50x slower\n", blas.vendor,
                  blas.library);
     }
-    if (const std::string hint = generic_kernels_hint(blas); !hint.empty()) {
-      fmt::print(stderr, "headsweep: warning: {}\n", hint);
-    }
     const sweep::RunSummary summary = sweep::run_plan(plan, options);
     fmt::print("{}", sweep::format_summary(summary));
     *status = 0;
