@@ -4,6 +4,7 @@
 
 #include "data/glue_tasks.h"
 #include "io/plan.h"
+#include "util/error.h"
 
 namespace hs::cli {
 
@@ -17,6 +18,14 @@ inline io::PlanContext plan_context() {
       return true;
     } catch (const std::exception&) {
       return false;
+    }
+  };
+  ctx.split_problem = [](const std::string& task, const std::string& split) -> std::string {
+    try {
+      data::find_task(task).split_file(split);
+      return "";
+    } catch (const InputError& e) {
+      return e.what();
     }
   };
   return ctx;

@@ -1,7 +1,6 @@
 #include "data/tsv.h"
 
-#include <unicode/utf8.h>
-
+#include "text/unicode.h"
 #include "util/error.h"
 
 namespace hs::data {
@@ -21,15 +20,8 @@ bool TsvReader::next(std::vector<std::string>& fields) {
   if (line_ == 1 && view.substr(0, 3) == "\xEF\xBB\xBF") view.remove_prefix(3);
   // GLUE's files are UTF-8. A stray byte or a NUL would otherwise reach the tokenizer as text and
   // quietly change what is scored.
-  const auto* bytes = reinterpret_cast<const uint8_t*>(view.data());
-  const int32_t n = static_cast<int32_t>(view.size());
-  for (int32_t i = 0; i < n;) {
-    const int32_t at = i;
-    UChar32 c = 0;
-    U8_NEXT(bytes, i, n, c);
-    const int64_t column = static_cast<int64_t>(buf_.size() - view.size()) + at + 1;
-    if (c < 0) input_error("{}:{}:{}: invalid UTF-8 (byte 0x{:02x})", path_, line_, column, bytes[at]);
-    if (c == 0) input_error("{}:{}:{}: NUL byte in a text file", path_, line_, column);
+  if (const auto fault = text::find_text_fault(view)) {
+    input_error("{}:{}:{}: {}", path_, line_, buf_.size() - view.size() + fault->offset + 1, text::describe(*fault));
   }
   fields = split_tabs(view);
   return true;

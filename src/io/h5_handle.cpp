@@ -66,8 +66,9 @@ std::optional<std::string> h5_system_error(const std::string& detail) {
   return detail.substr(from, to - from);
 }
 
-void h5_fail(const std::string& path, const std::string& what) {
-  const std::string detail = h5_error_detail();
+void h5_fail(const std::string& path, const std::string& what) { h5_fail(path, what, h5_error_detail()); }
+
+void h5_fail(const std::string& path, const std::string& what, const std::string& detail) {
   // A full disk, a quota or an I/O error is the machine's, not a defect: one line, exit status 2.
   if (const auto system = h5_system_error(detail)) input_error("{}: {}: {}", path, what, *system);
   throw std::runtime_error(path + ": " + what + (detail.empty() ? "" : " (HDF5: " + detail + ")"));

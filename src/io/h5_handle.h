@@ -50,9 +50,12 @@ std::string h5_error_detail();
 // device"), if it holds one.
 std::optional<std::string> h5_system_error(const std::string& detail);
 
-// Throws std::runtime_error "PATH: WHAT (HDF5: detail)". For failures that are not the user's
-// fault (a full disk, a bug); the callers turn user mistakes into InputError before HDF5 runs.
+// Throws std::runtime_error "PATH: WHAT (HDF5: detail)" for a failure that is a bug, or InputError
+// "PATH: WHAT: reason" when the detail holds the operating system's reason (a full disk, a quota, an
+// I/O error: the machine's, not a defect). The callers turn user mistakes into InputError before
+// HDF5 runs. The first form reads the detail off HDF5's error stack.
 [[noreturn]] void h5_fail(const std::string& path, const std::string& what);
+[[noreturn]] void h5_fail(const std::string& path, const std::string& what, const std::string& detail);
 
 // Returns `id`, or throws via h5_fail when it is negative.
 hid_t h5_check(hid_t id, const std::string& path, const std::string& what);

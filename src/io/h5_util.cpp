@@ -33,10 +33,8 @@ std::string h5_file_name(hid_t loc) {
 }
 
 void h5_fail_at(hid_t loc, const std::string& what) {
-  const std::string detail = h5_error_detail();  // before other HDF5 calls clear the stack
-  if (const auto system = h5_system_error(detail)) input_error("{}: {}: {}", h5_file_name(loc), what, *system);
-  throw std::runtime_error(h5_file_name(loc) + ": " + what +
-                           (detail.empty() ? "" : " (HDF5: " + detail + ")"));
+  const std::string detail = h5_error_detail();  // before h5_file_name, an HDF5 call, clears the stack
+  h5_fail(h5_file_name(loc), what, detail);
 }
 
 namespace {

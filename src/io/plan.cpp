@@ -79,6 +79,14 @@ void check_task(const ResolvedOption& r, const PlanContext& ctx) {
   fail(r, msg);
 }
 
+void check_split(const ResolvedOption& r, const std::string& task, const PlanContext& ctx) {
+  if (!r.used || !ctx.split_problem) return;
+  const std::string& split = std::get<std::string>(r.value);
+  if (split == "auto" && r.spec->key() == "importance.split") return;
+  const std::string problem = ctx.split_problem(task, split);
+  if (!problem.empty()) fail(r, problem);
+}
+
 void check_file(const ResolvedOption& r) {
   const std::string& path = std::get<std::string>(r.value);
   std::error_code ec;
@@ -126,6 +134,9 @@ Plan load_plan_text(const std::string& yaml_text, const std::string& display_nam
     if (r.spec->store && (r.used || r.spec->default_value)) r.spec->store(plan, r.value);
   plan.sweep.strategy = join(plan.sweep.strategies, "+");
   plan.source = display_name;
+  for (const auto& r : resolved) plan.where.set(r.spec->key(), r.where);
+  check_split(find_resolved(resolved, "task.split"), plan.task.name, ctx);
+  check_split(find_resolved(resolved, "importance.split"), plan.task.name, ctx);
   if (ctx.check_paths) {
     check_folder(find_resolved(resolved, "model.path"));
     check_folder(find_resolved(resolved, "task.data_dir"));

@@ -4,8 +4,14 @@
 // and docs/config.md cannot disagree.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <fmt/format.h>
+
+#include "util/error.h"
 
 namespace hs::io {
 
@@ -98,6 +104,27 @@ struct OutputOptions {
   bool operator==(const OutputOptions& o) const;
 };
 
+// Where each option's value came from ("FILE:LINE:COL", "--set KEY=VALUE", or its section's line
+// for a default), so that a problem found only once the model, the data or the device is known
+// still points into the config.
+class OptionWhere {
+ public:
+  void set(const std::string& key, std::string where) { where_[key] = std::move(where); }
+  // "WHERE: KEY", or "KEY" for a plan built in code.
+  std::string operator()(const std::string& key) const {
+    const auto it = where_.find(key);
+    return it == where_.end() ? key : it->second + ": " + key;
+  }
+  // Throws InputError "WHERE: KEY: message".
+  template <typename... Args>
+  [[noreturn]] void fail(const std::string& key, fmt::format_string<Args...> f, Args&&... args) const {
+    throw InputError((*this)(key) + ": " + fmt::format(f, std::forward<Args>(args)...));
+  }
+
+ private:
+  std::map<std::string, std::string> where_;
+};
+
 struct Plan {
   ModelOptions model;
   TaskOptions task;
@@ -109,6 +136,7 @@ struct Plan {
   StatsOptions stats;
   OutputOptions output;
   std::string source;  // the config file (or display name) the plan was read from
+  OptionWhere where;   // derived from the text it was read from: operator== ignores it
   bool operator==(const Plan& o) const;
   bool operator!=(const Plan& o) const { return !(*this == o); }
 };
@@ -120,6 +148,9 @@ struct PlanContext {
   std::vector<std::string> task_names;
   // Accepts aliases the data module understands (e.g. "STS-B" for "stsb").
   std::function<bool(const std::string&)> is_known_task;
+  // Why `split` is not a split of task `task` ("" when it is); task.split and importance.split are
+  // not checked when empty.
+  std::function<std::string(const std::string& task, const std::string& split)> split_problem;
   // Check the file system before any work: model.path and task.data_dir are folders, sweep.path
   // (when a strategy reads it) is a file, and output.path is not a folder (an existing results
   // file is resumed or refused by the run, not here). Off for configs meant for another machine

@@ -432,6 +432,9 @@ void publish(const std::string& tmp, const std::string& path, bool overwrite) {
     std::error_code ec;
     if (fs::exists(path, ec)) input_error("{} exists (set output.overwrite: true to replace it)", path);
   }
+  // Replacing a file that a run still writes would leave that run writing to a file no longer at
+  // `path`: its work lost, although it ends without an error.
+  if (held_by_writer(path)) refuse_held_by_writer(path);
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     input_error("{}: cannot create the results file: {}", path, std::strerror(errno));
 }
@@ -442,6 +445,23 @@ std::string parent_or_dot(const std::string& path) {
 }
 
 }  // namespace
+
+bool held_by_writer(const std::string& path) {
+  H5Quiet quiet;
+  if (H5Fis_hdf5(path.c_str()) <= 0) return false;
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (file >= 0) {
+    H5Fclose(file);
+    return false;
+  }
+  return h5_error_detail().find("unable to lock file") != std::string::npos;
+}
+
+void refuse_held_by_writer(const std::string& path) {
+  input_error("{} is open for writing in another process (HDF5 could not lock it): is a run still writing it? Wait "
+              "for it to end, or use another output.path",
+              path);
+}
 
 ResultsWriter::ResultsWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ResultsWriter::ResultsWriter(ResultsWriter&&) noexcept = default;
@@ -504,10 +524,14 @@ ResultsWriter ResultsWriter::reopen(const std::string& path, double commit_inter
   w->commit_interval_s = commit_interval_s;
   w->file = H5Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
   if (!w->file.valid()) {
-    const bool locked = h5_error_detail().find("unable to lock file") != std::string::npos;
-    const std::string reason = open_failure_reason();
-    input_error("{}: cannot open the results file for writing: {}{}", path, reason,
-                locked ? " (is another run writing it?)" : "");
+    if (h5_error_detail().find("unable to lock file") != std::string::npos) {
+      const std::string reason = open_failure_reason();  // before held_by_writer's HDF5 calls
+      if (held_by_writer(path)) refuse_held_by_writer(path);
+      input_error("{} is open in another process, whose lock keeps this run from writing it ({}): a reader such as "
+                  "h5py holds one too; close the file there, or open it there with HDF5_USE_FILE_LOCKING=FALSE",
+                  path, reason);
+    }
+    input_error("{}: cannot open the results file for writing: {}", path, open_failure_reason());
   }
   try {
     const hid_t root = w->file.get();

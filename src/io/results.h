@@ -97,6 +97,14 @@ struct BootstrapColumns {
   std::vector<double> p_value;   // (N) two-sided p-value of "no difference from the baseline"
 };
 
+// True when another process holds `path` open for writing: HDF5's lock on it refuses a reader (a
+// run in progress). False when it is free, is no HDF5 file, or locking is off
+// (HDF5_USE_FILE_LOCKING=FALSE).
+bool held_by_writer(const std::string& path);
+// InputError "PATH is open for writing in another process ...": the one refusal of a results file
+// that a run still writes, whether it was to be resumed or replaced.
+[[noreturn]] void refuse_held_by_writer(const std::string& path);
+
 struct WriterOptions {
   bool overwrite = false;  // replace an existing file; otherwise an existing file is an InputError
   // The mask rows this run will write. Their /predictions chunks are allocated when the file is

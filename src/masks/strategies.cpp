@@ -57,13 +57,13 @@ MaskSet leave_one_in(int L, int H) {
   return set;
 }
 
-MaskSet exhaustive_layer(int target, int L, int H) {
-  if (target < 0 || target >= L)
-    input_error("sweep.layer is {}, but the model has {} layers (0 to {})", target, L, L - 1);
+MaskSet exhaustive_layer(int target, int L, int H, const io::OptionWhere& where) {
+  if (target < 0 || target >= L) where.fail("sweep.layer", "{}, but the model has {} layers (0 to {})", target, L, L - 1);
   if (H > kMaxExhaustiveHeads)
-    input_error("sweep.strategy exhaustive-layer: the model has H = {} heads per layer, which makes "
-                "2^{} masks; at most {} heads ({} masks) are supported",
-                H, H, kMaxExhaustiveHeads, 1 << kMaxExhaustiveHeads);
+    where.fail("sweep.strategy",
+               "exhaustive-layer: the model has H = {} heads per layer, which makes 2^{} masks; at most {} heads "
+               "({} masks) are supported",
+               H, H, kMaxExhaustiveHeads, 1 << kMaxExhaustiveHeads);
   MaskSet set = with_baseline(L, H);
   for (uint32_t removed = 1; removed < (uint32_t{1} << H); ++removed) {
     std::vector<uint8_t> m = full_mask(L, H);
@@ -74,14 +74,15 @@ MaskSet exhaustive_layer(int target, int L, int H) {
   return set;
 }
 
-MaskSet one_strategy(const StrategyInfo& s, const io::SweepOptions& opts, int L, int H) {
+MaskSet one_strategy(const StrategyInfo& s, const io::SweepOptions& opts, int L, int H,
+                     const io::OptionWhere& where) {
   switch (s.kind) {
     case StrategyKind::Baseline: return with_baseline(L, H);
     case StrategyKind::SingleHead: return single_head(L, H);
     case StrategyKind::Layer: return layer(L, H);
     case StrategyKind::LeaveOneIn: return leave_one_in(L, H);
     case StrategyKind::Random: return random_masks(opts, L, H);
-    case StrategyKind::ExhaustiveLayer: return exhaustive_layer(opts.layer, L, H);
+    case StrategyKind::ExhaustiveLayer: return exhaustive_layer(opts.layer, L, H, where);
     case StrategyKind::File: return read_mask_file(opts.path, opts.dataset, L, H);
   }
   throw std::logic_error("unhandled strategy " + s.name);
@@ -121,13 +122,13 @@ const StrategyInfo* find_strategy(const std::string& name) {
   return nullptr;
 }
 
-MaskSet make_masks(const io::SweepOptions& opts, int L, int H) {
+MaskSet make_masks(const io::SweepOptions& opts, int L, int H, const io::OptionWhere& where) {
   if (opts.strategies.empty()) input_error("sweep.strategy: no strategy given");
   // Every name is checked before any set is built, so a typo at the end fails fast.
   std::vector<const StrategyInfo*> todo;
   for (const std::string& name : opts.strategies) todo.push_back(&known(name));
   MaskSet out = with_baseline(L, H);
-  for (const StrategyInfo* s : todo) out.add_all(one_strategy(*s, opts, L, H));
+  for (const StrategyInfo* s : todo) out.add_all(one_strategy(*s, opts, L, H, where));
   return out;
 }
 
@@ -136,7 +137,7 @@ MaskSet make_masks(const std::string& strategy, int L, int H) {
   if (s.takes_options)
     input_error("sweep strategy '{}' needs its sweep options; build it with make_masks(SweepOptions, L, H)",
                 strategy);
-  return one_strategy(s, io::SweepOptions{}, L, H);
+  return one_strategy(s, io::SweepOptions{}, L, H, io::OptionWhere{});
 }
 
 }  // namespace hs::masks

@@ -36,8 +36,9 @@ const StrategyInfo* find_strategy(const std::string& name);
 //                     removed_name() (2^H masks, the empty subset being the baseline); H <= 16;
 //   file              the masks of opts.path, see masks/mask_file.h.
 // Throws InputError for an unknown strategy, and for options that do not fit the model (the message
-// names the option: sweep.layer beyond L, masks of another shape, ...).
-MaskSet make_masks(const io::SweepOptions& opts, int n_layers, int n_heads);
+// names the option, at its place in the config when `where` knows it: sweep.layer beyond L, masks
+// of another shape, ...).
+MaskSet make_masks(const io::SweepOptions& opts, int n_layers, int n_heads, const io::OptionWhere& where = {});
 
 // One strategy that takes no options (baseline, single-head, layer, leave-one-in); the others need
 // make_masks(SweepOptions, ...) and throw InputError here.

@@ -16,12 +16,12 @@ c10::Device resolve_device(const std::string& spec) {
   const int index = spec == "cuda" ? 0 : std::stoi(spec.substr(5));  // the option check allows cuda:N only
   if (!ops::cuda_ops_built()) {
     hs::input_error(
-        "runtime.device is {} but this headsweep was built without CUDA (nvcc not found, HEADSWEEP_CUDA=OFF, or "
+        "{}, but this headsweep was built without CUDA (nvcc not found, HEADSWEEP_CUDA=OFF, or "
         "a CPU-only libtorch); use cpu or auto, or rebuild with HEADSWEEP_CUDA=ON against a CUDA libtorch",
         spec);
   }
-  if (count == 0) hs::input_error("runtime.device is {} but no CUDA device is available", spec);
-  if (index >= count) hs::input_error("runtime.device is {} but only {} CUDA device(s) are available", spec, count);
+  if (count == 0) hs::input_error("{}, but no CUDA device is available", spec);
+  if (index >= count) hs::input_error("{}, but only {} CUDA device(s) are available", spec, count);
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 

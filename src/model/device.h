@@ -9,7 +9,7 @@ namespace hs::model {
 
 // "cpu", "cuda" (= "cuda:0"), "cuda:N" or "auto" (CUDA when this build has CUDA ops and a device is
 // present, else the CPU). Asking for CUDA in a build without it, or for a device that is not there,
-// is an InputError that says which.
+// is an InputError "SPEC, but ...", for the caller to place (runtime.device in a config).
 c10::Device resolve_device(const std::string& spec);
 
 // The storage type a precision name stands for: "fp32", "bf16" or "fp16" (runtime.dtype's values).

@@ -60,7 +60,7 @@ std::vector<int> map_classes(const model::ModelDir& dir, const data::TaskSpec& t
 }  // namespace
 
 HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, const std::string& head,
-                      const std::string& pooling) {
+                      const std::string& pooling, const io::OptionWhere& where) {
   HeadSpec spec;
   const bool regression_task = task.kind == data::TaskKind::Regression;
   std::string kind = head;
@@ -71,32 +71,36 @@ HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, co
       kind = "similarity";
     }
   }
+  // What the error names: an automatic choice says what it chose.
+  const std::string shown = head == "auto" ? fmt::format("auto ({})", kind) : head;
   if (kind == "classification" || kind == "regression") {
     if (!dir.has_classifier) {
-      hs::input_error("{}: model.head is {} but the checkpoint has no classifier weights (classifier.weight)", dir.path,
-                      kind);
+      where.fail("model.head", "{}, but the checkpoint {} has no classifier weights (classifier.weight)", kind,
+                 dir.path);
     }
     if (kind == "regression") {
-      if (!regression_task) hs::input_error("model.head regression needs a regression task (stsb), not {}", task.name);
+      if (!regression_task) where.fail("model.head", "regression needs a regression task (stsb), not {}", task.name);
       if (dir.config.num_labels != 1) {
         hs::input_error("{}: regression head needs num_labels = 1, the checkpoint has {}", dir.path, dir.config.num_labels);
       }
       spec.kind = HeadKind::Regression;
     } else {
-      if (regression_task) hs::input_error("task {} is a regression task; a classification head cannot score it", task.name);
+      if (regression_task)
+        where.fail("model.head", "{}: task {} is a regression task, which a classification head cannot score", shown,
+                   task.name);
       spec.kind = HeadKind::Classification;
       spec.class_map = map_classes(dir, task);
     }
   } else if (kind == "similarity") {
     if (!task.has_pair() || !regression_task) {
-      hs::input_error(
-          "model.head similarity scores sentence pairs by cosine and needs a similarity-rated pair task (stsb), not {}; "
-          "use a checkpoint with a classification head for {}",
-          task.name, task.name);
+      where.fail("model.head",
+                 "{}: similarity scores sentence pairs by cosine and needs a similarity-rated pair task (stsb), not {}; "
+                 "use a checkpoint with a classification head for {}",
+                 shown, task.name, task.name);
     }
     spec.kind = HeadKind::Similarity;
   } else {
-    hs::input_error("unknown model.head '{}'", head);
+    where.fail("model.head", "unknown head '{}'", head);
   }
   if (pooling == "auto") {
     spec.pooling = dir.pooling;
@@ -107,7 +111,7 @@ HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, co
   } else if (pooling == "max") {
     spec.pooling = model::Pooling::Max;
   } else {
-    hs::input_error("unknown model.pooling '{}'", pooling);
+    where.fail("model.pooling", "unknown pooling '{}'", pooling);
   }
   return spec;
 }

@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include "data/glue_tasks.h"
+#include "io/plan.h"
 #include "model/bert.h"
 #include "model/model_dir.h"
 
@@ -24,10 +25,11 @@ struct HeadSpec {
   std::vector<int> class_map;
 };
 
-// head: auto | classification | regression | similarity; pooling: auto | mean | cls.
-// Errors (InputError) when the checkpoint and task cannot be combined, naming both.
+// head: auto | classification | regression | similarity; pooling: auto | mean | cls | max.
+// Errors (InputError) when the checkpoint and task cannot be combined, naming both, and pointing at
+// model.head in the config through `where`.
 HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, const std::string& head,
-                      const std::string& pooling);
+                      const std::string& pooling, const io::OptionWhere& where = {});
 
 // Head outputs from the encoder's last hidden states: (B, K) logits, (B, 1) scores, or (B, C) pooled
 // embeddings.

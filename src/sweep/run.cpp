@@ -65,10 +65,7 @@ ExistingFile check_existing(const std::string& path, const io::SweepIdentity& ru
   } catch (const InputError& e) {
     std::string reason = e.what();
     if (reason.rfind(path + ": ", 0) == 0) reason = reason.substr(path.size() + 2);
-    if (reason.find("unable to lock file") != std::string::npos)
-      hs::input_error("{} is open for writing in another process (HDF5 could not lock it): is a run still writing "
-                      "it? Wait for it to end, or use another output.path",
-                      path);
+    if (reason.find("unable to lock file") != std::string::npos) io::refuse_held_by_writer(path);
     hs::input_error("{} exists but is not a readable results file ({}); delete it or set output.overwrite: true", path,
                     reason);
   }
@@ -123,31 +120,38 @@ std::string out_of_device_memory(const std::string& device, int64_t token_budget
                      device, first, streams, token_budget);
 }
 
-void check_run_options(const io::Plan& plan) {
-  const c10::Device device = model::resolve_device(plan.runtime.device);
+c10::Device check_run_options(const io::Plan& plan) {
+  const c10::Device device = [&] {
+    try {
+      return model::resolve_device(plan.runtime.device);
+    } catch (const InputError& e) {
+      plan.where.fail("runtime.device", "{}", e.what());
+    }
+  }();
   if (device.is_cpu() && plan.runtime.dtype != "fp32") {
-    hs::input_error("runtime.dtype is {} but the sweep runs on the CPU (runtime.device {}), which runs fp32 only",
+    plan.where.fail("runtime.dtype", "{}, but the sweep runs on the CPU (runtime.device {}), which runs fp32 only",
                     plan.runtime.dtype, plan.runtime.device);
   }
   if (device.is_cpu() && plan.runtime.attention != "auto") {
-    hs::input_error("runtime.attention is {} but the sweep runs on the CPU (runtime.device {}), which runs libtorch's "
-                    "composite attention only",
+    plan.where.fail("runtime.attention",
+                    "{}, but the sweep runs on the CPU (runtime.device {}), which runs libtorch's composite "
+                    "attention only",
                     plan.runtime.attention, plan.runtime.device);
   }
   check_pruning_options(plan);
+  return device;
 }
 
 RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  check_run_options(plan);
-  const c10::Device device = model::resolve_device(plan.runtime.device);
+  const c10::Device device = check_run_options(plan);
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
   const data::TaskSpec& task = data::find_task(plan.task.name);
-  const HeadSpec head = resolve_head(dir, task, plan.model.head, plan.model.pooling);
+  const HeadSpec head = resolve_head(dir, task, plan.model.head, plan.model.pooling, plan.where);
   const data::Dataset dataset = data::load_split(task, plan.task.data_dir, plan.task.split, plan.task.limit);
   if (dataset.examples.empty()) hs::input_error("{}: no examples to score", dataset.path);
   if (plan.task.max_seq_len > dir.config.max_position_embeddings) {
-    hs::input_error("task.max_seq_len {} exceeds the model's max_position_embeddings {} ({}/config.json)",
+    plan.where.fail("task.max_seq_len", "{} exceeds the model's max_position_embeddings {} ({}/config.json)",
                     plan.task.max_seq_len, dir.config.max_position_embeddings, dir.path);
   }
   const text::Tokenizer tok = text::Tokenizer::from_model_dir(dir.path);
@@ -157,7 +161,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
                     dir.path, tok.vocab_size(), dir.config.vocab_size);
   }
   const int L = dir.config.num_hidden_layers, H = dir.config.num_attention_heads;
-  masks::MaskSet mask_set = masks::make_masks(plan.sweep, L, H);
+  masks::MaskSet mask_set = masks::make_masks(plan.sweep, L, H, plan.where);
   const std::string model_sha256 = model::sha256_file(dir.weights_path);
 
   // Weights are loaded (and every tensor checked) before the results file is created or reopened,

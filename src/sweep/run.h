@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <c10/core/Device.h>
+
 #include "io/plan.h"
 #include "io/results.h"
 #include "sweep/shard.h"
@@ -55,8 +57,8 @@ struct RunOptions {
 
 // The checks of a run that need neither the model nor the data, so that `headsweep validate` makes
 // them too: the device exists, runtime.dtype and runtime.attention fit it, the pruning options fit
-// each other. Throws InputError.
-void check_run_options(const io::Plan& plan);
+// each other. Returns the device; throws InputError "FILE:LINE:COL: KEY: message".
+c10::Device check_run_options(const io::Plan& plan);
 
 // Runs the plan into its results file. An existing file at the output path is resumed when it was
 // made by the same sweep (io/results_identity.h) and is incomplete, left alone when it is complete,

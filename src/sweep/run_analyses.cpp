@@ -19,7 +19,7 @@ ImportanceSource::ImportanceSource(const io::Plan& plan, const data::TaskSpec& t
   const io::ImportanceOptions& o = plan.importance;
   split_ = o.split != "auto" ? o.split : o.method == "michel" ? "train" : "dev";
   const data::Dataset data = data::load_split(task, plan.task.data_dir, split_, o.limit);
-  if (data.examples.empty()) hs::input_error("{}: no examples for importance.split {}", data.path, split_);
+  if (data.examples.empty()) plan.where.fail("importance.split", "{} ({}) has no examples", split_, data.path);
   for (const data::Example& ex : data.examples) gold_.push_back(ex.label);
   inputs_ = build_inputs(data, tok, head, plan.task.max_seq_len);
 }
@@ -50,27 +50,28 @@ void check_pruning_options(const io::Plan& plan) {
   if (p.schedule == "none") return;
   const auto has = [&](const char* order) { return std::find(p.orders.begin(), p.orders.end(), order) != p.orders.end(); };
   if (has("importance") && plan.importance.method == "none") {
-    hs::input_error("pruning.orders: the importance order needs importance.method (michel or bertology)");
+    plan.where.fail("pruning.orders", "the importance order needs importance.method (michel or bertology)");
   }
   if (has("ablation") && p.ablation_from.empty())
-    hs::input_error("pruning.orders: the ablation order needs pruning.ablation_from (a single-head results file)");
+    plan.where.fail("pruning.orders", "the ablation order needs pruning.ablation_from (a single-head results file)");
 }
 
 namespace {
 
-std::vector<double> ablation_order(const std::string& path, const data::TaskSpec& task, const std::string& sha,
-                                   int L, int H) {
+std::vector<double> ablation_order(const io::Plan& plan, const data::TaskSpec& task, const std::string& sha, int L,
+                                   int H) {
+  const std::string& path = plan.pruning.ablation_from;
   const io::ResultsFile f = io::ResultsFile::open(path);
   const io::ResultsHeader& h = f.info().header;
   if (h.model_sha256 != sha)
-    hs::input_error("pruning.ablation_from: {} was made with other weights (model_sha256 {}…, this run {}…)", path,
+    plan.where.fail("pruning.ablation_from", "{} was made with other weights (model_sha256 {}…, this run {}…)", path,
                     h.model_sha256.substr(0, 12), sha.substr(0, 12));
   if (h.task != task.name)
-    hs::input_error("pruning.ablation_from: {} scores task {}, this run {}", path, h.task, task.name);
+    plan.where.fail("pruning.ablation_from", "{} scores task {}, this run {}", path, h.task, task.name);
   const std::vector<double> drops = metrics::ablation_importance(f.masks(), f.scores(h.metrics.front()), L, H);
   for (int g = 0; g < L * H; ++g) {
     if (!std::isfinite(drops[g]))
-      hs::input_error("pruning.ablation_from: {} has no scored mask removing only L{}.H{}", path, g / H, g % H);
+      plan.where.fail("pruning.ablation_from", "{} has no scored mask removing only L{}.H{}", path, g / H, g % H);
   }
   return drops;
 }
@@ -116,7 +117,7 @@ std::vector<io::PruningRecord> pruning_curves(const io::Plan& plan, const data::
         add(prune_curve(fmt::format("random-{}", i), L, H, sched, [&](const std::vector<uint8_t>&) { return s; }));
       }
     } else if (order == "ablation") {
-      const std::vector<double> s = ablation_order(p.ablation_from, task, model_sha256, L, H);
+      const std::vector<double> s = ablation_order(plan, task, model_sha256, L, H);
       add(prune_curve("ablation", L, H, sched, [&](const std::vector<uint8_t>&) { return s; }));
     }
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <unicode/locid.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
@@ -64,6 +65,23 @@ std::u32string utf8_to_u32(std::string_view utf8) {
     out.push_back(c < 0 ? U'\uFFFD' : static_cast<char32_t>(c));
   }
   return out;
+}
+
+std::optional<TextFault> find_text_fault(std::string_view bytes) {
+  const auto* s = reinterpret_cast<const uint8_t*>(bytes.data());
+  // U8_NEXT counts in int32_t; files are checked in pieces (lines) far below 2 GiB.
+  const auto n = static_cast<int32_t>(bytes.size());
+  for (int32_t i = 0; i < n;) {
+    const int32_t at = i;
+    UChar32 c = 0;
+    U8_NEXT(s, i, n, c);
+    if (c <= 0) return TextFault{static_cast<size_t>(at), s[at], c == 0};
+  }
+  return std::nullopt;
+}
+
+std::string describe(const TextFault& fault) {
+  return fault.nul ? "NUL byte in a text file" : fmt::format("invalid UTF-8 (byte 0x{:02x})", fault.byte);
 }
 
 std::string u32_to_utf8(std::u32string_view text) {

@@ -1,6 +1,9 @@
 #pragma once
 // The Unicode rules of Hugging Face's slow BertTokenizer, answered by ICU. Each predicate mirrors one
 // helper of transformers' tokenization_bert.py; text is handled as UTF-32 code points.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,6 +13,18 @@ namespace hs::text {
 // degrades to "those bytes are ignored" instead of an exception in the middle of a data set.
 std::u32string utf8_to_u32(std::string_view utf8);
 std::string u32_to_utf8(std::u32string_view text);
+
+// The first byte of `bytes` that makes it unfit as text: not well-formed UTF-8, or NUL. Readers of
+// data and vocabulary files refuse such files, naming the position, rather than let the bytes
+// quietly change what is tokenized.
+struct TextFault {
+  size_t offset;  // of the offending byte
+  uint8_t byte;
+  bool nul;       // a NUL byte (else ill-formed UTF-8)
+};
+std::optional<TextFault> find_text_fault(std::string_view bytes);
+// "invalid UTF-8 (byte 0xff)" or "NUL byte in a text file", for FILE:LINE:COL messages.
+std::string describe(const TextFault& fault);
 
 // `_is_whitespace`: \t \n \r, ' ' and category Zs.
 bool is_bert_whitespace(char32_t c);

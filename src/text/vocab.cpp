@@ -5,6 +5,7 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "text/unicode.h"
 #include "util/error.h"
 
 namespace hs::text {
@@ -25,6 +26,12 @@ std::vector<std::string> Vocab::read_file(const std::string& path) {
   }
   if (start < data.size()) tokens.emplace_back(data, start, data.size() - start);
   if (tokens.empty()) hs::input_error("{}: vocabulary file is empty", path);
+  // A token with bytes that are not text could never match the tokenizer's output, and shifts no
+  // ids, so it would pass unnoticed: refuse the file instead.
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    if (const auto fault = find_text_fault(tokens[t]))
+      hs::input_error("{}:{}:{}: {}", path, t + 1, fault->offset + 1, describe(*fault));
+  }
   return tokens;
 }
 

@@ -185,11 +185,15 @@ CATCH_TEST_CASE("run: the full STS-B dev baseline equals sentence-transformers' 
   double spearman = 0, pearson = 0, max_cos_diff = 1;
   s >> spearman >> pearson >> max_cos_diff;
   CATCH_INFO("max |cosine - sentence-transformers cosine| " << max_cos_diff);
-  CATCH_CHECK(max_cos_diff <= 1e-5);
+  // Both are fp32 forwards that sum in different orders; the reference is rounded to 7 digits. Seen
+  // here: 2.3e-7.
+  CATCH_CHECK(max_cos_diff <= 1e-6);
   CATCH_INFO("ours: spearman " << spearman << " pearson " << pearson << "; sentence-transformers: "
              << ref["spearman"].get<double>() << " " << ref["pearson"].get<double>());
-  CATCH_CHECK(std::abs(spearman - ref["spearman"].get<double>()) <= 1e-3);
-  CATCH_CHECK(std::abs(pearson - ref["pearson"].get<double>()) <= 1e-3);
+  // Cosines that close move Pearson by ~1e-9 and swap at most near-tied ranks, each swap moving
+  // Spearman by ~1e-9 over 1500 pairs (seen here: 0 and 1.3e-9 apart).
+  CATCH_CHECK(std::abs(spearman - ref["spearman"].get<double>()) <= 1e-6);
+  CATCH_CHECK(std::abs(pearson - ref["pearson"].get<double>()) <= 1e-6);
 }
 
 CATCH_TEST_CASE("info, data, validate and env describe their inputs", "[cli]") {
@@ -212,17 +216,52 @@ CATCH_TEST_CASE("info, data, validate and env describe their inputs", "[cli]") {
                              {"GLUE_DIR=" + glue, "HEADSWEEP_MODELS=" + models});
   CATCH_INFO(valid.err);
   CATCH_CHECK(valid.status == 0);
-  // validate makes the run's checks that need no model: what run would refuse, validate refuses.
+  // validate makes the run's checks that need no model: what run would refuse, validate refuses,
+  // pointing at where the value was set.
   for (const auto& [set, message] : std::vector<std::pair<std::string, std::string>>{
-           {"runtime.dtype=bf16", "runtime.dtype is bf16 but the sweep runs on the CPU"},
-           {"runtime.attention=kernel", "runtime.attention is kernel but the sweep runs on the CPU"},
-           {"pruning.schedule=percent", "pruning"}}) {
+           {"runtime.dtype=bf16", "--set runtime.dtype=bf16: runtime.dtype: bf16, but the sweep runs on the CPU"},
+           {"runtime.attention=kernel",
+            "--set runtime.attention=kernel: runtime.attention: kernel, but the sweep runs on the CPU"},
+           {"task.split=test", "--set task.split=test: task.split: unknown split 'test' for task stsb (known: train, dev)"},
+           {"pruning.schedule=percent", "pruning.orders: the importance order needs importance.method"}}) {
     const auto bad = run_cli({"validate", hs::test::source_dir() + "/configs/quickstart.yaml", "--set", set,
                               "--set", "importance.method=none"},
                              {"GLUE_DIR=" + glue, "HEADSWEEP_MODELS=" + models});
     CATCH_INFO(set << ": " << bad.err);
     CATCH_CHECK(bad.status == 2);
     CATCH_CHECK(bad.err.find(message) != std::string::npos);
+  }
+  // Set in the file, the value's line and column; an option left at its default, its section's.
+  {
+    const std::string dir = hs::test::temp_dir("validate-where");
+    std::string text = hs::test::read_file(hs::test::source_dir() + "/configs/quickstart.yaml");
+    text.replace(text.find("  threads: 0\n"), 13, "  threads: 0\n  dtype: fp16\n");
+    text.replace(text.find("  limit: 1000\n"), 14, "  limit: 1000\n  split: validation2\n");
+    hs::test::write_file(dir + "/where.yaml", text);
+    const int dtype_line = static_cast<int>(std::count(text.begin(), text.begin() + text.find("  dtype: fp16"), '\n')) + 1;
+    const int split_line =
+        static_cast<int>(std::count(text.begin(), text.begin() + text.find("  split: validation2"), '\n')) + 1;
+    const auto env = std::vector<std::string>{"GLUE_DIR=" + glue, "HEADSWEEP_MODELS=" + models};
+    const auto split = run_cli({"validate", dir + "/where.yaml"}, env);
+    CATCH_INFO(split.err);
+    CATCH_CHECK(split.status == 2);
+    CATCH_CHECK(split.err.find(fmt::format("{}/where.yaml:{}:10: importance.split: unknown split 'validation2' for "
+                                           "task stsb",
+                                           dir, split_line)) != std::string::npos);
+    const auto dtype = run_cli({"validate", dir + "/where.yaml", "--set", "importance.split=auto"}, env);
+    CATCH_INFO(dtype.err);
+    CATCH_CHECK(dtype.status == 2);
+    CATCH_CHECK(dtype.err.find(fmt::format("{}/where.yaml:{}:10: runtime.dtype: fp16, but the sweep runs on the CPU",
+                                           dir, dtype_line)) != std::string::npos);
+    const int pruning_line = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
+    hs::test::write_file(dir + "/orders.yaml", text + "pruning:\n  schedule: count\n  orders: [random, ablation]\n");
+    const auto orders =
+        run_cli({"validate", dir + "/orders.yaml", "--set", "importance.split=auto", "--set", "runtime.dtype=fp32"}, env);
+    CATCH_INFO(orders.err);
+    CATCH_CHECK(orders.status == 2);
+    CATCH_CHECK(orders.err.find(fmt::format("{}/orders.yaml:{}:11: pruning.orders: the ablation order needs "
+                                            "pruning.ablation_from",
+                                            dir, pruning_line + 2)) != std::string::npos);
   }
 
   const auto env = run_cli({"env"});
@@ -361,17 +400,17 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
   CATCH_SECTION("CUDA requested in a CPU build") {
     hs::test::write_file(dir + "/cuda.yaml", config_text(model, glue, out));
     const auto r = run_cli({"run", dir + "/cuda.yaml", "--set", "runtime.device=cuda"});
-    require_one_line_error(r, "runtime.device");
+    require_one_line_error(r, "--set runtime.device=cuda: runtime.device: cuda, but this headsweep was built without CUDA");
   }
   CATCH_SECTION("half precision asked for on the CPU") {
     hs::test::write_file(dir + "/bf16.yaml", config_text(model, glue, out));
     const auto r = run_cli({"run", dir + "/bf16.yaml", "--set", "runtime.dtype=bf16"});
-    require_one_line_error(r, "runtime.dtype is bf16 but the sweep runs on the CPU");
+    require_one_line_error(r, "--set runtime.dtype=bf16: runtime.dtype: bf16, but the sweep runs on the CPU");
   }
   CATCH_SECTION("a CUDA attention asked for on the CPU") {
     hs::test::write_file(dir + "/attention.yaml", config_text(model, glue, out));
     const auto r = run_cli({"run", dir + "/attention.yaml", "--set", "runtime.attention=kernel"});
-    require_one_line_error(r, "runtime.attention is kernel but the sweep runs on the CPU");
+    require_one_line_error(r, "--set runtime.attention=kernel: runtime.attention: kernel, but the sweep runs on the CPU");
   }
   // None of the failures may leave a results file behind.
   CATCH_CHECK_FALSE(fs::exists(out));

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "cli_runner.h"
+#include "io/results.h"
 #include "io/results_file.h"
 #include "test_env.h"
 #include "util/error.h"
@@ -255,6 +256,38 @@ CATCH_TEST_CASE("run: a trie group killed mid-way resumes at its unfinished batc
   CATCH_CHECK(a.info().complete);
   for (int64_t n = 0; n < 73; ++n) CATCH_CHECK(a.predictions(n) == b.predictions(n));
   CATCH_CHECK(compare_with_h5py(out, ref, "created"));
+}
+
+CATCH_TEST_CASE("run: a second run on a file that a run writes is refused, and the first completes", "[cli][e2e][resume]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  ::unsetenv("HDF5_USE_FILE_LOCKING");  // the runs here must lock, as they do by default
+  const std::string dir = hs::test::temp_dir("resume-locked");
+  const std::string out = dir + "/out.h5", cfg = dir + "/sweep.yaml";
+  // A long bootstrap keeps the first run writing while the others start.
+  hs::test::write_file(cfg, config_text(model, glue, out, "single-head", 16, "stats:\n  bootstrap: 100000\n"));
+  const pid_t first = spawn({"run", cfg}, dir + "/1.out", dir + "/1.err");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  int status = 0;
+  while (!hs::io::held_by_writer(out)) {  // the results file exists and the first run has it open
+    CATCH_REQUIRE(std::chrono::steady_clock::now() < deadline);
+    CATCH_REQUIRE(::waitpid(first, &status, WNOHANG) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string refusal = out + " is open for writing in another process (HDF5 could not lock it)";
+  // The same config would resume the file; with output.overwrite it would replace it.
+  require_one_line_error(run_cli({"run", cfg}), refusal);
+  require_one_line_error(run_cli({"run", cfg, "--set", "output.overwrite=true"}), refusal);
+  CATCH_REQUIRE(::waitpid(first, &status, WNOHANG) == 0);  // still writing, so the refusals were the lock's
+  CATCH_REQUIRE(::waitpid(first, &status, 0) == first);
+  CATCH_INFO(hs::test::read_file(dir + "/1.err"));
+  CATCH_REQUIRE(WIFEXITED(status));
+  CATCH_CHECK(WEXITSTATUS(status) == 0);
+  const auto f = hs::io::ResultsFile::open(out);
+  CATCH_CHECK(f.info().complete);
+  CATCH_CHECK(count_of(f.masks_done()) == 73);
+  for (const auto& entry : fs::directory_iterator(dir))  // no temporary file left behind
+    CATCH_CHECK(entry.path().filename().string().find(".creating-") == std::string::npos);
 }
 
 CATCH_TEST_CASE("run: a file from another sweep is refused with one line saying what differs", "[cli][e2e][resume]") {

@@ -230,3 +230,35 @@ CATCH_TEST_CASE("is_known_task accepts aliases", "[io][plan]") {
   CATCH_CHECK_NOTHROW(load_plan_text("model: {path: m}\ntask: {name: anything, data_dir: d}\noutput: {path: o.h5}\n",
                                      "c.yaml", {}, open));
 }
+
+CATCH_TEST_CASE("split names are checked against the task, each at its place", "[io][plan]") {
+  PlanContext ctx = hs::io::test::test_context();
+  ctx.split_problem = [](const std::string& task, const std::string& split) -> std::string {
+    return split == "dev" || split == "train" ? "" : "no split '" + split + "' in " + task;
+  };
+  const std::string text =
+      "model: {path: m}\ntask: {name: mnli, data_dir: d, split: dve}\noutput: {path: o.h5}\n";
+  CATCH_CHECK_THROWS_WITH(load_plan_text(text, "c.yaml", {}, ctx), "c.yaml:2:40: task.split: no split 'dve' in mnli");
+  CATCH_CHECK_NOTHROW(load_plan_text(text, "c.yaml", {"task.split=train"}, ctx));
+  // importance.split: "auto" is the method's choice, and only read when there is a method.
+  const std::string imp = "model: {path: m}\ntask: {name: mnli, data_dir: d}\noutput: {path: o.h5}\n"
+                          "importance:\n  method: michel\n  split: tset\n";
+  CATCH_CHECK_THROWS_WITH(load_plan_text(imp, "c.yaml", {}, ctx), "c.yaml:6:10: importance.split: no split 'tset' in mnli");
+  CATCH_CHECK_NOTHROW(load_plan_text(imp, "c.yaml", {"importance.split=auto"}, ctx));
+}
+
+CATCH_TEST_CASE("the plan remembers where each option was set, for checks made after loading", "[io][plan]") {
+  const Plan p = load_plan_text("model: {path: m}\ntask: {name: mnli, data_dir: d}\noutput: {path: o.h5}\n"
+                                "runtime:\n  dtype: bf16\n",
+                                "c.yaml", {"task.limit=5"}, hs::io::test::test_context());
+  CATCH_CHECK_THROWS_WITH(p.where.fail("runtime.dtype", "{} is not {}", "bf16", "fp32"),
+                          "c.yaml:5:10: runtime.dtype: bf16 is not fp32");
+  CATCH_CHECK_THROWS_AS(p.where.fail("runtime.dtype", "x"), hs::InputError);
+  CATCH_CHECK(p.where("task.limit") == "--set task.limit=5: task.limit");
+  CATCH_CHECK(p.where("runtime.threads") == "c.yaml:4:1: runtime.threads");  // a default: its section's line
+  CATCH_CHECK(p.where("stats.bootstrap") == "c.yaml:1:1: stats.bootstrap");  // no section: the file's start
+  // A plan made in code knows no places; the key alone is named.
+  CATCH_CHECK(Plan{}.where("runtime.dtype") == "runtime.dtype");
+  // Where is derived from the text: a reloaded dump is the same plan.
+  CATCH_CHECK(load_plan_text(dump_config(p), p.source, {}, hs::io::test::test_context()) == p);
+}

@@ -1,11 +1,15 @@
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "io/results.h"
@@ -244,6 +248,71 @@ CATCH_TEST_CASE("an existing file is kept unless overwrite is set", "[io][result
     ResultsWriter w = s.create(path, true);
     CATCH_CHECK_FALSE(ResultsFile::open(path).info().complete);  // replaced
   }
+}
+
+namespace {
+
+// Another process, h5py, holding `path` open in `mode` ("r" or "r+") until the returned pipe is
+// closed. HDF5's lock works between processes (one process shares its open files), so a test needs
+// another process to stand for a run or a reader.
+FILE* hold_open(const TempDir& dir, const std::string& path, const std::string& mode) {
+  const std::string ready = dir.file("holder-ready");
+  fs::remove(ready);
+  const std::string cmd = fmt::format(
+      "exec /usr/bin/python3 -c \"import h5py, sys; f = h5py.File('{}', '{}'); open('{}', 'w').close(); "
+      "sys.stdin.read()\"",
+      path, mode, ready);
+  FILE* holder = ::popen(cmd.c_str(), "w");  // its stdin: closing it ends the holder
+  CATCH_REQUIRE(holder != nullptr);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(ready)) {
+    CATCH_REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  fs::remove(ready);
+  return holder;
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("a file that another process writes is neither replaced nor reopened", "[io][results][h5py]") {
+  ::unsetenv("HDF5_USE_FILE_LOCKING");
+  TempDir dir;
+  const Sample s;
+  const std::string path = dir.file("r.h5");
+  {
+    ResultsWriter w = s.create(path);
+    w.write_mask(0, Sample::scores(0), Sample::predictions(0));
+  }
+  CATCH_CHECK_FALSE(held_by_writer(path));
+  CATCH_CHECK_FALSE(held_by_writer(dir.file("missing.h5")));
+  auto only_the_file = [&] {  // no temporary file left behind
+    for (const auto& entry : fs::directory_iterator(dir.path())) CATCH_CHECK(entry.path().filename() == "r.h5");
+  };
+
+  FILE* writer = hold_open(dir, path, "r+");
+  CATCH_CHECK(held_by_writer(path));
+  const std::string refusal = path + " is open for writing in another process (HDF5 could not lock it)";
+  CATCH_CHECK_THROWS_WITH(s.create(path, true), Catch::StartsWith(refusal));
+  CATCH_CHECK_THROWS_AS(s.create(path, true), hs::InputError);
+  CATCH_CHECK_THROWS_WITH(ResultsWriter::reopen(path), Catch::StartsWith(refusal));
+  only_the_file();
+  ::pclose(writer);
+  CATCH_CHECK_FALSE(held_by_writer(path));
+  CATCH_CHECK(ResultsFile::open(path).masks_done() == std::vector<uint8_t>{1, 0, 0, 0});  // untouched
+
+  // A reader's lock also keeps a run from resuming the file; the message says it is not a run.
+  FILE* reader = hold_open(dir, path, "r");
+  CATCH_CHECK_FALSE(held_by_writer(path));
+  CATCH_CHECK_THROWS_WITH(ResultsWriter::reopen(path),
+                          Catch::StartsWith(path + " is open in another process, whose lock keeps this run from "
+                                                   "writing it"));
+  only_the_file();
+  ::pclose(reader);
+
+  // Free again, it can be replaced.
+  { ResultsWriter w = s.create(path, true); }
+  CATCH_CHECK(ResultsFile::open(path).masks_done() == std::vector<uint8_t>{0, 0, 0, 0});
 }
 
 CATCH_TEST_CASE("unwritable paths are InputErrors naming the path", "[io][results]") {

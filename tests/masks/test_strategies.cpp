@@ -96,12 +96,16 @@ CATCH_TEST_CASE("exhaustive-layer: errors", "[masks][errors]") {
   hs::io::SweepOptions o = options({"exhaustive-layer"});
   o.layer = 6;
   CATCH_REQUIRE_THROWS_AS(make_masks(o, 6, 12), hs::InputError);
-  CATCH_REQUIRE_THROWS_WITH(make_masks(o, 6, 12), "sweep.layer is 6, but the model has 6 layers (0 to 5)");
+  CATCH_REQUIRE_THROWS_WITH(make_masks(o, 6, 12), "sweep.layer: 6, but the model has 6 layers (0 to 5)");
+  // Where the config set the option, when known.
+  hs::io::OptionWhere where;
+  where.set("sweep.layer", "sweep.yaml:9:10");
+  CATCH_REQUIRE_THROWS_WITH(make_masks(o, 6, 12, where), "sweep.yaml:9:10: sweep.layer: 6, but the model has 6 layers (0 to 5)");
   o.layer = -1;
-  CATCH_REQUIRE_THROWS_WITH(make_masks(o, 6, 12), "sweep.layer is -1, but the model has 6 layers (0 to 5)");
+  CATCH_REQUIRE_THROWS_WITH(make_masks(o, 6, 12), "sweep.layer: -1, but the model has 6 layers (0 to 5)");
   o.layer = 0;
   CATCH_REQUIRE_THROWS_WITH(make_masks(o, 24, 17),
-                            "sweep.strategy exhaustive-layer: the model has H = 17 heads per layer, "
+                            "sweep.strategy: exhaustive-layer: the model has H = 17 heads per layer, "
                             "which makes 2^17 masks; at most 16 heads (65536 masks) are supported");
 }
 

@@ -70,8 +70,8 @@ CATCH_TEST_CASE("runtime.device resolves, and refuses CUDA that is not there", "
   CATCH_CHECK(hs::model::resolve_device("cpu").is_cpu());
   if (hs::ops::cuda_device_count() == 0) {
     CATCH_CHECK(hs::model::resolve_device("auto").is_cpu());
-    CATCH_CHECK_THROWS_WITH(hs::model::resolve_device("cuda"), Catch::Contains("runtime.device is cuda but"));
-    CATCH_CHECK_THROWS_WITH(hs::model::resolve_device("cuda:1"), Catch::Contains("runtime.device is cuda:1 but"));
+    CATCH_CHECK_THROWS_WITH(hs::model::resolve_device("cuda"), Catch::StartsWith("cuda, but"));
+    CATCH_CHECK_THROWS_WITH(hs::model::resolve_device("cuda:1"), Catch::StartsWith("cuda:1, but"));
   } else {
     CATCH_CHECK(hs::model::resolve_device("auto").is_cuda());
     CATCH_CHECK(hs::model::resolve_device("cuda:0").index() == 0);

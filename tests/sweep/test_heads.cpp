@@ -20,6 +20,7 @@
 #include "sweep/head.h"
 #include "golden_tensors.h"
 #include "test_env.h"
+#include "util/error.h"
 
 using hs::model::SafetensorsFile;
 using hs::test::fixture;
@@ -68,7 +69,18 @@ CATCH_TEST_CASE("resolve_head maps a reversed id2label onto the task's label ord
   same.config.id2label = {"entailment", "not_entailment"};
   CATCH_CHECK(hs::sweep::resolve_head(same, rte, "auto", "auto").class_map == std::vector<int>{0, 1});
   // The regression head does not fit a classification task.
-  CATCH_CHECK_THROWS(hs::sweep::resolve_head(dir, rte, "regression", "auto"));
+  CATCH_CHECK_THROWS_WITH(hs::sweep::resolve_head(dir, rte, "regression", "auto"),
+                          "model.head: regression needs a regression task (stsb), not rte");
+  // With the config's places known, the error points at model.head; an automatic choice says what it chose.
+  hs::io::OptionWhere where;
+  where.set("model.head", "sweep.yaml:3:9");
+  CATCH_CHECK_THROWS_WITH(hs::sweep::resolve_head(dir, rte, "regression", "auto", where),
+                          "sweep.yaml:3:9: model.head: regression needs a regression task (stsb), not rte");
+  const hs::data::TaskSpec& stsb = hs::data::find_task("stsb");
+  CATCH_CHECK_THROWS_WITH(hs::sweep::resolve_head(dir, stsb, "auto", "auto", where),
+                          "sweep.yaml:3:9: model.head: auto (classification): task stsb is a regression task, which a "
+                          "classification head cannot score");
+  CATCH_CHECK_THROWS_AS(hs::sweep::resolve_head(dir, stsb, "auto", "auto", where), hs::InputError);
 }
 
 CATCH_TEST_CASE("example_predictions gives Hugging Face's labels in the task's order", "[sweep][heads][golden]") {

@@ -160,6 +160,15 @@ CATCH_TEST_CASE("tokenizer files: defaults, and errors that name the file", "[te
     CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path()), Catch::Contains(path));
     CATCH_CHECK_THROWS_AS(Tokenizer::from_model_dir(dir.path()), hs::InputError);
   }
+  CATCH_SECTION("bytes in vocab.txt that are not text") {
+    TempDir dir("badvocab");
+    const std::string path = dir.file("vocab.txt");
+    dir.write("vocab.txt", vocab + "caf\xC3\n");
+    CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path()), path + ":9:4: invalid UTF-8 (byte 0xc3)");
+    dir.write("vocab.txt", "[PAD]\r\n[UNK]\r\nab" + std::string(1, '\0') + "c\r\n");
+    CATCH_CHECK_THROWS_WITH(Tokenizer::from_model_dir(dir.path()), path + ":3:3: NUL byte in a text file");
+    CATCH_CHECK_THROWS_AS(Tokenizer::from_model_dir(dir.path()), hs::InputError);
+  }
   CATCH_SECTION("malformed tokenizer_config.json") {
     TempDir dir("badjson");
     dir.write("vocab.txt", vocab);

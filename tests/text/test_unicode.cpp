@@ -17,6 +17,27 @@ CATCH_TEST_CASE("UTF-8 round-trips and ill-formed bytes decode to U+FFFD", "[tex
   CATCH_CHECK(utf8_to_u32("\xED\xA0\x80") != U"\xD800");  // encoded surrogates are not accepted
 }
 
+CATCH_TEST_CASE("find_text_fault: the first ill-formed or NUL byte", "[text]") {
+  CATCH_CHECK_FALSE(find_text_fault("a\xC3\xA9\xE4\xB8\xAD\xF0\x9F\x8D\x95").has_value());
+  CATCH_CHECK_FALSE(find_text_fault("").has_value());
+  const auto stray = find_text_fault("ab\xFF\xC3\xA9");
+  CATCH_REQUIRE(stray.has_value());
+  CATCH_CHECK(stray->offset == 2);
+  CATCH_CHECK(describe(*stray) == "invalid UTF-8 (byte 0xff)");
+  const auto cut = find_text_fault("\xC3\xA9x\xE4\xB8");  // a 3-byte character cut short at the end
+  CATCH_REQUIRE(cut.has_value());
+  CATCH_CHECK(cut->offset == 3);
+  CATCH_CHECK(cut->byte == 0xE4);
+  const auto surrogate = find_text_fault("\xED\xA0\x80");
+  CATCH_REQUIRE(surrogate.has_value());
+  CATCH_CHECK(surrogate->offset == 0);
+  const auto nul = find_text_fault("ok"sv "\0"sv "x"sv);
+  CATCH_REQUIRE(nul.has_value());
+  CATCH_CHECK(nul->offset == 2);
+  CATCH_CHECK(nul->nul);
+  CATCH_CHECK(describe(*nul) == "NUL byte in a text file");
+}
+
 CATCH_TEST_CASE("character classes follow transformers' helpers", "[text]") {
   // Non-alphanumeric ASCII counts as punctuation even where Unicode says symbol.
   for (char32_t c : U"!$+<=>^`|~#@-/:;?[]{}") {
