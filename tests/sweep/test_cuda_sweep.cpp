@@ -2,8 +2,9 @@
 // single-head sweep through both executors, with both CUDA attentions. fp32 with TF32 off must give
 // the CPU's outputs: embeddings and cosines within 1e-4. Spearman's metric ranks the cosines, so two
 // pairs closer than that difference may swap and move it by ~1e-5 each; it is held to 1e-3 (the
-// first GPU run measured 1.0e-4 with cosines 1.5e-6 apart). bf16's and fp16's agreement is
-// reported. The batches run on runtime.streams' default of two streams, and a second case checks
+// first GPU run measured 1.0e-4 with cosines 1.5e-6 apart). bf16's and fp16's cosines and metrics
+// are held to four times what the first GPU run measured, and the rank agreement of each head's
+// effect with the CPU's is reported. The batches run on runtime.streams' default of two streams, and a second case checks
 // that one and three streams agree. A third compares the labels of a classification sweep (RTE).
 // Skips without a device.
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "classifier_checkpoint.h"
 #include "masks/mask_set.h"
 #include "masks/strategies.h"
+#include "metrics/correlation.h"
 #include "model/device.h"
 #include "ops/cuda_ops.h"
 #include "glue_inputs.h"
@@ -112,14 +114,28 @@ CATCH_TEST_CASE("a sweep on CUDA gives the CPU's outputs", "[cuda]") {
       }
       for (const auto& [name, v] : want[n].scores) max_metric = std::max(max_metric, std::abs(got[n].scores.at(name) - v));
     }
+    // What a study reads off the sweep: each head's effect, its mask's score minus the baseline's.
+    // Reported as the rank agreement of the GPU's effects with the CPU's.
+    std::vector<double> effect_gpu, effect_cpu;
+    const std::string metric = want[0].scores.begin()->first;
+    for (int64_t n = 1; n < set.size(); ++n) {
+      effect_gpu.push_back(got[n].scores.at(metric) - got[0].scores.at(metric));
+      effect_cpu.push_back(want[n].scores.at(metric) - want[0].scores.at(metric));
+    }
     CATCH_WARN(what << ": max |output - CPU| " << max_out << ", max |prediction - CPU| " << max_pred
-                    << ", max |metric - CPU| " << max_metric << " over " << set.size() << " masks");
+                    << ", max |metric - CPU| " << max_metric << " over " << set.size() << " masks; Spearman of the "
+                    << set.size() - 1 << " heads' " << metric << " effects with the CPU's "
+                    << hs::metrics::spearman(effect_gpu, effect_cpu));
     if (dtype == at::kFloat) {
       CATCH_CHECK(max_out < 1e-4);
       CATCH_CHECK(max_pred < 1e-4);
       CATCH_CHECK(max_metric < 1e-3);
     } else {
-      CATCH_CHECK(max_metric < 2e-2);  // bf16 and fp16: reported, loosely bounded
+      // Four times what an H200 measured (docs/performance.md): bf16 cosines 4.6e-3 and metrics
+      // 1.2e-3 from the CPU's, fp16 3.6e-4 and 5.5e-4.
+      const bool bf16 = dtype == at::kBFloat16;
+      CATCH_CHECK(max_pred < (bf16 ? 2e-2 : 1.5e-3));
+      CATCH_CHECK(max_metric < (bf16 ? 5e-3 : 2.2e-3));
     }
   });
 }
