@@ -21,7 +21,9 @@ void add_data_command(CLI::App& app, int* status) {
   cmd->add_option("dir", a->dir, "GLUE folder (containing e.g. STS-B/) or the task's own folder")->required();
   cmd->add_option("--split", a->split, "split to read (dev, train, ...)")->capture_default_str();
   cmd->add_option("--model", a->model, "model folder whose vocab.txt gives WordPiece token lengths (without it: words)");
-  cmd->add_option("--max-seq-len", a->max_seq_len, "report how many inputs exceed this many tokens")->capture_default_str();
+  cmd->add_option("--max-seq-len", a->max_seq_len, "report how many inputs exceed this many tokens (3 to 512, as task.max_seq_len)")
+      ->check(CLI::Range(3, 512))
+      ->capture_default_str();
   cmd->callback([a, status] {
     const data::TaskSpec& task = data::find_task(a->task);
     const data::Dataset ds = data::load_split(task, a->dir, a->split, 0);

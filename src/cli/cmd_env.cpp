@@ -15,7 +15,7 @@ namespace hs::cli {
 void add_env_command(CLI::App& app, int* status) {
   auto* cmd = app.add_subcommand("env", "Print versions, threads, the BLAS library in use and its matmul speed");
   auto threads = std::make_shared<int>(0);
-  cmd->add_option("--threads", *threads, "threads to use (0 = all cores)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", *threads, "threads to use (0 = all cores)")->check(CLI::Range(0, 4096));
   cmd->callback([threads, status] {
     const int n = model::set_compute_threads(*threads);
     const BlasInfo blas = blas_info();

@@ -14,6 +14,9 @@ void add_info_command(CLI::App& app, int* status) {
   cmd->add_option("model_dir", *dir_arg, "folder with config.json, model.safetensors and vocab.txt")->required();
   cmd->callback([dir_arg, status] {
     const model::ModelDir dir = model::inspect_model_dir(*dir_arg);
+    // What a run checks when it loads the weights (every tensor config.json implies, of its shape
+    // and finite, and none besides), so that info does not describe a checkpoint a run refuses.
+    model::load_bert_weights(dir);
     const model::BertConfig& c = dir.config;
     const model::SafetensorsFile file = model::SafetensorsFile::open(dir.weights_path);
     std::map<std::string, int64_t> dtypes;

@@ -1,8 +1,12 @@
 // headsweep: attention-head ablation sweeps for BERT-style encoders.
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <hdf5.h>
 
 #include "cli/commands.h"
@@ -29,8 +33,18 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : 2;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // A usage error is bad input like any other: one line, status 2.
+    std::string what = e.what();
+    if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
+      std::vector<std::string> names;
+      for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+      bool known = false;
+      for (const std::string& n : names) known = known || n == argv[1];
+      if (!known) what = fmt::format("unknown command '{}' (commands: {})", argv[1], fmt::join(names, ", "));
+    }
+    std::fprintf(stderr, "headsweep: error: %s; see headsweep --help\n", what.c_str());
+    return 2;
   } catch (const hs::InputError& e) {
     std::fprintf(stderr, "headsweep: error: %s\n", e.what());
     return 2;

@@ -46,6 +46,11 @@ class Resolver {
   }
 
   void read_file(const std::string& text) {
+    for (size_t from = 0; from <= text.size();) {
+      const size_t nl = std::min(text.find('\n', from), text.size());
+      lines_.push_back(text.substr(from, nl - from));
+      from = nl + 1;
+    }
     std::vector<YAML::Node> docs;
     try {
       docs = YAML::LoadAll(text);
@@ -155,9 +160,39 @@ class Resolver {
       if (row == row_.end())
         fail(where(k.Mark()), key,
              "unknown option" + hint(k.Scalar(), section_options_[section], section + " options"));
+      check_quotes_close(key, v);
       // An empty value has no position of its own (yaml-cpp marks the next token), so point at the key.
       given_[row->second] = Given{v, where(v.IsNull() ? k.Mark() : v.Mark()), OptionOrigin::File};
     }
+  }
+
+  // yaml-cpp reads a quote left open as a string that runs on to the end of the file, folding in
+  // the lines after it, so the options there would seem missing. No option's value spans lines:
+  // a quoted value (or list item) must close on the line it opens.
+  void check_quotes_close(const std::string& key, const YAML::Node& v) const {
+    if (v.IsSequence()) {
+      for (const YAML::Node& item : v) check_quotes_close(key, item);
+      return;
+    }
+    if (!v.IsScalar() || v.Tag() != "!") return;  // "!": a quoted scalar
+    const YAML::Mark m = v.Mark();
+    if (m.is_null() || static_cast<size_t>(m.line) >= lines_.size()) return;
+    const std::string& line = lines_[static_cast<size_t>(m.line)];
+    const size_t open = static_cast<size_t>(m.column);
+    if (open >= line.size() || (line[open] != '"' && line[open] != '\'')) return;
+    const char q = line[open];
+    for (size_t i = open + 1; i < line.size(); ++i) {
+      if (q == '"' && line[i] == '\\') {
+        ++i;  // an escaped character
+      } else if (line[i] == q) {
+        if (q == '\'' && i + 1 < line.size() && line[i + 1] == '\'') {
+          ++i;  // '' is a quote inside single quotes
+        } else {
+          return;
+        }
+      }
+    }
+    fail(where(m), key, fmt::format("the {} quote opened here is not closed on this line", q == '"' ? "double" : "single"));
   }
 
   static std::string hint(const std::string& word, const std::vector<std::string>& known,
@@ -185,6 +220,7 @@ class Resolver {
   std::map<std::string, std::vector<std::string>> section_options_;
   std::map<std::string, std::string> section_where_;
   std::vector<std::optional<Given>> given_;
+  std::vector<std::string> lines_;  // of the file, for what yaml-cpp's nodes do not keep
 };
 
 }  // namespace

@@ -148,6 +148,8 @@ Plan load_plan_text(const std::string& yaml_text, const std::string& display_nam
 
 Plan load_plan(const std::string& path, const std::vector<std::string>& overrides,
                const PlanContext& ctx) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) input_error("{}: is a folder, not a config file", path);
   std::ifstream in(path, std::ios::binary);
   if (!in) input_error("{}: cannot read the config: {}", path, std::strerror(errno));
   std::ostringstream text;

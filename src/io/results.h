@@ -98,8 +98,8 @@ struct BootstrapColumns {
 };
 
 // True when another process holds `path` open for writing: HDF5's lock on it refuses a reader (a
-// run in progress). False when it is free, is no HDF5 file, or locking is off
-// (HDF5_USE_FILE_LOCKING=FALSE).
+// run in progress). False when it is free, missing, or written with locking off
+// (HDF5_USE_FILE_LOCKING=FALSE in the writer's environment).
 bool held_by_writer(const std::string& path);
 // InputError "PATH is open for writing in another process ...": the one refusal of a results file
 // that a run still writes, whether it was to be resumed or replaced.

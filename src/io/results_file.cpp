@@ -131,6 +131,74 @@ void read_pruning(ResultsFile::Impl& r) {
   }
 }
 
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  return "(" + fmt::format("{}", fmt::join(dims, ", ")) + (dims.size() == 1 ? ",)" : ")");
+}
+
+const char* kind_text(H5T_class_t c) {
+  switch (c) {
+    case H5T_INTEGER: return "integers";
+    case H5T_FLOAT: return "floating-point numbers";
+    case H5T_STRING: return "strings";
+    default: return "another kind of data";
+  }
+}
+
+// Dataset `name` has shape `want` and holds `kind`; std::runtime_error saying what differs
+// otherwise (ResultsFile::open reports it as a damaged file). Readers rely on it: merge and resume
+// read whole rows and columns by the header's N and B.
+void expect_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& want, H5T_class_t kind) {
+  H5Handle d = open_dataset(loc, name);
+  const std::vector<hsize_t> dims = dataset_dims(d.get());
+  if (dims != want)
+    throw std::runtime_error(fmt::format("/{} has shape {}, expected {}", name, shape_text(dims), shape_text(want)));
+  H5Handle type(H5Dget_type(d.get()));
+  const H5T_class_t got = type.valid() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
+  if (got != kind) throw std::runtime_error(fmt::format("/{} holds {}, expected {}", name, kind_text(got), kind_text(kind)));
+}
+
+// Every dataset the header sizes: N masks, B examples, L x H heads.
+void check_layout(const ResultsFile::Impl& r) {
+  const hid_t root = r.file.get();
+  const ResultsHeader& h = r.info.header;
+  const auto N = static_cast<hsize_t>(r.info.n_masks), B = static_cast<hsize_t>(r.info.n_examples);
+  const auto L = static_cast<hsize_t>(h.n_layers), H = static_cast<hsize_t>(h.n_heads);
+  expect_dataset(root, schema::kMasks, {N, L, H}, H5T_INTEGER);
+  expect_dataset(root, schema::kMaskNames, {N}, H5T_STRING);
+  expect_dataset(root, schema::kMasksDone, {N}, H5T_INTEGER);
+  expect_dataset(root, schema::kPredictions, {N, B}, H5T_FLOAT);
+  expect_dataset(root, schema::kLabel, {B}, H5T_FLOAT);
+  expect_dataset(root, schema::kRow, {B}, H5T_INTEGER);
+  for (const std::string& m : h.metrics) expect_dataset(root, std::string(schema::kScores) + "/" + m, {N}, H5T_FLOAT);
+  if (h.bootstrap_resamples > 0) {
+    for (const std::string& m : h.metrics) {
+      const std::string base = std::string(schema::kBootstrap) + "/" + m;
+      expect_dataset(root, base + "_ci", {N, 2}, H5T_FLOAT);
+      expect_dataset(root, base + "_delta_ci", {N, 2}, H5T_FLOAT);
+      expect_dataset(root, base + "_delta_p", {N}, H5T_FLOAT);
+    }
+  }
+  for (const HeadImportance& i : h.importance) {
+    if (i.scores.size() != L * H || i.raw.size() != L * H)
+      throw std::runtime_error(fmt::format("/{}/{} holds {} values, expected L x H = {}", schema::kImportance, i.method,
+                                           std::min(i.scores.size(), i.raw.size()), L * H));
+  }
+  for (const auto& a : h.attention) {
+    if (a.values.size() != L * H)
+      throw std::runtime_error(fmt::format("/{}/{} holds {} values, expected L x H = {}", schema::kAttention, a.name,
+                                           a.values.size(), L * H));
+  }
+  for (const PruningRecord& c : h.pruning) {
+    if (c.heads_pruned.size() != c.fractions.size() || c.mask_index.size() != c.fractions.size())
+      throw std::runtime_error(fmt::format("/{}/{}: fraction, heads_pruned and mask differ in length", schema::kPruning,
+                                           c.name));
+    for (int64_t m : c.mask_index) {
+      if (m < 0 || static_cast<hsize_t>(m) >= N)
+        throw std::runtime_error(fmt::format("/{}/{}/mask holds {}, not a mask of the {}", schema::kPruning, c.name, m, N));
+    }
+  }
+}
+
 void read_info(ResultsFile::Impl& r) {
   const hid_t root = r.file.get();
   ResultsInfo& i = r.info;
@@ -179,6 +247,7 @@ void read_info(ResultsFile::Impl& r) {
       dims[2] != static_cast<hsize_t>(h.n_heads))
     input_error("{}: /masks is not (N, n_layers, n_heads)", r.path);
   i.n_masks = static_cast<int64_t>(dims[0]);
+  check_layout(r);
 }
 
 }  // namespace
@@ -200,8 +269,10 @@ ResultsFile ResultsFile::open(const std::string& path) {
     read_info(*r);
   } catch (const std::runtime_error& e) {
     if (dynamic_cast<const InputError*>(&e)) throw;
-    // A file with the right marker but a missing piece is damaged input, not a bug.
-    input_error("{}: damaged results file: {}", path, e.what());
+    // A file with the right marker but a missing or misshapen piece is damaged input, not a bug.
+    std::string why = e.what();
+    if (why.rfind(path + ": ", 0) == 0) why.erase(0, path.size() + 2);  // HDF5 helpers name the file too
+    input_error("{}: damaged results file: {}", path, why);
   }
   return ResultsFile(std::move(r));
 }

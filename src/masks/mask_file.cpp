@@ -13,6 +13,7 @@
 #include "io/h5_read.h"
 #include "io/option_value.h"
 #include "masks/npy.h"
+#include "text/unicode.h"
 #include "util/error.h"
 
 namespace fs = std::filesystem;
@@ -90,6 +91,9 @@ MaskSet read_text(const std::string& path, int L, int H) {
   while (std::getline(in, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // Bytes that are not text (a binary file given by mistake) would be echoed raw in the errors below.
+    if (const auto fault = text::find_text_fault(line))
+      input_error("{}:{}:{}: {}", path, line_no, fault->offset + 1, text::describe(*fault));
     const size_t hash = line.find('#');
     const bool commented = hash != std::string::npos;
     if (commented) line.erase(hash);

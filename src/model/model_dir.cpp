@@ -88,6 +88,7 @@ void read_sentence_transformer(const std::string& dir, ModelDir& out) {
 }  // namespace
 
 ModelDir inspect_model_dir(const std::string& dir) {
+  if (fs::exists(dir) && !fs::is_directory(dir)) input_error("{}: is a file, not a model folder", dir);
   if (!fs::is_directory(dir)) input_error("{}: model directory not found", dir);
 
   ModelDir out;

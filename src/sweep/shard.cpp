@@ -302,6 +302,13 @@ MergeResult merge_results(const std::string& out, const std::vector<std::string>
     result.agreement = std::move(st.ablation.agreement);
     result.pruning = std::move(st.pruning);
     w.finish();
+  } catch (const InputError& e) {
+    // Name the file the user asked for (an unwritable folder, a full disk), not the temporary one.
+    fs::remove(tmp, ec);
+    std::string what = e.what();
+    for (size_t at = what.find(tmp); at != std::string::npos; at = what.find(tmp, at + out.size()))
+      what.replace(at, tmp.size(), out);
+    throw InputError(what);
   } catch (...) {
     fs::remove(tmp, ec);
     throw;

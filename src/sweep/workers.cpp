@@ -14,6 +14,7 @@
 
 #include "model/threads.h"
 #include "ops/cuda_ops.h"
+#include "sweep/stop.h"
 
 namespace hs::sweep {
 
@@ -113,7 +114,10 @@ int worker_count(const c10::Device& device, size_t n_items) {
 void parallel_items(size_t n, const std::function<void(size_t item)>& fn, const c10::Device& device) {
   const int workers = worker_count(device, n);
   if (workers <= 1 || in_worker) {  // a nested call runs inline on its worker
-    for (size_t i = 0; i < n; ++i) fn(i);
+    for (size_t i = 0; i < n; ++i) {
+      throw_if_stopped();
+      fn(i);
+    }
     return;
   }
   const bool gpu = device.is_cuda();
@@ -133,7 +137,10 @@ void parallel_items(size_t n, const std::function<void(size_t item)>& fn, const 
     const int slot = slots++;  // 0 .. workers-1, each call: the same streams every time
     try {
       const auto take_items = [&] {
-        for (size_t i = next++; i < n && !failed; i = next++) fn(i);
+        for (size_t i = next++; i < n && !failed; i = next++) {
+          throw_if_stopped();
+          fn(i);
+        }
       };
       if (gpu) {
         ops::on_own_stream(device, slot, take_items);

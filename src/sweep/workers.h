@@ -34,7 +34,8 @@ int worker_count(const c10::Device& device, size_t n_items);
 // are set to threads_each while the workers run and restored afterwards; on CUDA, the caller's
 // queued work is waited for and each worker launches on a stream of its own, waited for before this
 // returns. libtorch's inference mode is carried into the workers. The first exception thrown by fn
-// stops the remaining items and is rethrown here.
+// stops the remaining items and is rethrown here; so does a stop asked for by a signal
+// (sweep/stop.h), checked before each item.
 void parallel_items(size_t n, const std::function<void(size_t item)>& fn,
                     const c10::Device& device = c10::Device(c10::kCPU));
 

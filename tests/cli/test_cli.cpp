@@ -331,6 +331,36 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
     const auto r = run_with("shape", config_text(m, glue, out));
     require_one_line_error(r, "encoder.layer.0.intermediate.dense.weight has shape 1536x384, expected 1024x384");
   }
+  CATCH_SECTION("more layers in config.json than in the weights: info refuses it as run does") {
+    const std::string m = hs::test::model_copy(model, hs::test::temp_dir("layers-model"));
+    std::string cfg = hs::test::read_file(m + "/config.json");
+    const std::string six = "\"num_hidden_layers\": 6";
+    cfg.replace(cfg.find(six), six.size(), "\"num_hidden_layers\": 7");
+    hs::test::write_file(m + "/config.json", cfg);
+    const std::string missing = m + "/model.safetensors: missing tensor encoder.layer.6.attention.self.query.weight";
+    require_one_line_error(run_cli({"info", m}), missing);
+    require_one_line_error(run_with("layers", config_text(m, glue, out)), missing);
+  }
+  CATCH_SECTION("usage errors") {
+    require_one_line_error(run_cli({"bogus"}), "unknown command 'bogus' (commands: run, validate, info, data, env, merge)");
+    require_one_line_error(run_cli({"run", dir + "/x.yaml", "--frobnicate"}), "--frobnicate");
+    require_one_line_error(run_cli({"env", "--threads", "-1"}), "--threads: Value -1 not in range 0 to 4096");
+    require_one_line_error(run_cli({"data", "stsb", glue, "--max-seq-len", "1"}), "--max-seq-len: Value 1 not in range");
+    require_one_line_error(run_cli({"info", glue + "/STS-B/dev.tsv"}), glue + "/STS-B/dev.tsv: is a file, not a model folder");
+    hs::test::write_file(dir + "/ok.yaml", config_text(model, glue, out));
+    require_one_line_error(run_cli({"run", dir + "/ok.yaml", "--shard", ""}), "--shard : expected INDEX/COUNT");
+    require_one_line_error(run_cli({"run", dir + "/ok.yaml", "--output", ""}), "--output: empty path");
+    fs::create_directories(dir + "/folder.yaml");
+    require_one_line_error(run_cli({"run", dir + "/folder.yaml"}), dir + "/folder.yaml: is a folder, not a config file");
+  }
+  CATCH_SECTION("a quote left open in the config") {
+    // yaml-cpp would read it as a string running to the end of the file, and report the options
+    // after it as missing.
+    std::string text = config_text(model, glue, out);
+    text.replace(text.find("  path: " + model), 8 + model.size(), "  path: \"" + model);
+    const auto r = run_with("quote", text);
+    require_one_line_error(r, dir + "/quote.yaml:2:9: model.path: the double quote opened here is not closed on this line");
+  }
   CATCH_SECTION("non-finite values in a weight") {
     const std::string m = hs::test::model_copy(model, hs::test::temp_dir("nan-model"));
     std::string bytes = hs::test::read_file(model + "/model.safetensors");

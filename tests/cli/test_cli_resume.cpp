@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -85,17 +86,23 @@ int64_t masks_done(const std::string& path) {
   return std::count(done.begin(), done.end(), uint8_t{1});
 }
 
-// Waits until the run writing `path` has at least `target` masks done, then kills it with SIGKILL.
-// Returns the masks done after the kill.
-int64_t kill_when_done(pid_t pid, const std::string& path, int64_t target) {
+// Waits, for at most 5 minutes, until `ready()` holds while the run `pid` is still going.
+void wait_until(pid_t pid, const std::function<bool()>& ready) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
   int status = 0;
-  while (masks_done(path) < target) {
+  while (!ready()) {
     CATCH_REQUIRE(std::chrono::steady_clock::now() < deadline);
     CATCH_REQUIRE(::waitpid(pid, &status, WNOHANG) == 0);  // the run must still be going
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// Waits until the run writing `path` has at least `target` masks done, then kills it with SIGKILL.
+// Returns the masks done after the kill.
+int64_t kill_when_done(pid_t pid, const std::string& path, int64_t target) {
+  wait_until(pid, [&] { return masks_done(path) >= target; });
   ::kill(pid, SIGKILL);
+  int status = 0;
   CATCH_REQUIRE(::waitpid(pid, &status, 0) == pid);
   CATCH_REQUIRE(WIFSIGNALED(status));
   CATCH_REQUIRE(WTERMSIG(status) == SIGKILL);
@@ -194,6 +201,45 @@ CATCH_TEST_CASE("run: killed with SIGKILL twice and rerun, the file equals an un
   CATCH_CHECK(hs::test::read_file(out) == bytes);
 }
 
+CATCH_TEST_CASE("run: SIGTERM stops a run after its work in flight, keeping every scored mask", "[cli][e2e][resume]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  ::setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+  const std::string dir = hs::test::temp_dir("resume-sigterm");
+  const std::string out = dir + "/out.h5", cfg = dir + "/sweep.yaml";
+  hs::test::write_file(cfg, config_text(model, glue, out, "single-head", 24));
+  const pid_t pid = spawn({"run", cfg}, dir + "/1.out", dir + "/1.err");
+  wait_until(pid, [&] { return masks_done(out) >= 3; });
+  ::kill(pid, SIGTERM);  // as scancel, or SLURM at a job's time limit
+  int status = 0;
+  CATCH_REQUIRE(::waitpid(pid, &status, 0) == pid);
+  const std::string err = hs::test::read_file(dir + "/1.err");
+  CATCH_INFO(err);
+  // It ended by itself, with the shell's status for SIGTERM, after saying so.
+  CATCH_REQUIRE(WIFEXITED(status));
+  CATCH_CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+  CATCH_CHECK(err.find("headsweep: stopped by SIGTERM: the masks scored so far are kept in " + out +
+                       "; run the same command again to resume\n") != std::string::npos);
+  // Every mask it wrote is marked done, the last ones too: the writer committed them on the way out.
+  // A row never written holds NaN.
+  int64_t kept = 0;
+  {  // closed before the rerun: this process would otherwise go on reading its cached copy
+    const auto f = hs::io::ResultsFile::open(out);
+    CATCH_CHECK_FALSE(f.info().complete);
+    const std::vector<uint8_t> done = f.masks_done();
+    kept = count_of(done);
+    CATCH_CHECK(kept >= 3);
+    CATCH_CHECK(kept < 73);
+    for (int64_t n = 0; n < 73; ++n) CATCH_CHECK(std::isnan(f.predictions(n)[0]) == (done[n] == 0));
+  }
+  const auto rerun = run_cli({"run", cfg});
+  CATCH_INFO(rerun.out << rerun.err);
+  CATCH_REQUIRE(rerun.status == 0);
+  CATCH_CHECK(rerun.err.find(fmt::format("{} of 73 masks already scored, {} to go", kept, 73 - kept)) !=
+              std::string::npos);
+  CATCH_CHECK(hs::io::ResultsFile::open(out).info().complete);
+}
+
 CATCH_TEST_CASE("run: every scored mask is on disk before the bootstrap starts (trie executor)", "[cli][e2e][resume]") {
   HS_REQUIRE_MODEL(model);
   HS_REQUIRE_GLUE(glue);
@@ -231,15 +277,10 @@ CATCH_TEST_CASE("run: a trie group killed mid-way resumes at its unfinished batc
 
   // Killed once the first batch's outputs are in the group file (their done byte follows them).
   const pid_t pid = spawn({"run", cfg}, dir + "/1.out", dir + "/1.err");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
-  int status = 0;
-  while (!fs::exists(group) || fs::file_size(group) < 100000) {
-    CATCH_REQUIRE(std::chrono::steady_clock::now() < deadline);
-    CATCH_REQUIRE(::waitpid(pid, &status, WNOHANG) == 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  wait_until(pid, [&] { return fs::exists(group) && fs::file_size(group) >= 100000; });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ::kill(pid, SIGKILL);
+  int status = 0;
   CATCH_REQUIRE(::waitpid(pid, &status, 0) == pid);
   CATCH_REQUIRE(masks_done(out) == 0);  // the group had not ended
 
@@ -267,13 +308,9 @@ CATCH_TEST_CASE("run: a second run on a file that a run writes is refused, and t
   // A long bootstrap keeps the first run writing while the others start.
   hs::test::write_file(cfg, config_text(model, glue, out, "single-head", 16, "stats:\n  bootstrap: 100000\n"));
   const pid_t first = spawn({"run", cfg}, dir + "/1.out", dir + "/1.err");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  // Until the results file exists and the first run has it open.
+  wait_until(first, [&] { return hs::io::held_by_writer(out); });
   int status = 0;
-  while (!hs::io::held_by_writer(out)) {  // the results file exists and the first run has it open
-    CATCH_REQUIRE(std::chrono::steady_clock::now() < deadline);
-    CATCH_REQUIRE(::waitpid(first, &status, WNOHANG) == 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
   const std::string refusal = out + " is open for writing in another process (HDF5 could not lock it)";
   // The same config would resume the file; with output.overwrite it would replace it.
   require_one_line_error(run_cli({"run", cfg}), refusal);

@@ -43,6 +43,21 @@ CATCH_TEST_CASE("YAML syntax errors use the parser's position", "[io][plan][erro
                             "config.yaml:9:1: expected one YAML document, found 2");
 }
 
+CATCH_TEST_CASE("a quote left open is named where it opens", "[io][plan][errors]") {
+  // yaml-cpp takes it as a string running to the end of the file: task.name would seem missing.
+  CATCH_CHECK_THROWS_WITH(load("model:\n  path: \"/models/bert\ntask:\n  name: mnli\n  data_dir: d\noutput:\n  path: o\n"),
+                          "config.yaml:2:9: model.path: the double quote opened here is not closed on this line");
+  CATCH_CHECK_THROWS_WITH(load(with("sweep:\n  strategy: [layer, 'single-head,\n    baseline']\n")),
+                          "config.yaml:9:21: sweep.strategy: the single quote opened here is not closed on this line");
+  // Escaped quotes inside, and quotes that close, are fine.
+  std::string text = kMinimalConfig;
+  text.replace(text.find("results/run.h5"), 14, "\"a \\\" b\"");
+  text.replace(text.find("/models/bert"), 12, "'it''s'");
+  const hs::io::Plan p = load(text);
+  CATCH_CHECK(p.output.path == "a \" b");
+  CATCH_CHECK(p.model.path == "it's");
+}
+
 CATCH_TEST_CASE("unknown sections and options, at any level", "[io][plan][errors]") {
   CATCH_REQUIRE_THROWS_WITH(load(with("taks:\n  limit: 3\n")),
                             "config.yaml:8:1: taks: unknown section (did you mean task?)");

@@ -366,6 +366,36 @@ CATCH_TEST_CASE("the reader rejects files that are not results", "[io][results]"
   CATCH_REQUIRE_THROWS_WITH(ResultsFile::open(text), text + ": not an HDF5 file");
 }
 
+CATCH_TEST_CASE("a results file with a missing or misshapen dataset is refused as damaged", "[io][results][h5py]") {
+  // merge and resume read whole rows and columns by the header's N and B: a short dataset would be
+  // read past its end, a long one misread.
+  TempDir dir;
+  const Sample s;  // N = 4 masks, B = 5 examples, L x H = 2 x 3
+  const std::string good = dir.file("good.h5");
+  { s.create(good).finish(); }
+  CATCH_REQUIRE_NOTHROW(ResultsFile::open(good));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"del f['scores/f1']; f['scores/f1'] = np.zeros(3)", "/scores/f1 has shape (3,), expected (4,)"},
+      {"del f['predictions']; f['predictions'] = np.zeros((4, 6), 'f4')", "/predictions has shape (4, 6), expected (4, 5)"},
+      {"del f['predictions']; f['predictions'] = np.array([['a'] * 5] * 4, 'S1')",
+       "/predictions holds strings, expected floating-point numbers"},
+      {"del f['masks_done']", "dataset /masks_done is missing"},
+      {"del f['mask_names']; f['mask_names'] = np.zeros(4)", "/mask_names holds floating-point numbers, expected strings"},
+      {"del f['examples/row']; f['examples/row'] = np.arange(7)", "/examples/row has shape (7,), expected (5,)"},
+  };
+  for (size_t k = 0; k < cases.size(); ++k) {
+    const std::string path = dir.file("bad" + std::to_string(k) + ".h5");
+    fs::copy_file(good, path);
+    const std::string cmd = fmt::format(
+        "/usr/bin/python3 -c \"import h5py, numpy as np; f = h5py.File('{}', 'r+'); {}; f.close()\"", path,
+        cases[k].first);
+    CATCH_REQUIRE(std::system(cmd.c_str()) == 0);
+    CATCH_INFO(cases[k].first);
+    CATCH_CHECK_THROWS_WITH(ResultsFile::open(path), path + ": damaged results file: " + cases[k].second);
+    CATCH_CHECK_THROWS_AS(ResultsFile::open(path), hs::InputError);
+  }
+}
+
 CATCH_TEST_CASE("writer misuse is a programming error, not an InputError", "[io][results]") {
   TempDir dir;
   Sample s;

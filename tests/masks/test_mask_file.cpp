@@ -96,6 +96,8 @@ CATCH_TEST_CASE("file: text errors name FILE:LINE", "[masks][file][errors]") {
   CATCH_CHECK(err("L0.H1 L0.H1\n") == ":1: L0.H1 is masked twice on this line");
   CATCH_CHECK(err("L0\nL0 L0.H2\n") == ":2: L0.H2 is masked twice on this line");
   CATCH_CHECK(err("- L0.H1\n") == ":1: '-' (the baseline) must be alone on its line");
+  CATCH_CHECK(err("L0.H1\nL1.H\xff\x01\n") == ":2:5: invalid UTF-8 (byte 0xff)");  // not echoed raw
+  CATCH_CHECK(err(std::string("L0.H1 # ok\xc3\xa9\n\0\n", 15)) == ":2:1: NUL byte in a text file");
   CATCH_CHECK(err("# nothing but comments\n") ==
               ": no masks (one mask per line: the heads it masks, e.g. L0.H3 L2.H11; an empty line or - is "
               "the baseline)");
