@@ -128,6 +128,20 @@ std::string check_sparsities(const Value& v) {
   return "";
 }
 
+// A pruning curve's steps: each fraction of all heads removed, increasing, so that each step
+// removes more heads than the one before (prune_curve relies on it).
+std::string check_fractions(const Value& v) {
+  const auto& list = std::get<std::vector<double>>(v);
+  if (list.empty()) return "expected at least one fraction, got an empty list";
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!(list[i] >= 0 && list[i] <= 1))
+      return fmt::format("item {}: expected a number from 0 to 1, got {}", i + 1, list[i]);
+    if (i > 0 && !(list[i] > list[i - 1]))
+      return fmt::format("item {}: {} does not increase on item {} ({})", i + 1, list[i], i, list[i - 1]);
+  }
+  return "";
+}
+
 std::string cell(std::string text) {
   std::string out;
   for (char c : text) {
@@ -376,6 +390,7 @@ const std::vector<OptionSpec>& plan_options() {
                 "may go (bertology)."),
       Opt("pruning", "fractions", &Plan::pruning, &PruningOptions::fractions)
           .default_value(std::vector<double>{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9})
+          .allowed("increasing, each from 0 to 1", check_fractions)
           .used_when("pruning.schedule", {"percent"})
           .help("Fractions of all heads removed, increasing, each in [0, 1]; the full model is "
                 "always step 0."),

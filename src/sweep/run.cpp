@@ -163,6 +163,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const int L = dir.config.num_hidden_layers, H = dir.config.num_attention_heads;
   masks::MaskSet mask_set = masks::make_masks(plan.sweep, L, H, plan.where);
   const std::string model_sha256 = model::sha256_file(dir.weights_path);
+  check_ablation_source(plan, task, model_sha256, L, H);
 
   // Weights are loaded (and every tensor checked) before the results file is created or reopened,
   // so a broken checkpoint leaves no file behind and changes none. Gradient importance and pruning

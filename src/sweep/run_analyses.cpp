@@ -78,6 +78,13 @@ std::vector<double> ablation_order(const io::Plan& plan, const data::TaskSpec& t
 
 }  // namespace
 
+void check_ablation_source(const io::Plan& plan, const data::TaskSpec& task, const std::string& model_sha256, int L,
+                           int H) {
+  const auto& orders = plan.pruning.orders;
+  if (plan.pruning.schedule == "none" || std::find(orders.begin(), orders.end(), "ablation") == orders.end()) return;
+  ablation_order(plan, task, model_sha256, L, H);
+}
+
 std::vector<io::PruningRecord> pruning_curves(const io::Plan& plan, const data::TaskSpec& task,
                                               const std::string& model_sha256, masks::MaskSet& masks,
                                               const io::HeadImportance* importance, const ImportanceSource* source) {

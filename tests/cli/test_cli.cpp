@@ -353,6 +353,18 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
     fs::create_directories(dir + "/folder.yaml");
     require_one_line_error(run_cli({"run", dir + "/folder.yaml"}), dir + "/folder.yaml: is a folder, not a config file");
   }
+  CATCH_SECTION("a pruning.ablation_from file without single-head scores, refused before any forward pass") {
+    const std::string base = dir + "/baseline.h5";
+    CATCH_REQUIRE(run_with("base", config_text(model, glue, base, "baseline", 8)).status == 0);
+    const auto r = run_with("ablation", config_text(model, glue, out, "baseline", 8) +
+                                            "importance:\n  method: michel\n  limit: 64\n"
+                                            "pruning:\n  schedule: percent\n  orders: [importance, ablation]\n"
+                                            "  ablation_from: " + base + "\n");
+    require_one_line_error(r, "ablation.yaml:21:18: pruning.ablation_from: " + base +
+                                  " has no scored mask removing only L0.H0");
+    CATCH_CHECK(r.err.find("importance on") == std::string::npos);  // the importance never started
+    fs::remove(base);
+  }
   CATCH_SECTION("a quote left open in the config") {
     // yaml-cpp would read it as a string running to the end of the file, and report the options
     // after it as missing.

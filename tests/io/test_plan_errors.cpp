@@ -116,6 +116,13 @@ CATCH_TEST_CASE("wrong scalar types", "[io][plan][errors]") {
 }
 
 CATCH_TEST_CASE("values out of range or not allowed", "[io][plan][errors]") {
+  // Pruning steps must each remove more heads: checked with the config, not when the curve is made.
+  CATCH_REQUIRE_THROWS_WITH(load(with("pruning:\n  schedule: percent\n  fractions: [0.5, 0.2]\n")),
+                            "config.yaml:10:14: pruning.fractions: item 2: 0.2 does not increase on item 1 (0.5)");
+  CATCH_REQUIRE_THROWS_WITH(load(with("pruning:\n  schedule: percent\n  fractions: [0, 1.5]\n")),
+                            "config.yaml:10:14: pruning.fractions: item 2: expected a number from 0 to 1, got 1.5");
+  CATCH_REQUIRE_THROWS_WITH(load(with("pruning:\n  schedule: percent\n  fractions: []\n")),
+                            "config.yaml:10:14: pruning.fractions: expected at least one fraction, got an empty list");
   CATCH_REQUIRE_THROWS_WITH(load(last("task", "  max_seq_len: 1024\n")),
                             "config.yaml:8:16: task.max_seq_len: expected an integer from 3 to 512, "
                             "got 1024");
