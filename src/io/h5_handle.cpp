@@ -66,6 +66,11 @@ std::optional<std::string> h5_system_error(const std::string& detail) {
   return detail.substr(from, to - from);
 }
 
+bool h5_lock_failure(const std::string& detail) {
+  // The whole phrase: a truncated file's message mentions the "sblock" (superblock).
+  return detail.find("unable to lock file") != std::string::npos;
+}
+
 void h5_fail(const std::string& path, const std::string& what) { h5_fail(path, what, h5_error_detail()); }
 
 void h5_fail(const std::string& path, const std::string& what, const std::string& detail) {

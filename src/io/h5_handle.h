@@ -49,6 +49,9 @@ std::string h5_error_detail();
 // The operating system's message in an HDF5 error detail (a failed read or write: "No space left on
 // device"), if it holds one.
 std::optional<std::string> h5_system_error(const std::string& detail);
+// True when an HDF5 error detail says the file lock was refused: HDF5 1.10 locks files open for
+// writing, and a run in progress is the usual holder.
+bool h5_lock_failure(const std::string& detail);
 
 // Throws std::runtime_error "PATH: WHAT (HDF5: detail)" for a failure that is a bug, or InputError
 // "PATH: WHAT: reason" when the detail holds the operating system's reason (a full disk, a quota, an

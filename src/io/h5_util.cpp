@@ -15,11 +15,8 @@ H5Handle open_read_only(const std::string& path, const std::string& kind) {
   H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file.valid()) {
     const std::string detail = h5_error_detail();
-    // HDF5 1.10 locks files open for writing; a run in progress is the usual holder. The match is
-    // on the whole phrase: a truncated file's message mentions the "sblock" (superblock).
-    const bool locked = detail.find("unable to lock file") != std::string::npos;
     input_error("{}: cannot open: {}{}", path, detail,
-                locked ? " (is a run still writing it? HDF5_USE_FILE_LOCKING=FALSE reads it anyway)" : "");
+                h5_lock_failure(detail) ? " (is a run still writing it? HDF5_USE_FILE_LOCKING=FALSE reads it anyway)" : "");
   }
   return file;
 }

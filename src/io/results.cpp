@@ -525,7 +525,7 @@ ResultsWriter ResultsWriter::reopen(const std::string& path, double commit_inter
   w->commit_interval_s = commit_interval_s;
   w->file = H5Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
   if (!w->file.valid()) {
-    if (h5_error_detail().find("unable to lock file") != std::string::npos) {
+    if (h5_lock_failure(h5_error_detail())) {
       if (held_by_writer(path)) refuse_held_by_writer(path);
       input_error("{} is open in another process, whose lock keeps this run from writing it ({}): a reader such as "
                   "h5py holds one too; close the file there, or open it there with HDF5_USE_FILE_LOCKING=FALSE",

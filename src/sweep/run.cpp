@@ -65,7 +65,7 @@ ExistingFile check_existing(const std::string& path, const io::SweepIdentity& ru
   } catch (const InputError& e) {
     std::string reason = e.what();
     if (reason.rfind(path + ": ", 0) == 0) reason = reason.substr(path.size() + 2);
-    if (reason.find("unable to lock file") != std::string::npos) io::refuse_held_by_writer(path);
+    if (io::held_by_writer(path)) io::refuse_held_by_writer(path);
     hs::input_error("{} exists but is not a readable results file ({}); delete it or set output.overwrite: true", path,
                     reason);
   }
