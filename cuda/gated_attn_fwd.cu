@@ -26,7 +26,8 @@ constexpr int kKeyTile = kWarpSize;
 template <typename T, int D>
 __global__ void __launch_bounds__(kWarps * kWarpSize) gated_attn_fwd_kernel(const GatedAttnParams p) {
   constexpr int kCols = D / kWarpSize;  // output columns per lane
-  const int b = blockIdx.z, h = blockIdx.y, q0 = blockIdx.x * kQueries;
+  const auto [b, q0] = block_coords(p, kQueries);
+  const int h = blockIdx.y;
   const SeqSpan seq = seq_span(p, b);
   if (q0 >= seq.n_queries) return;
   T* out = static_cast<T*>(p.out);
@@ -117,8 +118,7 @@ __global__ void __launch_bounds__(kWarps * kWarpSize) gated_attn_fwd_kernel(cons
 
 template <typename T, int D>
 void launch_typed(const GatedAttnParams& p, cudaStream_t stream) {
-  const dim3 grid(ceil_div(p.max_seqlen, kQueries), p.H, p.B);
-  HS_LAUNCH(grid, kWarps * kWarpSize, stream, gated_attn_fwd_kernel<T, D>)(p);
+  HS_LAUNCH(attn_grid(p, kQueries), kWarps * kWarpSize, stream, gated_attn_fwd_kernel<T, D>)(p);
 }
 
 }  // namespace
@@ -128,8 +128,6 @@ void launch_typed(const GatedAttnParams& p, cudaStream_t stream) {
 void gated_attn_fwd_launch(const GatedAttnParams& p, cudaStream_t stream) {
   if (p.B == 0 || p.H == 0 || p.max_seqlen == 0) return;
   if (!p.cu_seqlens && !p.key_lens) throw std::invalid_argument("gated_attn_fwd: padded layout needs key_lens");
-  // Both kernels put sequences on the grid's z and heads on its y.
-  if (p.B > 65535 || p.H > 65535) throw std::invalid_argument("gated_attn_fwd: more than 65,535 sequences or heads");
   if (gated_attn_mma_fits(p)) {
     gated_attn_mma_launch(p, stream);
   } else {

@@ -89,7 +89,8 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D, kWarps>)
   __shared__ __align__(16) T k_tile[kSt][kKeys * S];
   __shared__ __align__(16) T v_tile[kSt][kKeys * S];
 
-  const int b = blockIdx.z, h = blockIdx.y, q0 = blockIdx.x * kBlockRows;
+  const auto [b, q0] = block_coords(p, kBlockRows);
+  const int h = blockIdx.y;
   const SeqSpan seq = seq_span(p, b);
   if (q0 >= seq.n_queries) return;
   const int n_rows = min(kBlockRows, seq.n_queries - q0);
@@ -287,8 +288,7 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D, kWarps>)
 
 template <typename T, int D, int kWarps>
 void launch_typed(const GatedAttnParams& p, cudaStream_t stream) {
-  const dim3 grid(ceil_div(p.max_seqlen, kWarps * kRows), p.H, p.B);
-  HS_LAUNCH(grid, kWarps * kWarpSize, stream, gated_attn_mma_kernel<T, D, kWarps>)(p);
+  HS_LAUNCH(attn_grid(p, kWarps * kRows), kWarps * kWarpSize, stream, gated_attn_mma_kernel<T, D, kWarps>)(p);
 }
 
 template <typename T, int D>

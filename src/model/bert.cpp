@@ -363,6 +363,11 @@ at::Tensor BertModel::forward(const EncoderInput& in, const at::Tensor& gates, s
   if (gates.dim() < 2 || gates.size(0) != L || gates.size(-1) != H) {
     throw std::invalid_argument(fmt::format("gates must be (L={}, H={}), (L, B, H) or (L, B, T, H)", L, H));
   }
+  // Per-example gates index by example: one row per example, or the kernel reads past the gates.
+  const int64_t B = in.input_ids.size(0);
+  if (gates.dim() >= 3 && gates.size(1) != B) {
+    throw std::invalid_argument(fmt::format("gates (L, B, …) have {} rows for a batch of B={}", gates.size(1), B));
+  }
   at::Tensor x = embed(in);
   const AttentionBias bias = attention_bias(in.attention_mask);
   if (hidden) hidden->assign(1, x);

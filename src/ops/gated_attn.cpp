@@ -27,6 +27,13 @@ void check_args(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, c
     HS_CHECK_DIM(gate_row, 1);
     HS_CHECK_SIZE(gate_row, 0, B);
     HS_CHECK_DTYPE(gate_row, at::kInt);
+    // A row past the gates is a read past their end on the GPU. Checked where it costs no
+    // device-to-host copy.
+    if (gate_row.is_cpu() && B > 0) {
+      const auto [lo, hi] = at::aminmax(gate_row);
+      TORCH_CHECK(lo.item<int>() >= 0 && hi.item<int>() < gates.size(0), "gate_row must index gates' ",
+                  gates.size(0), " rows, got values in [", lo.item<int>(), ", ", hi.item<int>(), "]");
+    }
   }
 }
 
@@ -37,13 +44,15 @@ at::Tensor gated_attn_fwd_cpu(const at::Tensor& q, const at::Tensor& k, const at
                               double scale) {
   const int64_t B = q.size(0), T = q.size(1), H = q.size(2);
   const at::Tensor qh = q.permute({0, 2, 1, 3}), kh = k.permute({0, 2, 1, 3}), vh = v.permute({0, 2, 1, 3});
-  const at::Tensor key_pos = at::arange(T, key_lens.options().dtype(at::kLong)).view({1, T});
-  const at::Tensor padded = key_pos >= key_lens.to(at::kLong).view({B, 1});  // (B, T)
+  // Lengths outside [0, T] are clamped, as the kernels do.
+  const at::Tensor lens = key_lens.to(at::kLong).clamp(0, T);  // (B)
+  const at::Tensor key_pos = at::arange(T, lens.options()).view({1, T});
+  const at::Tensor padded = key_pos >= lens.view({B, 1});  // (B, T)
   at::Tensor scores = at::matmul(qh, kh.transpose(-1, -2)) * scale;         // (B, H, T, T)
   scores = scores.masked_fill(padded.view({B, 1, 1, T}), -std::numeric_limits<double>::infinity());
   at::Tensor probs = at::softmax(scores, -1);
   // A sequence without a single real key gives zeros rather than NaN, as the kernel does.
-  probs = probs.masked_fill((key_lens.to(at::kLong) == 0).view({B, 1, 1, 1}), 0);
+  probs = probs.masked_fill((lens == 0).view({B, 1, 1, 1}), 0);
   at::Tensor ctx = at::matmul(probs, vh);  // (B, H, T, D)
   if (gates.defined()) {
     const at::Tensor g = gate_row.defined() ? gates.index_select(0, gate_row.to(at::kLong)) : gates[0].expand({B, H});

@@ -1,7 +1,8 @@
 #pragma once
 // Gated multi-head attention over padded batches: the seam between tensors and cuda/gated_attn_fwd.
 // ctx[b, t, h] = g[row(b), h] · softmax_j(scale · q[b, t, h]·k[b, j, h]) v[b, j, h] over the first
-// key_lens[b] keys j, with Hugging Face's head_mask semantics (the gate scales the probabilities).
+// key_lens[b] keys j (clamped to [0, T]), with Hugging Face's head_mask semantics (the gate scales the
+// probabilities).
 #include <ATen/ATen.h>
 
 namespace hs::ops {

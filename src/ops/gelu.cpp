@@ -16,6 +16,8 @@ void bias_gelu_(at::Tensor& x, const at::Tensor& bias, bool tanh_approx) {
     TORCH_CHECK(bias.dim() == 1 && bias.size(0) == x.size(1), "bias must be (cols=", x.size(1), "), got ",
                 bias.sizes());
     HS_CHECK_DTYPE(bias, x.scalar_type());
+    HS_CHECK_SAME_DEVICE(bias, x);
+    HS_CHECK_CONTIGUOUS(bias);
   }
   if (x.is_cuda()) return bias_gelu_cuda_(x, bias, tanh_approx);
   bias_gelu_cpu_(x, bias, tanh_approx);

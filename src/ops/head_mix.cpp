@@ -16,6 +16,9 @@ void check_args(const at::Tensor& proj, const at::Tensor& gates, const at::Tenso
     TORCH_CHECK(t->dim() == 1 && t->size(0) == C, "bias and LayerNorm parameters must be (C=", C, "), got ",
                 t->sizes());
     TORCH_CHECK(t->scalar_type() == proj.scalar_type(), "bias and LayerNorm parameters must have proj's dtype");
+    // The kernel reads them as plain (C) arrays on proj's device.
+    HS_CHECK_SAME_DEVICE(*t, proj);
+    HS_CHECK_CONTIGUOUS(*t);
   }
   TORCH_CHECK(ln_weight.defined() == ln_bias.defined(), "ln_weight and ln_bias go together");
   if (residual.defined()) {
@@ -23,6 +26,7 @@ void check_args(const at::Tensor& proj, const at::Tensor& gates, const at::Tenso
     HS_CHECK_SIZE(residual, 0, tokens);
     HS_CHECK_SIZE(residual, 1, C);
     HS_CHECK_DTYPE(residual, proj.scalar_type());
+    HS_CHECK_SAME_DEVICE(residual, proj);
   }
 }
 

@@ -125,6 +125,8 @@ CATCH_TEST_CASE("Gates are per row when given as (L, B, H)", "[model]") {
   CATCH_CHECK(max_abs(mixed.index_select(0, odd), rb.index_select(0, odd)) <= 1e-6);
   // And the masks matter: a gate change moves the output.
   CATCH_CHECK(max_abs(ra, rb) > 1e-2);
+  // One row of gates for a whole batch is refused, not broadcast (the kernel would read past it).
+  CATCH_CHECK_THROWS_WITH(model.forward(in, ga.unsqueeze(1)), Catch::Contains("have 1 rows for a batch of B="));
 }
 
 CATCH_TEST_CASE("Pooling by hand: [CLS], mean and max leave the padding out", "[model]") {

@@ -118,7 +118,7 @@ inline void check_close(const at::Tensor& got, const at::Tensor& want, const DTy
   const at::Tensor bad = (got - want).abs() > dt.atol + dt.rtol * want.abs() | got.isnan();
   const int64_t n_bad = bad.sum().item<int64_t>();
   if (n_bad > 0) {
-    const at::Tensor idx = bad.nonzero().slice(0, 0, 5);
+    const at::Tensor idx = bad.nonzero().slice(0, 0, 5).contiguous();  // nonzero may return it column-major
     std::string msg = fmt::format("{}: {} of {} elements off ({}):", what, n_bad, got.numel(), dt.name);
     for (int64_t i = 0; i < idx.size(0); ++i) {
       std::vector<int64_t> pos(idx[i].data_ptr<int64_t>(), idx[i].data_ptr<int64_t>() + idx.size(1));

@@ -27,6 +27,13 @@ CATCH_TEST_CASE("bias + GELU composite equals the erf and tanh formulas", "[ops]
   }
 }
 
+CATCH_TEST_CASE("bias + GELU rejects a bias the kernel cannot read as a (cols) array", "[ops]") {
+  at::Tensor x = at::zeros({3, 8});
+  CATCH_CHECK_THROWS_WITH(hs::ops::bias_gelu_(x, at::ones({8, 2}).select(1, 0), false),
+                          Catch::Contains("must be contiguous"));
+  CATCH_CHECK_THROWS_WITH(hs::ops::bias_gelu_(x, at::ones({7}), false), Catch::Contains("(cols=8)"));
+}
+
 #ifdef HEADSWEEP_HAS_CUDA
 #include "bias_gelu.h"
 

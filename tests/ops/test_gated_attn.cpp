@@ -90,6 +90,18 @@ CATCH_TEST_CASE("gated attention composite rejects mismatched arguments", "[ops]
                           Catch::Contains("gates must have size 3"));
   CATCH_CHECK_THROWS_WITH(hs::ops::gated_attn_fwd(q, q, q, lens.to(at::kLong), {}, {}, 1.0),
                           Catch::Contains("key_lens must be Int"));
+  CATCH_CHECK_THROWS_WITH(hs::ops::gated_attn_fwd(q, q, q, lens, at::ones({2, 3}), int_tensor({0, 2}), 1.0),
+                          Catch::Contains("gate_row must index gates' 2 rows, got values in [0, 2]"));
+  CATCH_CHECK_THROWS_WITH(hs::ops::gated_attn_fwd(q, q, q, lens, at::ones({2, 3}), int_tensor({-1, 1}), 1.0),
+                          Catch::Contains("got values in [-1, 1]"));
+}
+
+CATCH_TEST_CASE("gated attention composite clamps key lengths to [0, T]", "[ops]") {
+  const at::Tensor q = at::randn({3, 5, 2, 32}, at::kDouble), k = at::randn_like(q), v = at::randn_like(q);
+  const at::Tensor got = hs::ops::gated_attn_fwd(q, k, v, int_tensor({9, -3, 2}), {}, {}, 0.2);
+  const at::Tensor want = hs::ops::gated_attn_fwd(q, k, v, int_tensor({5, 0, 2}), {}, {}, 0.2);
+  CATCH_CHECK(at::equal(got, want));
+  CATCH_CHECK(at::equal(got[1], at::zeros_like(got[1])));
 }
 
 #ifdef HEADSWEEP_HAS_CUDA
@@ -205,16 +217,63 @@ CATCH_TEST_CASE("gated attention launcher rejects shapes before launching", "[cu
   const int lens = 1;
   hs::gpu::GatedAttnParams p;
   p.key_lens = &lens;  // never read: every case throws before a launch
-  p.B = 70000;
+  p.B = 1 << 27;  // 2^27 sequences of 512 tokens: more blocks than the grid's x holds
   p.H = 12;
   p.D = 64;
-  p.max_seqlen = 8;
-  CATCH_CHECK_THROWS_WITH(hs::gpu::gated_attn_fwd_launch(p, nullptr), Catch::Contains("more than 65,535 sequences"));
+  p.max_seqlen = 512;
+  CATCH_CHECK_THROWS_WITH(hs::gpu::gated_attn_fwd_launch(p, nullptr), Catch::Contains("exceed the grid's limits"));
   p.B = 2;
+  p.H = 70000;
+  CATCH_CHECK_THROWS_WITH(hs::gpu::gated_attn_fwd_launch(p, nullptr), Catch::Contains("exceed the grid's limits"));
+  p.H = 12;
+  p.max_seqlen = 8;
   p.D = 48;
   for (const hs::gpu::DType t : {hs::gpu::DType::F32, hs::gpu::DType::BF16}) {
     p.dtype = t;
     CATCH_CHECK_THROWS_WITH(hs::gpu::gated_attn_fwd_launch(p, nullptr), Catch::Contains("head dim 48"));
   }
+}
+// More sequences than the grid's y and z hold (a trie batch repeated for many masks), and key lengths
+// outside [0, T], which the kernels clamp as the composite does rather than read the next sequence.
+CATCH_TEST_CASE("gated attention kernel takes any number of sequences and clamps key lengths", "[cuda]") {
+  if (!hs::test::kernels_runnable()) HS_SKIP_WITHOUT_DEVICE();
+  const hs::test::DTypeCase dt = GENERATE(Catch::Generators::from_range(hs::test::dtype_cases()));
+  if (dt.kernel == hs::gpu::DType::F16) return;  // fp32 takes the SIMT kernel, bf16 the tensor-core one
+  const int B = hs::test::kEmulated ? 5 : 70000, T = 7, H = 2, D = 32;
+  const uint64_t seed = hs::test::fresh_seed();
+  CATCH_CAPTURE(dt.name, B, seed);
+  at::manual_seed(seed);
+  const at::Tensor qkv = at::randn({B, T, 3, H, D}, at::kDouble).to(dt.dtype);
+  std::vector<int> lens(B);
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> len(1, T);
+  for (int& n : lens) n = len(rng);
+  lens[1] = T + 9;  // the last sequence's too: a read past the buffer unless clamped
+  lens[B - 1] = T + 1;
+  lens[2] = -2;
+  const at::Tensor ref = hs::ops::gated_attn_fwd_cpu(qkv.select(2, 0).to(at::kDouble), qkv.select(2, 1).to(at::kDouble),
+                                                     qkv.select(2, 2).to(at::kDouble), int_tensor(lens), {}, {},
+                                                     1.0 / std::sqrt(double{D}));  // (B, T, H, D)
+  hs::test::DeviceBuffer qkv_dev(qkv), lens_dev(int_tensor(lens));
+  hs::test::DeviceBuffer out_dev(int64_t{B} * T * H * D * qkv.element_size());
+  out_dev.poison();
+  hs::gpu::GatedAttnParams p;
+  const int64_t elt = qkv.element_size();
+  p.q = qkv_dev.get();
+  p.k = static_cast<char*>(qkv_dev.get()) + H * D * elt;
+  p.v = static_cast<char*>(qkv_dev.get()) + 2 * H * D * elt;
+  p.q_row_stride = p.k_row_stride = p.v_row_stride = 3 * H * D;
+  p.out = out_dev.get();
+  p.out_row_stride = H * D;
+  p.key_lens = static_cast<const int*>(lens_dev.get());
+  p.B = B;
+  p.H = H;
+  p.D = D;
+  p.max_seqlen = T;
+  p.scale = static_cast<float>(1.0 / std::sqrt(double{D}));
+  p.dtype = dt.kernel;
+  hs::gpu::gated_attn_fwd_launch(p, nullptr);
+  const at::Tensor out = out_dev.download({B, T, H, D}, dt.dtype).to(at::kDouble);
+  hs::test::check_close(out, ref, dt, "all sequences");
 }
 #endif

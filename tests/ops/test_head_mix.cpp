@@ -52,6 +52,15 @@ CATCH_TEST_CASE("head mixing composite equals plain loops", "[ops]") {
   CATCH_CHECK((sum - at::einsum("nh,htc->ntc", {g.to(at::kDouble), P})).abs().max().item<double>() < 1e-12);
 }
 
+CATCH_TEST_CASE("head mixing composite rejects parameters the kernel cannot read as (C) arrays", "[ops]") {
+  const at::Tensor P = at::randn({2, 3, 8}), w = at::ones({8});
+  const at::Tensor strided = at::ones({8, 2}).select(1, 0);  // (C) with stride 2
+  CATCH_CHECK_THROWS_WITH(hs::ops::head_mix_ln(P, {}, strided, {}, {}, {}, 0), Catch::Contains("must be contiguous"));
+  CATCH_CHECK_THROWS_WITH(hs::ops::head_mix_ln(P, {}, {}, {}, w, strided, 1e-12),
+                          Catch::Contains("must be contiguous"));
+  CATCH_CHECK_THROWS_WITH(hs::ops::head_mix_ln(P, {}, {}, {}, w, at::ones({7}), 1e-12), Catch::Contains("(C=8)"));
+}
+
 #ifdef HEADSWEEP_HAS_CUDA
 #include "head_mix_ln.h"
 
