@@ -267,12 +267,14 @@ CATCH_TEST_CASE("info, data, validate and env describe their inputs", "[cli]") {
   const auto env = run_cli({"env"});
   CATCH_INFO(env.out << env.err);
   CATCH_CHECK(env.status == 0);
-  // The GEMMs must not run on the reference BLAS.
-  CATCH_CHECK(env.out.find("BLAS        OpenBLAS") != std::string::npos);
+  // The GEMMs must not run on the reference BLAS: Debian's libtorch calls the system's BLAS, which
+  // setup makes OpenBLAS; PyTorch's own builds carry MKL.
+  const bool openblas = env.out.find("BLAS        OpenBLAS") != std::string::npos;
+  CATCH_CHECK((openblas || env.out.find("BLAS        MKL (linked into libtorch)") != std::string::npos));
   CATCH_CHECK(env.out.find("GFLOP/s") != std::string::npos);
   // The hint to set OPENBLAS_CORETYPE: exactly when OpenBLAS fell back to its generic kernels on a
   // CPU with AVX2 or AVX-512 (Debian's OpenBLAS does not know e.g. Sapphire Rapids) and it is unset.
-  {
+  if (openblas) {
     const std::string cpu = hs::test::read_file("/proc/cpuinfo");
     const bool wide = cpu.find(" avx2") != std::string::npos || cpu.find(" avx512f") != std::string::npos;
     const bool generic = env.out.find("BLAS core   Prescott") != std::string::npos;
@@ -288,7 +290,7 @@ CATCH_TEST_CASE("info, data, validate and env describe their inputs", "[cli]") {
   }
   // The check can fail: with the reference BLAS put first, env says so.
   const std::string reference_blas = "/usr/lib/x86_64-linux-gnu/blas";
-  if (fs::exists(reference_blas + "/libblas.so.3")) {
+  if (openblas && fs::exists(reference_blas + "/libblas.so.3")) {
     const auto slow = run_cli({"env", "--threads", "1"}, {"LD_LIBRARY_PATH=" + reference_blas});
     CATCH_INFO(slow.out);
     CATCH_CHECK(slow.out.find("BLAS        reference BLAS") != std::string::npos);
@@ -439,10 +441,28 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
     require_one_line_error(r, "output.path");
     CATCH_CHECK(!fs::exists(dir + "/a-file/out.h5"));
   }
-  CATCH_SECTION("CUDA requested in a CPU build") {
+  CATCH_SECTION("a CUDA device that is not there") {
     hs::test::write_file(dir + "/cuda.yaml", config_text(model, glue, out));
-    const auto r = run_cli({"run", dir + "/cuda.yaml", "--set", "runtime.device=cuda"});
-    require_one_line_error(r, "--set runtime.device=cuda: runtime.device: cuda, but this headsweep was built without CUDA");
+    // Which error depends on the build and the machine, as env reports them: a CPU build, a CUDA
+    // build without a device, or one with N devices asked for device N.
+    const std::string env_out = run_cli({"env"}).out;
+    const size_t line = env_out.find("CUDA        ");
+    CATCH_REQUIRE(line != std::string::npos);
+    const std::string cuda = env_out.substr(line, env_out.find('\n', line) - line);
+    const size_t at = cuda.find("built, ");
+    if (at == std::string::npos) {
+      const auto r = run_cli({"run", dir + "/cuda.yaml", "--set", "runtime.device=cuda"});
+      require_one_line_error(r, "--set runtime.device=cuda: runtime.device: cuda, but this headsweep was built without CUDA");
+    } else if (cuda.compare(at, 26, "built, no device available") == 0) {
+      const auto r = run_cli({"run", dir + "/cuda.yaml", "--set", "runtime.device=cuda"});
+      require_one_line_error(r, "--set runtime.device=cuda: runtime.device: cuda, but no CUDA device is available");
+    } else {
+      const int n = std::stoi(cuda.substr(at + 7));
+      const std::string device = fmt::format("runtime.device=cuda:{}", n);
+      const auto r = run_cli({"run", dir + "/cuda.yaml", "--set", device});
+      require_one_line_error(r, fmt::format("--set {}: runtime.device: cuda:{}, but only {} CUDA device(s) are available",
+                                            device, n, n));
+    }
   }
   CATCH_SECTION("half precision asked for on the CPU") {
     hs::test::write_file(dir + "/bf16.yaml", config_text(model, glue, out));
