@@ -6,6 +6,7 @@
 #include <string>
 #include <type_traits>
 
+#include "common.cuh"
 #include "gated_attn_fwd.h"
 
 namespace hs::gpu {
@@ -26,7 +27,7 @@ __device__ __forceinline__ SeqSpan seq_span(const GatedAttnParams& p, int b) {
 // Both kernels put (sequence, query tile) pairs on the grid's x, whose limit is 2^31 - 1 blocks, and
 // heads on its y: y and z stop at 65,535, fewer sequences than a trie batch repeated k times holds.
 inline dim3 attn_grid(const GatedAttnParams& p, int rows_per_block) {
-  const long long tiles = (p.max_seqlen + rows_per_block - 1) / rows_per_block;
+  const long long tiles = ceil_div(p.max_seqlen, rows_per_block);
   if (tiles * p.B > INT_MAX || p.H > 65535)
     throw std::invalid_argument("gated_attn_fwd: " + std::to_string(p.B) + " sequences of " +
                                 std::to_string(p.max_seqlen) + " tokens and " + std::to_string(p.H) +

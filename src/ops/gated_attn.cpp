@@ -30,9 +30,10 @@ void check_args(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, c
     // A row past the gates is a read past their end on the GPU. Checked where it costs no
     // device-to-host copy.
     if (gate_row.is_cpu() && B > 0) {
-      const auto [lo, hi] = at::aminmax(gate_row);
-      TORCH_CHECK(lo.item<int>() >= 0 && hi.item<int>() < gates.size(0), "gate_row must index gates' ",
-                  gates.size(0), " rows, got values in [", lo.item<int>(), ", ", hi.item<int>(), "]");
+      const auto [lo_t, hi_t] = at::aminmax(gate_row);
+      const int lo = lo_t.item<int>(), hi = hi_t.item<int>();
+      TORCH_CHECK(lo >= 0 && hi < gates.size(0), "gate_row must index gates' ", gates.size(0),
+                  " rows, got values in [", lo, ", ", hi, "]");
     }
   }
 }

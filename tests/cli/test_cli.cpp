@@ -450,19 +450,18 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
     CATCH_REQUIRE(line != std::string::npos);
     const std::string cuda = env_out.substr(line, env_out.find('\n', line) - line);
     const size_t at = cuda.find("built, ");
+    std::string device = "cuda", why;
     if (at == std::string::npos) {
-      const auto r = run_cli({"run", dir + "/cuda.yaml", "--set", "runtime.device=cuda"});
-      require_one_line_error(r, "--set runtime.device=cuda: runtime.device: cuda, but this headsweep was built without CUDA");
+      why = "this headsweep was built without CUDA";
     } else if (cuda.compare(at, 26, "built, no device available") == 0) {
-      const auto r = run_cli({"run", dir + "/cuda.yaml", "--set", "runtime.device=cuda"});
-      require_one_line_error(r, "--set runtime.device=cuda: runtime.device: cuda, but no CUDA device is available");
+      why = "no CUDA device is available";
     } else {
       const int n = std::stoi(cuda.substr(at + 7));
-      const std::string device = fmt::format("runtime.device=cuda:{}", n);
-      const auto r = run_cli({"run", dir + "/cuda.yaml", "--set", device});
-      require_one_line_error(r, fmt::format("--set {}: runtime.device: cuda:{}, but only {} CUDA device(s) are available",
-                                            device, n, n));
+      device = fmt::format("cuda:{}", n);
+      why = fmt::format("only {} CUDA device(s) are available", n);
     }
+    const auto r = run_cli({"run", dir + "/cuda.yaml", "--set", "runtime.device=" + device});
+    require_one_line_error(r, fmt::format("--set runtime.device={0}: runtime.device: {0}, but {1}", device, why));
   }
   CATCH_SECTION("half precision asked for on the CPU") {
     hs::test::write_file(dir + "/bf16.yaml", config_text(model, glue, out));

@@ -107,6 +107,31 @@ CATCH_TEST_CASE("gated attention composite clamps key lengths to [0, T]", "[ops]
 #ifdef HEADSWEEP_HAS_CUDA
 #include "gated_attn_fwd.h"
 
+namespace {
+
+// Params for a fused (tokens, 3, H, D) QKV buffer starting at qkv, written to a (tokens, H, D) output;
+// the caller sets the layout (key_lens or cu_seqlens) and any gates.
+hs::gpu::GatedAttnParams fused_qkv_params(void* qkv, void* out, int B, int T, int H, int D, int64_t elt,
+                                          hs::gpu::DType dtype) {
+  hs::gpu::GatedAttnParams p;
+  char* base = static_cast<char*>(qkv);
+  p.q = base;
+  p.k = base + H * D * elt;
+  p.v = base + 2 * H * D * elt;
+  p.q_row_stride = p.k_row_stride = p.v_row_stride = 3LL * H * D;
+  p.out = out;
+  p.out_row_stride = static_cast<int64_t>(H) * D;
+  p.B = B;
+  p.H = H;
+  p.D = D;
+  p.max_seqlen = T;
+  p.scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(D)));
+  p.dtype = dtype;
+  return p;
+}
+
+}  // namespace
+
 // Tolerance |kernel - ref| <= atol + rtol·|ref|, ref computed in fp64 from the inputs rounded to the
 // storage type, so only the kernel's fp32 arithmetic and its output rounding are measured.
 CATCH_TEST_CASE("gated attention kernel matches the fp64 composite", "[cuda]") {
@@ -167,26 +192,14 @@ CATCH_TEST_CASE("gated attention kernel matches the fp64 composite", "[cuda]") {
   hs::test::DeviceBuffer rows_dev(int_tensor(in.gate_row.empty() ? std::vector<int>(c.B, 0) : in.gate_row));
   hs::test::DeviceBuffer cls_dev(at::zeros({c.B, H}));
 
-  hs::gpu::GatedAttnParams p;
-  const int64_t row = 3LL * H * D, elt = host.element_size();
-  char* qkv_base = static_cast<char*>(qkv_dev.get()) + shift * elt;
-  p.q = qkv_base;
-  p.k = qkv_base + H * D * elt;
-  p.v = qkv_base + 2 * H * D * elt;
-  p.q_row_stride = p.k_row_stride = p.v_row_stride = row;
-  p.out = out_dev.get();
-  p.out_row_stride = static_cast<int64_t>(H) * D;
+  const int64_t elt = host.element_size();
+  hs::gpu::GatedAttnParams p = fused_qkv_params(static_cast<char*>(qkv_dev.get()) + shift * elt, out_dev.get(), c.B,
+                                                T, H, D, elt, dt.kernel);
   p.cu_seqlens = packed ? static_cast<const int*>(cu_dev.get()) : nullptr;
   p.key_lens = packed ? nullptr : static_cast<const int*>(lens_dev.get());
-  p.B = c.B;
-  p.H = H;
-  p.D = D;
-  p.max_seqlen = T;
-  p.scale = static_cast<float>(scale);
   p.gates = static_cast<const float*>(gates_dev.get());
   p.gate_row = static_cast<const int*>(rows_dev.get());
   p.cls_mass = static_cast<float*>(cls_dev.get());
-  p.dtype = dt.kernel;
   hs::gpu::gated_attn_fwd_launch(p, nullptr);
   const at::Tensor out = out_dev.download({tokens, H, D}, dt.dtype).to(at::kDouble);
 
@@ -257,21 +270,9 @@ CATCH_TEST_CASE("gated attention kernel takes any number of sequences and clamps
   hs::test::DeviceBuffer qkv_dev(qkv), lens_dev(int_tensor(lens));
   hs::test::DeviceBuffer out_dev(int64_t{B} * T * H * D * qkv.element_size());
   out_dev.poison();
-  hs::gpu::GatedAttnParams p;
-  const int64_t elt = qkv.element_size();
-  p.q = qkv_dev.get();
-  p.k = static_cast<char*>(qkv_dev.get()) + H * D * elt;
-  p.v = static_cast<char*>(qkv_dev.get()) + 2 * H * D * elt;
-  p.q_row_stride = p.k_row_stride = p.v_row_stride = 3 * H * D;
-  p.out = out_dev.get();
-  p.out_row_stride = H * D;
+  hs::gpu::GatedAttnParams p =
+      fused_qkv_params(qkv_dev.get(), out_dev.get(), B, T, H, D, qkv.element_size(), dt.kernel);
   p.key_lens = static_cast<const int*>(lens_dev.get());
-  p.B = B;
-  p.H = H;
-  p.D = D;
-  p.max_seqlen = T;
-  p.scale = static_cast<float>(1.0 / std::sqrt(double{D}));
-  p.dtype = dt.kernel;
   hs::gpu::gated_attn_fwd_launch(p, nullptr);
   const at::Tensor out = out_dev.download({B, T, H, D}, dt.dtype).to(at::kDouble);
   hs::test::check_close(out, ref, dt, "all sequences");
