@@ -203,6 +203,12 @@ AttentionBias BertModel::attention_bias(const at::Tensor& attention_mask) const 
   const at::Tensor real = attention_mask.ne(0);  // (B, T)
   bias.real_key = real.view({B, 1, 1, T});
   bias.key_lens = real.sum(1).to(at::kInt);
+  // The gated attention kernel reads a row's keys as its first key_lens tokens; a mask with padding
+  // before a real token would give it other keys than the composite paths use.
+  const at::Tensor prefix = at::arange(T, bias.key_lens.options()).unsqueeze(0) < bias.key_lens.unsqueeze(1);
+  if (!prefix.equal(real)) {
+    throw std::invalid_argument("attention_mask: padding must come after every real token of its row");
+  }
   return bias;
 }
 

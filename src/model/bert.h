@@ -45,7 +45,7 @@ BertWeights load_bert_weights(const ModelDir& dir);
 struct EncoderInput {
   at::Tensor input_ids;       // (B, T) int64
   at::Tensor token_type_ids;  // (B, T) int64
-  at::Tensor attention_mask;  // (B, T) int64, 1 = real token, 0 = padding
+  at::Tensor attention_mask;  // (B, T) int64, 1 = real token, 0 = padding (after every real token)
 };
 
 EncoderInput to_device(const EncoderInput& in, at::Device device);

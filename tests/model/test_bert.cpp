@@ -147,6 +147,20 @@ CATCH_TEST_CASE("Pooling by hand: [CLS], mean and max leave the padding out", "[
   CATCH_CHECK(row(mx, 1) == std::vector<float>{-1, -2});
 }
 
+CATCH_TEST_CASE("Padding before a real token is refused, not read as other keys", "[model]") {
+  HS_REQUIRE_MODEL(model_dir);
+  const hs::model::BertModel model = hs::model::BertModel::load(hs::model::inspect_model_dir(model_dir));
+  const at::Tensor right = at::tensor({1, 1, 0, 1, 1, 1}, at::kLong).view({2, 3});
+  const hs::model::AttentionBias bias = model.attention_bias(right);
+  CATCH_CHECK(bias.key_lens[0].item<int>() == 2);
+  CATCH_CHECK(bias.key_lens[1].item<int>() == 3);
+  // Left padding and a hole: key_lens alone would name the wrong keys for the kernel.
+  for (const auto& mask : {at::tensor({0, 1, 1, 1, 1, 1}, at::kLong), at::tensor({1, 1, 1, 1, 0, 1}, at::kLong)}) {
+    CATCH_CHECK_THROWS_WITH(model.attention_bias(mask.view({2, 3})),
+                            Catch::Contains("padding must come after every real token"));
+  }
+}
+
 CATCH_TEST_CASE("runtime.attention's names map to the CUDA attentions", "[model]") {
   using hs::model::CudaAttention;
   CATCH_CHECK(hs::model::cuda_attention_named("kernel") == CudaAttention::Kernel);
