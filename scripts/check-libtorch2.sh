@@ -1,43 +1,65 @@
 #!/usr/bin/env bash
 # Checks that code written against Debian's libtorch 1.13 keeps building against PyTorch 2.x's
-# libtorch, as GPU machines have it. Needs network access to PyPI; downloads go to .deps/ once.
+# libtorch, as GPU machines have it. Downloads (PyPI) go to .deps/ once, in --fetch and the two
+# checks that need more than the headers; --seam never downloads.
 #   scripts/check-libtorch2.sh [TORCH_VERSION]
 #       every source that includes libtorch compiles (syntax only) against the wheel's headers
+#   scripts/check-libtorch2.sh --fetch [TORCH_VERSION]
+#       only fetches the wheel and unpacks its headers (scripts/setup.sh does this in CI)
+#   scripts/check-libtorch2.sh --seam [TORCH_VERSION]
+#       the op seam (src/ops/, where tensors become kernel params; its CUDA half where nvcc is found)
+#       compiles (syntax only) against the fetched headers; exits 77 if they were not fetched.
+#       The test suite runs this (test_ops).
 #   scripts/check-libtorch2.sh --build [TORCH_VERSION]
 #       the whole project, kernels included, configured, built and linked against the wheel's libtorch
 #       (its CUDA build; needs the CUDA toolkit), then its test suite run; without a GPU those tests skip
 # TORCH_VERSION defaults to 2.11.0.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-BUILD=0
-if [[ ${1:-} == --build ]]; then BUILD=1; shift; fi
+MODE=syntax
+case ${1:-} in
+  --build | --fetch | --seam) MODE=${1#--}; shift ;;
+esac
 VERSION=${1:-2.11.0}
 DEST=.deps/torch-$VERSION
-mkdir -p "$DEST"
-if ! ls "$DEST"/torch-"$VERSION"-*.whl >/dev/null 2>&1; then
-  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 \
-      --platform manylinux_2_28_x86_64 "torch==$VERSION" -d "$DEST"
+INC=$DEST/torch/include
+PY=python3; $PY -m pip --version >/dev/null 2>&1 || PY=/usr/bin/python3
+
+if [[ $MODE == seam && ! -f $DEST/extracted-include && ! -f $DEST/extracted-all ]]; then
+  echo "check-libtorch2.sh --seam: PyTorch $VERSION's headers are not in $DEST; fetch them with" \
+       "scripts/check-libtorch2.sh --fetch $VERSION" >&2
+  exit 77
 fi
-# Headers only for the syntax check; the libraries and CMake package as well for a build.
-want=include
-[[ $BUILD == 1 ]] && want=all
-if [[ ! -f $DEST/extracted-$want && ! -f $DEST/extracted-all ]]; then
-  python3 - "$DEST" "$want" <<'PY'
+if [[ $MODE != seam ]]; then
+  mkdir -p "$DEST"
+  if ! ls "$DEST"/torch-"$VERSION"-*.whl >/dev/null 2>&1; then
+    $PY -m pip download -q --no-deps --only-binary=:all: --python-version 3.11 \
+        --platform manylinux_2_28_x86_64 "torch==$VERSION" -d "$DEST"
+  fi
+  # Headers only for the syntax checks; the libraries and CMake package as well for a build.
+  want=include
+  [[ $MODE == build ]] && want=all
+  if [[ ! -f $DEST/extracted-$want && ! -f $DEST/extracted-all ]]; then
+    python3 - "$DEST" "$want" <<'PY'
 import pathlib, sys, zipfile
 dest, want = pathlib.Path(sys.argv[1]), sys.argv[2]
 prefixes = ("torch/include/",) if want == "include" else ("torch/include/", "torch/lib/", "torch/share/")
 with zipfile.ZipFile(next(dest.glob("torch-*.whl"))) as z:
     z.extractall(dest, [n for n in z.namelist() if n.startswith(prefixes)])
 PY
-  touch "$DEST/extracted-$want"
+    touch "$DEST/extracted-$want"
+  fi
+  [[ $MODE == fetch ]] && { echo "PyTorch $VERSION's headers are in $INC"; exit 0; }
 fi
-INC=$DEST/torch/include
 
-if [[ $BUILD == 0 ]]; then
-  status=0
-  # Every file that sees libtorch headers, directly or through model/bert.h.
-  files=$( (grep -rlE '#include <(ATen|c10|torch)/' src tests benchmarks --include='*.cpp' --include='*.h';
-            find src/sweep src/cli tests/model tests/sweep -name '*.cpp') | sort -u)
+if [[ $MODE == syntax || $MODE == seam ]]; then
+  if [[ $MODE == seam ]]; then
+    files=$(find src/ops -name '*.cpp' | sort)
+  else
+    # Every file that sees libtorch headers, directly or through model/bert.h.
+    files=$( (grep -rlE '#include <(ATen|c10|torch)/' src tests benchmarks --include='*.cpp' --include='*.h';
+              find src/sweep src/cli tests/model tests/sweep -name '*.cpp') | sort -u)
+  fi
   # With the CUDA toolkit present, the CUDA half of the op seam (src/ops/cuda_ops.cpp) is checked too,
   # against PyTorch's CUDA headers, as a GPU build compiles it.
   cuda_flags=()
@@ -45,17 +67,21 @@ if [[ $BUILD == 0 ]]; then
     cuda_inc=$(dirname "$(dirname "$(command -v nvcc)")")/include
     cuda_flags=(-Icuda -I"$cuda_inc" -DHEADSWEEP_HAS_CUDA -DHEADSWEEP_TORCH_CUDA)
   else
+    echo "nvcc not found: src/ops/cuda_ops.cpp is not checked"
     files=$(echo "$files" | grep -v -e cuda_ops.cpp)
   fi
+  status=0
+  err=$(mktemp)
   for f in $files; do
     if ! g++ -std=c++17 -fsyntax-only -Isrc -Itests/support -I"$INC" -I"$INC/torch/csrc/api/include" \
         -I/usr/include/hdf5/serial -DHEADSWEEP_VERSION='"check"' -DHEADSWEEP_SOURCE_DIR='"."' \
-        -DCATCH_CONFIG_PREFIX_ALL "${cuda_flags[@]}" -x c++ "$f" 2>"$DEST/err.txt"; then
-      echo "FAIL $f"; head -5 "$DEST/err.txt"; status=1
+        -DCATCH_CONFIG_PREFIX_ALL "${cuda_flags[@]}" -x c++ "$f" 2>"$err"; then
+      echo "FAIL $f"; head -5 "$err"; status=1
     else
       echo "ok   $f"
     fi
   done
+  rm -f "$err"
   exit $status
 fi
 
@@ -82,7 +108,7 @@ PY
 )
   mkdir -p "$DEST/nvwheels" "$NVLIB"
   # shellcheck disable=SC2086
-  python3 -m pip download -q --no-deps --only-binary=:all: -d "$DEST/nvwheels" $meta
+  $PY -m pip download -q --no-deps --only-binary=:all: -d "$DEST/nvwheels" $meta
   python3 - "$DEST/nvwheels" "$NVLIB" <<'PY'
 import pathlib, re, sys, zipfile
 src, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])

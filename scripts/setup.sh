@@ -56,6 +56,14 @@ PY
   log "checkpoint exported to $MODEL_DIR"
 fi
 
+# ---- PyTorch 2.x's headers, for the test that compiles the op seam against them (GPU machines
+# build against PyTorch's libtorch, this machine against Debian's 1.13). A 530 MB download, so only
+# in CI or when asked for (HEADSWEEP_TORCH2_HEADERS=1); elsewhere that test skips.
+if [[ ${CI:-false} != false && ${CI:-} != 0 || ${HEADSWEEP_TORCH2_HEADERS:-0} == 1 ]]; then
+  log "fetching PyTorch 2.x's headers from PyPI (scripts/check-libtorch2.sh --fetch)"
+  scripts/check-libtorch2.sh --fetch >/dev/null
+fi
+
 # ---- build
 # Where the CUDA toolkit is installed (nvcc on PATH or in /usr/local/cuda), the kernels in cuda/ are
 # compiled too, for sm_80 and sm_90, even without a GPU: kernel code cannot rot unnoticed. The
