@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks that code written against Debian's libtorch 1.13 keeps building against PyTorch 2.x's
-# libtorch, as GPU machines have it. Downloads (PyPI) go to .deps/ once, in --fetch and the two
-# checks that need more than the headers; --seam never downloads.
+# libtorch, as GPU machines have it. Every mode but --seam fetches what it needs from PyPI into
+# .deps/ once; --seam only uses headers fetched before.
 #   scripts/check-libtorch2.sh [TORCH_VERSION]
 #       every source that includes libtorch compiles (syntax only) against the wheel's headers
 #   scripts/check-libtorch2.sh --fetch [TORCH_VERSION]

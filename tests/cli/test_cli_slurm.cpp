@@ -23,29 +23,15 @@
 
 #include "cli_runner.h"
 #include "io/results_file.h"
+#include "shell.h"
 #include "test_env.h"
 
 namespace fs = std::filesystem;
 using hs::test::run_cli;
+using hs::test::Shell;
+using hs::test::sh;
 
 namespace {
-
-struct Shell {
-  int status = -1;
-  std::string out;  // stdout and stderr
-};
-
-Shell sh(const std::string& cmd) {
-  Shell r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int raw = ::pclose(p);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
 
 std::string tail(const std::string& path, int lines = 15) { return sh(fmt::format("tail -n {} {}", lines, path)).out; }
 

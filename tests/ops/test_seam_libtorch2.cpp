@@ -3,33 +3,24 @@
 // has would otherwise surface only in a GPU build. Runs scripts/check-libtorch2.sh --seam on the
 // headers scripts/setup.sh fetches in CI (elsewhere with HEADSWEEP_TORCH2_HEADERS=1; without them
 // the test skips, and fails in CI). Built only where libtorch is not PyTorch's own.
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <string>
 
 #include <catch2/catch.hpp>
 
+#include "shell.h"
 #include "test_env.h"
 
 CATCH_TEST_CASE("The op seam compiles against PyTorch 2.x's libtorch headers", "[seam]") {
-  const std::string cmd = "'" + hs::test::source_dir() + "/scripts/check-libtorch2.sh' --seam 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  CATCH_REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
-  const int status = pclose(pipe);
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  CATCH_INFO(out);
-  if (code == 77) {  // headers not fetched
+  const hs::test::Shell r = hs::test::sh("'" + hs::test::source_dir() + "/scripts/check-libtorch2.sh' --seam");
+  CATCH_INFO(r.out);
+  if (r.status == 77) {  // headers not fetched
     if (hs::test::require_data()) CATCH_FAIL("PyTorch 2.x's headers are required in CI");
-    CATCH_WARN("skipping: " + out);
+    CATCH_WARN("skipping: " + r.out);
     return;
   }
-  CATCH_CHECK(code == 0);
+  CATCH_CHECK(r.status == 0);
   // Every file of the seam was compiled (the CUDA half where nvcc is found).
   for (const char* f : {"gated_attn.cpp", "head_mix.cpp", "gelu.cpp"}) {
-    CATCH_CHECK(out.find(std::string("ok   src/ops/") + f) != std::string::npos);
+    CATCH_CHECK(r.out.find(std::string("ok   src/ops/") + f) != std::string::npos);
   }
 }
