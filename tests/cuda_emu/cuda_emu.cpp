@@ -1,10 +1,18 @@
 // The fiber scheduler behind cuda_emu.h. A block's threads are ucontext fibers on the calling
 // thread; a fiber runs until it waits at a collective, and the scheduler then switches straight to
-// the next fiber that can run, so barriers cost one switch per waiting thread.
+// the next fiber in the schedule's order that can run, so barriers cost one switch per waiting
+// thread. A thread that finds a fault throws it; the launch then ends with its message.
 #include "cuda_emu.h"
 
 #include <ucontext.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <pthread.h>
+#include <sanitizer/common_interface_defs.h>
+#define HS_EMU_ASAN 1
+#endif
+
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <stdexcept>
@@ -18,8 +26,10 @@ Dim3 thread_idx, block_idx, block_dim, grid_dim;
 namespace {
 
 constexpr int kWarp = 32;
-// Room for the largest kernel's register arrays plus the std::function frames above them.
-constexpr size_t kStackBytes = 256 * 1024;
+// Room for the largest kernel's register arrays plus the emulator's frames above them: the deepest
+// any kernel test reaches is under 10 KB, with AddressSanitizer's red zones. No more than that:
+// under AddressSanitizer every switch clears the marks of the whole stack it switches to.
+constexpr size_t kStackBytes = 32 * 1024;
 constexpr size_t kMaxSlotBytes = 64;
 
 struct Barrier {
@@ -62,13 +72,71 @@ struct Block {
 
 Block* g_block = nullptr;
 
-// Fiber stacks, kept from launch to launch: allocating and first touching 256 KB per thread and
+Schedule initial_schedule() {
+  const char* v = std::getenv("HEADSWEEP_EMU_SCHEDULE");
+  const std::string s = v ? v : "";
+  if (s.empty() || s == "forward") return Schedule::forward;
+  if (s == "reverse") return Schedule::reverse;
+  throw std::invalid_argument("cuda_emu: HEADSWEEP_EMU_SCHEDULE must be forward or reverse, got '" + s + "'");
+}
+
+Schedule& current_schedule() {
+  static Schedule s = initial_schedule();
+  return s;
+}
+
+// The fiber (or block) at position pos of n in the schedule's order; its own inverse.
+size_t in_order(size_t pos, size_t n) { return current_schedule() == Schedule::forward ? pos : n - 1 - pos; }
+
+// Fiber stacks, kept from launch to launch: allocating and first touching a stack per thread and
 // block made the kernel tests spend most of their time in the kernel's page-fault handler.
 std::vector<std::unique_ptr<char[]>> g_stacks;
 
 char* stack_for(unsigned t) {
   while (g_stacks.size() <= t) g_stacks.emplace_back(new char[kStackBytes]);
   return g_stacks[t].get();
+}
+
+struct Stack {
+  const void* bottom = nullptr;
+  size_t size = 0;
+};
+
+Stack fiber_stack(unsigned t) { return {stack_for(t), kStackBytes}; }
+
+// The launching thread's own stack, where the launcher's context runs.
+Stack launcher_stack() {
+#ifdef HS_EMU_ASAN
+  thread_local const Stack s = [] {
+    pthread_attr_t attr;
+    void* bottom = nullptr;
+    size_t size = 0;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      pthread_attr_getstack(&attr, &bottom, &size);
+      pthread_attr_destroy(&attr);
+    }
+    return Stack{bottom, size};
+  }();
+  return s;
+#else
+  return {};
+#endif
+}
+
+// Switches contexts. Under AddressSanitizer the switch is announced, so that it checks each fiber's
+// frames against that fiber's own stack (unannounced, it warns and may report false errors);
+// `for_good`: the context left is never resumed.
+void switch_context(ucontext_t* from, ucontext_t* to, Stack to_stack, bool for_good = false) {
+#ifdef HS_EMU_ASAN
+  void* fake_stack = nullptr;
+  __sanitizer_start_switch_fiber(for_good ? nullptr : &fake_stack, to_stack.bottom, to_stack.size);
+  swapcontext(from, to);
+  __sanitizer_finish_switch_fiber(fake_stack, nullptr, nullptr);
+#else
+  (void)to_stack;
+  (void)for_good;
+  swapcontext(from, to);
+#endif
 }
 
 std::string block_name() {
@@ -90,39 +158,45 @@ void resume(size_t i) {
   thread_idx = {b.fibers[i].tid, 0, 0};
 }
 
-// Leaves the running fiber for the next runnable one, or for the launcher when none is left (all
-// done, or a deadlock, which is recorded as the launch's error).
-void switch_away() {
+// Leaves the running fiber for the next runnable one in the schedule's order (from its start
+// where a barrier has just completed: the running fiber may be that one), or for the launcher when
+// none is left (all done, or a deadlock, which is recorded as the launch's error).
+void switch_away(bool from_start = false) {
   Block& b = *g_block;
   const size_t self = b.current, n = b.fibers.size();
-  for (size_t k = 1; k <= n; ++k) {
-    const size_t i = (self + k) % n;
+  const size_t first = from_start ? 0 : in_order(self, n) + 1;
+  for (size_t k = 0; k < n; ++k) {
+    const size_t i = in_order((first + k) % n, n);
     if (!runnable(b.fibers[i])) continue;
     if (i == self) return;
     resume(i);
-    swapcontext(&b.fibers[self].ctx, &b.fibers[i].ctx);
+    switch_context(&b.fibers[self].ctx, &b.fibers[i].ctx, fiber_stack(b.fibers[i].tid), b.fibers[self].done);
     return;
   }
   if (b.live > 0 && b.error.empty()) {
     b.error = "deadlock: every live thread of " + block_name() + " waits at a barrier that cannot complete";
   }
-  swapcontext(&b.fibers[self].ctx, &b.main);
+  switch_context(&b.fibers[self].ctx, &b.main, launcher_stack(), true);
 }
 
+// A launch's failure, raised in the thread that finds it and caught where the thread started, so
+// that the thread's frames are unwound (and what they hold freed) before the launch ends.
+struct Fault {
+  std::string what;
+};
+
 [[noreturn]] void fail(const std::string& what) {
-  Block& b = *g_block;
-  if (b.error.empty()) {
-    b.error = what + " (" + block_name() + ", thread " + std::to_string(thread_idx.x) + ")";
-  }
-  swapcontext(&b.fibers[b.current].ctx, &b.main);
-  std::abort();  // never resumed
+  throw Fault{what + " (" + block_name() + ", thread " + std::to_string(thread_idx.x) + ")"};
 }
 
 // Arrives at bar, which completes when `expected` threads have arrived, and waits for that.
 void arrive(Barrier& bar, int expected, size_t kind) {
   if (bar.arrived > 0 && bar.kind != kind) fail("threads of one warp or block at different collectives");
   bar.kind = kind;
-  if (++bar.arrived == expected) return release(bar);
+  if (++bar.arrived == expected) {
+    release(bar);
+    return switch_away(true);
+  }
   Fiber& f = g_block->fibers[g_block->current];
   f.wait_gen = &bar.gen;
   f.wait_value = bar.gen;
@@ -137,8 +211,8 @@ Warp& my_warp(unsigned mask) {
   return w;
 }
 
-void entry() {
-  Block& b = *g_block;
+// The thread's kernel body, and the checks at its exit.
+void run_thread(Block& b) {
   (*b.body)();
   Fiber& f = b.fibers[b.current];
   if (!f.open.empty() || !f.groups.empty()) fail("a thread exited with cp.async copies it never waited for");
@@ -147,9 +221,29 @@ void entry() {
   Warp& w = b.warps[f.tid / kWarp];
   --w.live;
   if (w.bar.arrived > 0) fail("a lane exited while its warp waits at a full-warp collective");
+}
+
+void entry() {
+#ifdef HS_EMU_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);  // the switch into a new fiber ends here
+#endif
+  Block& b = *g_block;
+  std::string error;
+  try {
+    run_thread(b);
+  } catch (Fault& fault) {
+    error.swap(fault.what);
+  }
+  if (!error.empty()) {
+    // The launch ends here; this fiber is never resumed, so nothing on its stack may own memory.
+    if (b.error.empty()) b.error.swap(error);
+    std::string().swap(error);
+    switch_context(&b.fibers[b.current].ctx, &b.main, launcher_stack(), true);
+  }
   // Exited threads count as arrived at __syncthreads.
-  if (b.bar.arrived > 0 && b.bar.arrived == b.live) release(b.bar);
-  switch_away();
+  const bool released = b.bar.arrived > 0 && b.bar.arrived == b.live;
+  if (released) release(b.bar);
+  switch_away(released);
 }
 
 void run_block(const dim3& block, const std::function<void()>& body) {
@@ -171,8 +265,9 @@ void run_block(const dim3& block, const std::function<void()>& body) {
     makecontext(&f.ctx, entry, 0);
   }
   g_block = &b;
-  resume(0);
-  swapcontext(&b.main, &b.fibers[0].ctx);
+  const size_t first = in_order(0, n);
+  resume(first);
+  switch_context(&b.main, &b.fibers[first].ctx, fiber_stack(b.fibers[first].tid));
   g_block = nullptr;
   if (!b.error.empty()) throw std::runtime_error("cuda_emu: " + b.error);
   if (b.live != 0) throw std::runtime_error("cuda_emu: launch returned with live threads");
@@ -190,15 +285,17 @@ void run_grid(dim3 grid, dim3 block, const std::function<void()>& body) {
   if (g_block) throw std::logic_error("cuda_emu: launch from inside a kernel");
   grid_dim = {grid.x, grid.y, grid.z};
   block_dim = {block.x, block.y, block.z};
-  for (unsigned z = 0; z < grid.z; ++z) {
-    for (unsigned y = 0; y < grid.y; ++y) {
-      for (unsigned x = 0; x < grid.x; ++x) {
-        block_idx = {x, y, z};
-        run_block(block, body);
-      }
-    }
+  const size_t blocks = static_cast<size_t>(grid.x) * grid.y * grid.z;
+  for (size_t k = 0; k < blocks; ++k) {
+    const size_t i = in_order(k, blocks);
+    block_idx = {static_cast<unsigned>(i % grid.x), static_cast<unsigned>(i / grid.x % grid.y),
+                 static_cast<unsigned>(i / grid.x / grid.y)};
+    run_block(block, body);
   }
 }
+
+void set_schedule(Schedule s) { current_schedule() = s; }
+Schedule schedule() { return current_schedule(); }
 
 void sync_block() {
   Block& b = *g_block;

@@ -40,6 +40,17 @@ extern Dim3 thread_idx, block_idx, block_dim, grid_dim;
 // Runs body once per thread of every block of the grid.
 void run_grid(dim3 grid, dim3 block, const std::function<void()>& body);
 
+// The order in which the fibers run: a block's threads between collectives (after every barrier,
+// the first in this order that can run goes first, then each until it waits, in this order), and
+// a grid's blocks. A kernel that reads what another thread or block writes without a barrier
+// between the two reads it in one of the two orders before it is written: its result then differs
+// between them. So the kernel tests run under both: a stand-in, without a GPU, for
+// compute-sanitizer's racecheck. The initial order is HEADSWEEP_EMU_SCHEDULE's (forward, the
+// default, or reverse).
+enum class Schedule { forward, reverse };
+void set_schedule(Schedule s);
+Schedule schedule();
+
 // Collectives of the running fiber's warp or block.
 void sync_block();
 void sync_warp(unsigned mask);

@@ -6,6 +6,7 @@
 
 #include <random>
 #include <stdexcept>
+#include <tuple>
 #include <vector>
 
 #include "async_copy.cuh"
@@ -128,6 +129,22 @@ __global__ void early_exit_barrier_kernel(int* out) {
   out[threadIdx.x] = v[(threadIdx.x + 1) % kWarpSize];
 }
 
+// Each thread publishes its id and reads both neighbours' with no barrier in between: a race,
+// which a GPU and each of the emulator's two orders resolve as they happen to run. Thread 0 of
+// each block also records the order in which the blocks ran.
+__global__ void racy_neighbour_kernel(int* next /* (threads) */, int* prev /* (threads) */, int* block_order, int* ran) {
+  __shared__ int ids[64];
+  const int t = threadIdx.x, n = blockDim.x;
+  ids[t] = -1;
+  __syncthreads();
+  ids[t] = t;
+  if (blockIdx.x == 0) {
+    next[t] = ids[(t + 1) % n];
+    prev[t] = ids[(t + n - 1) % n];
+  }
+  if (t == 0) block_order[blockIdx.x] = (*ran)++;
+}
+
 // Small integers: exact in fp16, bf16 and fp32, in every summation order.
 float small(std::mt19937& rng) { return static_cast<float>(std::uniform_int_distribution<int>(-8, 8)(rng)); }
 
@@ -237,4 +254,41 @@ CATCH_TEST_CASE("the emulator reports what CUDA leaves undefined", "[cuda_emu]")
   std::vector<int> neighbour(128), sums(128), lane3(128);
   HS_LAUNCH(1, 128, nullptr, exchange_kernel)(neighbour.data(), sums.data(), lane3.data());
   CATCH_CHECK(lane3[127] == 99);
+}
+
+CATCH_TEST_CASE("the emulator runs threads and blocks in either order, so a race gives two results", "[cuda_emu]") {
+  using hs::emu::Schedule;
+  struct Restore {
+    Schedule saved = hs::emu::schedule();
+    ~Restore() { hs::emu::set_schedule(saved); }
+  } restore;
+  const int n = 64, blocks = 3;
+  auto run = [&](Schedule s) {
+    hs::emu::set_schedule(s);
+    std::vector<int> next(n), prev(n), order(blocks);
+    int ran = 0;
+    HS_LAUNCH(blocks, n, nullptr, racy_neighbour_kernel)(next.data(), prev.data(), order.data(), &ran);
+    return std::make_tuple(next, prev, order);
+  };
+  const auto [next_f, prev_f, order_f] = run(Schedule::forward);
+  const auto [next_r, prev_r, order_r] = run(Schedule::reverse);
+  for (int t = 0; t < n; ++t) {
+    // Forward, each thread runs before its right neighbour and after its left one (thread 0 sees
+    // thread 63 not yet run); reverse, the other way round.
+    CATCH_CHECK(next_f[t] == (t == n - 1 ? 0 : -1));
+    CATCH_CHECK(prev_f[t] == (t == 0 ? -1 : t - 1));
+    CATCH_CHECK(next_r[t] == (t == n - 1 ? -1 : t + 1));
+    CATCH_CHECK(prev_r[t] == (t == 0 ? n - 1 : -1));
+  }
+  for (int b = 0; b < blocks; ++b) {
+    CATCH_CHECK(order_f[b] == b);
+    CATCH_CHECK(order_r[b] == blocks - 1 - b);
+  }
+  // A race-free kernel gives the same in both.
+  for (Schedule s : {Schedule::forward, Schedule::reverse}) {
+    hs::emu::set_schedule(s);
+    std::vector<int> neighbour(2 * 128), sums(2 * 128), lane3(2 * 128);
+    HS_LAUNCH(2, 128, nullptr, exchange_kernel)(neighbour.data(), sums.data(), lane3.data());
+    for (int t = 0; t < 2 * 128; ++t) CATCH_CHECK(neighbour[t] == (t % 128 + 1) % 128 + 1000 * (t / 128));
+  }
 }
