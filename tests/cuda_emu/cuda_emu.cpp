@@ -17,6 +17,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hs::emu {
@@ -228,18 +229,16 @@ void entry() {
   __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);  // the switch into a new fiber ends here
 #endif
   Block& b = *g_block;
-  std::string error;
+  bool faulted = false;
   try {
     run_thread(b);
   } catch (Fault& fault) {
-    error.swap(fault.what);
+    if (b.error.empty()) b.error = std::move(fault.what);
+    faulted = true;
   }
-  if (!error.empty()) {
-    // The launch ends here; this fiber is never resumed, so nothing on its stack may own memory.
-    if (b.error.empty()) b.error.swap(error);
-    std::string().swap(error);
-    switch_context(&b.fibers[b.current].ctx, &b.main, launcher_stack(), true);
-  }
+  // The launch ends at a fault. This fiber is never resumed, so nothing on its stack may own
+  // memory by now: the exception and its message are gone.
+  if (faulted) switch_context(&b.fibers[b.current].ctx, &b.main, launcher_stack(), true);
   // Exited threads count as arrived at __syncthreads.
   const bool released = b.bar.arrived > 0 && b.bar.arrived == b.live;
   if (released) release(b.bar);
