@@ -12,6 +12,7 @@
 #define HS_EMU_ASAN 1
 #endif
 
+#include <algorithm>
 #include <cstdlib>
 #include <deque>
 #include <memory>
@@ -346,6 +347,26 @@ void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], const fl
   });
 }
 
+namespace {
+
+LdmatrixStats g_ldmatrix;
+
+// The wavefronts one 8-row request takes (cuda_emu_stats.h): the most distinct 16-byte rows on
+// one of the eight 4-bank groups.
+uint64_t ldmatrix_wavefronts(const uint16_t* const rows[8]) {
+  std::uintptr_t distinct[8];
+  int n = 0;
+  for (int j = 0; j < 8; ++j) {
+    const auto at = reinterpret_cast<std::uintptr_t>(rows[j]);
+    if (std::find(distinct, distinct + n, at) == distinct + n) distinct[n++] = at;
+  }
+  uint64_t per_group[8] = {};
+  for (int j = 0; j < n; ++j) ++per_group[(distinct[j] >> 4) & 7];
+  return *std::max_element(per_group, per_group + 8);
+}
+
+}  // namespace
+
 void check_aligned(const void* p, size_t bytes, const char* what) {
   if (reinterpret_cast<std::uintptr_t>(p) % bytes != 0) {
     fail(std::to_string(bytes) + "-byte " + what + " at a misaligned address");
@@ -373,6 +394,9 @@ void cp_async_wait(int pending) {
   }
 }
 
+LdmatrixStats ldmatrix_stats() { return g_ldmatrix; }
+void reset_ldmatrix_stats() { g_ldmatrix = {}; }
+
 void ldmatrix_x4(uint32_t r[4], const void* row, bool trans) {
   check_aligned(row, 16, "ldmatrix row");
   const auto* mine = static_cast<const uint16_t*>(row);
@@ -384,6 +408,12 @@ void ldmatrix_x4(uint32_t r[4], const void* row, bool trans) {
         std::memcpy(&p, slots + static_cast<size_t>(8 * i + j) * sizeof(p), sizeof(p));
         return p;
       };
+      if (lane == 0) {  // every lane sees the same addresses: count the request once
+        const uint16_t* rows[8];
+        for (int j = 0; j < 8; ++j) rows[j] = row_of(j);
+        g_ldmatrix.matrices += 1;
+        g_ldmatrix.wavefronts += ldmatrix_wavefronts(rows);
+      }
       const uint16_t lo = trans ? row_of(2 * tig)[group] : row_of(group)[2 * tig];
       const uint16_t hi = trans ? row_of(2 * tig + 1)[group] : row_of(group)[2 * tig + 1];
       r[i] = static_cast<uint32_t>(lo) | static_cast<uint32_t>(hi) << 16;

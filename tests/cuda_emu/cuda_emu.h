@@ -20,6 +20,8 @@
 #include <functional>
 #include <type_traits>
 
+#include "cuda_emu_stats.h"
+
 #define HS_CUDA_EMULATION 1
 
 #undef __shared__

@@ -145,6 +145,15 @@ __global__ void racy_neighbour_kernel(int* next /* (threads) */, int* prev /* (t
   if (t == 0) block_order[blockIdx.x] = (*ran)++;
 }
 
+// One ldmatrix.x4 per warp of four 8×8 matrices side by side (matrix i at column 8·i) in a tile of
+// the given row stride (elements), or with every lane giving the tile's first row.
+__global__ void ldmatrix_stride_kernel(const __half* tile, int stride, bool broadcast, uint32_t* out /* (32, 4) */) {
+  const int lane = threadIdx.x % kWarpSize;
+  uint32_t r[4];
+  hs::gpu::ldmatrix_x4<false>(r, broadcast ? tile : tile + (lane % 8) * stride + 8 * (lane / 8));
+  for (int i = 0; i < 4; ++i) out[lane * 4 + i] = r[i];
+}
+
 // Small integers: exact in fp16, bf16 and fp32, in every summation order.
 float small(std::mt19937& rng) { return static_cast<float>(std::uniform_int_distribution<int>(-8, 8)(rng)); }
 
@@ -217,6 +226,23 @@ CATCH_TEST_CASE("emulated ldmatrix loads the fragments mma.cuh states", "[cuda_e
   };
   run(__half{});
   run(__nv_bfloat16{});
+}
+
+CATCH_TEST_CASE("emulated ldmatrix counts the wavefronts its rows' banks take", "[cuda_emu]") {
+  alignas(16) static __half tile[8 * 64 + 32];
+  std::vector<uint32_t> out(kWarpSize * 4);
+  // Row stride in bytes → the 16-byte bank groups of rows 0-7 → wavefronts per matrix:
+  //   48 (24 elements, the shared tiles' padding): groups 0 3 6 1 4 7 2 5, conflict-free → 1;
+  //   32: 0 2 4 6 0 2 4 6 → 2;   64: 0 4 0 4 … → 4;   128 (64 elements, an unpadded D = 64 tile): all 0 → 8.
+  const auto [stride, broadcast, per_matrix] =
+      GENERATE(std::tuple{24, false, 1}, std::tuple{16, false, 2}, std::tuple{32, false, 4}, std::tuple{64, false, 8},
+               std::tuple{64, true, 1});  // one row for every lane: a broadcast, one wavefront
+  CATCH_CAPTURE(stride, broadcast);
+  hs::emu::reset_ldmatrix_stats();
+  HS_LAUNCH(1, 2 * kWarpSize, nullptr, ldmatrix_stride_kernel)(tile, stride, broadcast, out.data());
+  const hs::emu::LdmatrixStats s = hs::emu::ldmatrix_stats();
+  CATCH_CHECK(s.matrices == 2 * 4);  // two warps, four matrices each
+  CATCH_CHECK(s.wavefronts == s.matrices * per_matrix);
 }
 
 CATCH_TEST_CASE("emulated cp.async lands a group when its thread waits for it", "[cuda_emu]") {

@@ -22,6 +22,9 @@
 
 #include "check.h"
 #include "dtype.h"
+#ifdef HEADSWEEP_CUDA_EMULATION
+#include "cuda_emu_stats.h"
+#endif
 
 namespace hs::test {
 

@@ -200,8 +200,20 @@ CATCH_TEST_CASE("gated attention kernel matches the fp64 composite", "[cuda]") {
   p.gates = static_cast<const float*>(gates_dev.get());
   p.gate_row = static_cast<const int*>(rows_dev.get());
   p.cls_mass = static_cast<float*>(cls_dev.get());
+#ifdef HEADSWEEP_CUDA_EMULATION
+  hs::emu::reset_ldmatrix_stats();
+#endif
   hs::gpu::gated_attn_fwd_launch(p, nullptr);
   const at::Tensor out = out_dev.download({tokens, H, D}, dt.dtype).to(at::kDouble);
+#ifdef HEADSWEEP_CUDA_EMULATION
+  // The shared tiles' rows are padded so that the eight rows of each ldmatrix request fall on
+  // different banks: every matrix the tensor-core kernel reads takes one wavefront.
+  const hs::emu::LdmatrixStats lds = hs::emu::ldmatrix_stats();
+  const bool tensor_cores = dt.kernel != hs::gpu::DType::F32 && !misaligned;
+  if (!tensor_cores || gk == Gates::AllZero) CATCH_CHECK(lds.matrices == 0);
+  if (tensor_cores && (gk == Gates::AllOne || gk == Gates::SingleHead)) CATCH_CHECK(lds.matrices > 0);
+  CATCH_CHECK(lds.wavefronts == lds.matrices);
+#endif
 
   // Compare row by row: the padded layout's rows beyond key_lens are real outputs too.
   for (int b = 0; b < c.B; ++b) {
