@@ -178,6 +178,9 @@ import h5py
 import numpy as np
 gpu, cpu = (h5py.File(p, "r") for p in sys.argv[1:3])
 assert gpu.attrs["complete"] == 1 and cpu.attrs["complete"] == 1, "a run did not complete"
+# Where each ran, as the files record it (docs/hdf5-schema.md).
+assert "\n  device: cuda\n" in gpu.attrs["config"] and "\n  device: cpu\n" in cpu.attrs["config"], "runtime.device"
+print(f"device_name: {gpu.attrs['device_name']} | {cpu.attrs['device_name']}")
 for name in cpu["scores"]:
     d = np.abs(gpu["scores"][name][:] - cpu["scores"][name][:])
     print(f"scores/{name}: max |cuda - cpu| {d.max():.2e} over {d.size} masks")

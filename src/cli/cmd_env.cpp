@@ -25,6 +25,7 @@ void add_env_command(CLI::App& app, int* status) {
     fmt::print("libtorch    {}\n", TORCH_VERSION);
     fmt::print("HDF5        {}.{}.{}\n", maj, min, rel);
     fmt::print("CUDA        {}\n", model::cuda_summary());
+    fmt::print("CPU         {}\n", model::device_name(c10::Device(c10::kCPU)));
     fmt::print("cores       {}\n", model::available_cores());
     fmt::print("threads     {} (libtorch intra-op {})\n", n, at::get_num_threads());
     fmt::print("BLAS        {}{}\n", blas.vendor, blas.library.empty() ? "" : " (" + blas.library + ")");

@@ -302,7 +302,8 @@ const std::vector<OptionSpec>& plan_options() {
           .allowed("`cpu`, `cuda`, `cuda:N`, `auto`", check_device)
           .help("Where the sweep runs. `cuda` is `cuda:0`; `auto` is CUDA when this build has the CUDA "
                 "ops (a CUDA libtorch) and a device is present, otherwise the CPU. Gradient importance "
-                "and attention statistics always run on the CPU."),
+                "and attention statistics always run on the CPU. The results file stores it as where "
+                "the sweep ran, `cpu` or `cuda`, and a run resumes or merges only with files of the same."),
       Opt("runtime", "dtype", &Plan::runtime, &RuntimeOptions::dtype)
           .default_value("fp32")
           .one_of({"fp32", "bf16", "fp16"})

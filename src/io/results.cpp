@@ -201,6 +201,7 @@ void write_layout(hid_t root, const ResultsHeader& h, const std::vector<uint8_t>
   write_attr(root, "n_heads", static_cast<int64_t>(h.n_heads));
   write_attr(root, "metrics", h.metrics);
   write_attr(root, "strategy", h.strategy);
+  write_attr(root, "device_name", h.device_name);
   write_attr(root, "created", utc_now());
   write_attr(root, "complete", int64_t{0});
   if (h.shard_count > 0) {

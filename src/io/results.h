@@ -61,6 +61,10 @@ struct ResultsHeader {
   std::string task;
   std::string split;
   std::string strategy;
+  // What ran the sweep: the GPU's product name or the CPU's model (model::device_name); in a merged
+  // file each shard's, distinct ones joined by "; ". Where it ran (cpu or cuda) is the config's
+  // runtime.device. "" in files written before the attribute existed.
+  std::string device_name;
   int n_layers = 0;
   int n_heads = 0;
   std::vector<std::string> metrics;  // primary first

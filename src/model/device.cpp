@@ -1,8 +1,11 @@
 #include "model/device.h"
 
+#include <fstream>
 #include <stdexcept>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "ops/cuda_ops.h"
 #include "util/error.h"
@@ -25,6 +28,22 @@ c10::Device resolve_device(const std::string& spec) {
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
+std::string device_kind(const c10::Device& device) { return device.is_cuda() ? "cuda" : "cpu"; }
+
+std::string device_name(const c10::Device& device) {
+  if (device.is_cuda()) return ops::cuda_device_name(device.has_index() ? device.index() : 0);
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) break;
+    const size_t start = line.find_first_not_of(" \t", colon + 1);
+    if (start != std::string::npos) return line.substr(start);
+  }
+  return "cpu";
+}
+
 c10::ScalarType dtype_named(const std::string& name) {
   if (name == "fp32") return c10::kFloat;
   if (name == "bf16") return c10::kBFloat16;
@@ -41,7 +60,10 @@ std::string cuda_summary() {
 #endif
   }
   const int n = ops::cuda_device_count();
-  return n == 0 ? "built, no device available" : fmt::format("built, {} device(s)", n);
+  if (n == 0) return "built, no device available";
+  std::vector<std::string> names;
+  for (int i = 0; i < n; ++i) names.push_back(fmt::format("cuda:{} {}", i, ops::cuda_device_name(i)));
+  return fmt::format("built, {} device(s): {}", n, fmt::join(names, ", "));
 }
 
 }  // namespace hs::model

@@ -40,6 +40,10 @@ c10::DeviceIndex index_of(const at::Device& device) {
 bool cuda_ops_built() { return true; }
 int cuda_device_count() { return at::cuda::is_available() ? static_cast<int>(at::cuda::device_count()) : 0; }
 
+std::string cuda_device_name(int index) {
+  return at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(index))->name;
+}
+
 void on_own_stream(const at::Device& device, int slot, const std::function<void()>& fn) {
   const c10::DeviceIndex index = index_of(device);
   const c10::cuda::CUDAStream stream = [&] {

@@ -1,6 +1,7 @@
 #pragma once
 // The CUDA halves of the ops, defined only in builds with the kernels and a CUDA-enabled libtorch.
 #include <functional>
+#include <string>
 
 #include <ATen/ATen.h>
 
@@ -10,6 +11,8 @@ namespace hs::ops {
 bool cuda_ops_built();
 // CUDA devices libtorch can use (0 in builds without CUDA ops).
 int cuda_device_count();
+// The product name of CUDA device `index` (e.g. "NVIDIA H100 80GB HBM3"); "" in builds without CUDA ops.
+std::string cuda_device_name(int index);
 
 // Runs fn with the calling thread launching on worker `slot`'s CUDA stream (one of libtorch's pooled
 // streams on `device`), then waits for that stream, so everything fn queued is done on return, also

@@ -190,7 +190,14 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
 
   io::ResultsHeader header;
   header.tool_version = HEADSWEEP_VERSION;
-  header.config_yaml = io::dump_config(plan);
+  {
+    // runtime.device as where the sweep runs (model/device.h): `auto` on a GPU node and `cuda` are
+    // one sweep, `auto` on a CPU-only node another, and `cuda:1` resumes a file that `cuda:0` began.
+    io::Plan stored = plan;
+    stored.runtime.device = model::device_kind(device);
+    header.config_yaml = io::dump_config(stored);
+  }
+  header.device_name = model::device_name(device);
   header.model_path = dir.path;
   header.model_id = model_id(dir);
   header.model_sha256 = model_sha256;

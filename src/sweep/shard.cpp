@@ -265,6 +265,12 @@ MergeResult merge_results(const std::string& out, const std::vector<std::string>
   header.shard_count = 0;
   header.merged_from.clear();
   for (const Input& in : inputs) header.merged_from.push_back(fs::path(in.path).filename().string());
+  std::vector<std::string> names;  // the shards' devices, each once, in the order given
+  for (const Input& in : inputs) {
+    const std::string& name = in.file.info().header.device_name;
+    if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  header.device_name = fmt::format("{}", fmt::join(names, "; "));
 
   std::vector<std::map<std::string, std::vector<double>>> scores(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i)

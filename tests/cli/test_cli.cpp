@@ -272,6 +272,14 @@ CATCH_TEST_CASE("info, data, validate and env describe their inputs", "[cli]") {
   const bool openblas = env.out.find("BLAS        OpenBLAS") != std::string::npos;
   CATCH_CHECK((openblas || env.out.find("BLAS        MKL (linked into libtorch)") != std::string::npos));
   CATCH_CHECK(env.out.find("GFLOP/s") != std::string::npos);
+  // The CPU's model, as results files record it (device_name), from /proc/cpuinfo.
+  {
+    const std::string cpuinfo = hs::test::read_file("/proc/cpuinfo");
+    const size_t at = cpuinfo.find("model name");
+    const size_t start = cpuinfo.find_first_not_of(" \t", cpuinfo.find(':', at) + 1);
+    const std::string model = at == std::string::npos ? "cpu" : cpuinfo.substr(start, cpuinfo.find('\n', start) - start);
+    CATCH_CHECK(env.out.find("CPU         " + model + "\n") != std::string::npos);
+  }
   // The hint to set OPENBLAS_CORETYPE: exactly when OpenBLAS fell back to its generic kernels on a
   // CPU with AVX2 or AVX-512 (Debian's OpenBLAS does not know e.g. Sapphire Rapids) and it is unset.
   if (openblas) {

@@ -355,6 +355,10 @@ CATCH_TEST_CASE("run: a file from another sweep is refused with one line saying 
                            out + " was made by a different config (task.limit: 8 in the file, 10 now)" + fix);
     require_one_line_error(run_cli({"run", cfg, "--set", "runtime.token_budget=4096", "--set", "runtime.seed=3"}),
                            "(runtime.seed: 0 in the file, 3 now; runtime.token_budget: 0 in the file, 4096 now)");
+    // Scored on a GPU: rounded differently, so not the same sweep, whatever runtime.device says now.
+    const std::string gpu = copy_edited("gpu.h5", "f.attrs['config'] = f.attrs['config'].replace('device: cpu', 'device: cuda')");
+    require_one_line_error(run_cli({"run", cfg, "--output", gpu, "--set", "runtime.device=auto"}),
+                           gpu + " was made by a different config (runtime.device: cuda in the file, cpu now)" + fix);
   }
   CATCH_SECTION("different weights in the same model folder") {
     fs::remove(model + "/model.safetensors");
@@ -396,7 +400,9 @@ CATCH_TEST_CASE("run: a file from another sweep is refused with one line saying 
     require_one_line_error(run_cli({"run", cfg, "--output", cut}), cut + " exists but is not a readable results file (");
   }
   CATCH_SECTION("knobs that cannot change results are not compared; overwrite starts over") {
-    const auto r = run_cli({"run", cfg, "--set", "runtime.threads=2", "--set", "runtime.progress=none"});
+    // runtime.device is compared as where the sweep runs: `auto` here is the CPU the file was made on.
+    const auto r = run_cli({"run", cfg, "--set", "runtime.threads=2", "--set", "runtime.progress=none", "--set",
+                            "runtime.device=auto"});
     CATCH_INFO(r.out << r.err);
     CATCH_REQUIRE(r.status == 0);
     CATCH_CHECK(r.out.find("7 masks (layer), 4 scored in") != std::string::npos);
@@ -404,6 +410,8 @@ CATCH_TEST_CASE("run: a file from another sweep is refused with one line saying 
     const auto f = hs::io::ResultsFile::open(out);
     CATCH_CHECK(f.info().complete);
     CATCH_CHECK(f.masks_done() == std::vector<uint8_t>(7, 1));
+    CATCH_CHECK(f.info().header.config_yaml.find("\n  device: cpu\n") != std::string::npos);
+    CATCH_CHECK(!f.info().header.device_name.empty());
     const auto fresh = run_cli({"run", cfg, "--set", "output.overwrite=true"});
     CATCH_INFO(fresh.out << fresh.err);
     CATCH_REQUIRE(fresh.status == 0);
@@ -487,6 +495,14 @@ CATCH_TEST_CASE("run --shard and SLURM arrays, then merge: equal to the unsharde
   require_one_line_error(run_cli({"merge", bad, shards[0], shards[1], cfg_edit}),
                          cfg_edit + " was made by a different config (task.limit: 16 in " + shards[0] + ", 17 in " +
                              cfg_edit + "); only files of one sweep can be merged");
+  // Shards scored on two kinds of GPU are one sweep; the merged file names both.
+  const std::string other_gpu = copy_edited(1, "other-gpu.h5", "f.attrs['device_name'] = 'NVIDIA A100-SXM4-40GB'");
+  const std::string both = dir + "/both.h5";
+  const auto mixed = run_cli({"merge", both, shards[0], other_gpu, shards[2]});
+  CATCH_INFO(mixed.out << mixed.err);
+  CATCH_REQUIRE(mixed.status == 0);
+  const std::string here = hs::io::ResultsFile::open(shards[0]).info().header.device_name;
+  CATCH_CHECK(hs::io::ResultsFile::open(both).info().header.device_name == here + "; NVIDIA A100-SXM4-40GB");
   const std::string sha = copy_edited(2, "sha.h5", "f.attrs['model_sha256'] = '0' * 64");
   require_one_line_error(run_cli({"merge", bad, shards[0], shards[1], sha}), sha + " was made with different weights");
   const std::string masks = copy_edited(2, "masks.h5", "f['masks'][0, 0, 0] = 0");

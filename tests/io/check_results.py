@@ -23,9 +23,9 @@ except ImportError:
     sys.exit(77)
 
 STRING_ATTRS = ["tool", "tool_version", "config", "config_sha256", "model_path", "model_id",
-                "model_sha256", "task", "split", "strategy", "created"]
+                "model_sha256", "task", "split", "strategy", "device_name", "created"]
 # Options left out of config_sha256 (docs/hdf5-schema.md).
-IGNORED_KEYS = {"output.path", "output.overwrite", "runtime.threads", "runtime.progress"}
+IGNORED_KEYS = {"output.path", "output.overwrite", "runtime.threads", "runtime.streams", "runtime.progress"}
 
 
 def config_sha256(config):

@@ -72,7 +72,8 @@ nlohmann::json expected_json(const Sample& s, const std::vector<int64_t>& writte
   j["attrs"] = {{"tool_version", s.header.tool_version}, {"config", s.header.config_yaml},
                 {"model_path", s.header.model_path},     {"model_id", s.header.model_id},
                 {"model_sha256", s.header.model_sha256}, {"task", s.header.task},
-                {"split", s.header.split},               {"strategy", s.header.strategy}};
+                {"split", s.header.split},               {"strategy", s.header.strategy},
+                {"device_name", s.header.device_name}};
   j["written"] = nlohmann::json::object();
   for (int64_t n : written) {
     nlohmann::json scores = Sample::scores(n);
@@ -158,6 +159,7 @@ CATCH_TEST_CASE("results round trip through the reader", "[io][results]") {
   CATCH_CHECK(i.header.task == "mnli");
   CATCH_CHECK(i.header.split == "dev");
   CATCH_CHECK(i.header.strategy == "single-head");
+  CATCH_CHECK(i.header.device_name == s.header.device_name);
   CATCH_CHECK(i.header.n_layers == 2);
   CATCH_CHECK(i.header.n_heads == 3);
   CATCH_CHECK(i.header.metrics == s.header.metrics);
