@@ -50,6 +50,7 @@ struct ExistingFile {
   std::vector<std::vector<float>> predictions;         // (N) rows of (B); empty where not done
   std::vector<io::HeadImportance> importance;
   std::vector<io::HeadStatistic> attention;
+  std::string device_name;  // of the run that began the file
 };
 
 std::string where_in_sweep(int index, int count) {
@@ -92,6 +93,7 @@ ExistingFile check_existing(const std::string& path, const io::SweepIdentity& ru
     hs::input_error("{} holds {}, this run is {}; use another output.path, or --output", path,
                     where_in_sweep(fh.shard_index, fh.shard_count), where_in_sweep(header.shard_index, header.shard_count));
   out.complete = file->info().complete;
+  out.device_name = fh.device_name;
   return out;
 }
 
@@ -253,6 +255,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
 
   std::error_code ec;
   const bool resume = !plan.output.overwrite && std::filesystem::exists(path, ec);
+  std::string begun_on;
   if (resume) {
     io::SweepIdentity run_id;
     run_id.tool_version = header.tool_version;
@@ -266,6 +269,9 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     run_id.labels = gold;
     run_id.rows = rows;
     const ExistingFile existing = check_existing(path, run_id, header);
+    // The file names the device that began it; a log that mixes two says so.
+    if (!existing.device_name.empty() && existing.device_name != header.device_name)
+      begun_on = fmt::format("; it was begun on {}, this run is on {}", existing.device_name, header.device_name);
     done = existing.done;
     done.resize(mask_set.size(), 0);
     for (int64_t n : owned) {
@@ -289,8 +295,8 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     fmt::print(stderr, "headsweep: shard {} of {} ({}): {} of {} masks\n", shard.index, shard.count, shard.source,
                owned.size(), mask_set.size());
   if (resume)
-    fmt::print(stderr, "headsweep: resuming {}: {} of {} masks already scored, {} to go\n", path, s.n_resumed,
-               owned.size(), todo.size());
+    fmt::print(stderr, "headsweep: resuming {}: {} of {} masks already scored, {} to go{}\n", path, s.n_resumed,
+               owned.size(), todo.size(), begun_on);
 
   SweepProblem problem;
   problem.model = &model;
@@ -339,7 +345,8 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     set_gpu_streams(plan.runtime.streams);
     problem.model = &device_model;
     for (Batch& b : problem.batches) b.input = model::to_device(b.input, device);
-    fmt::print(stderr, "headsweep: sweeping on {} ({}, {} attention, batches of up to {} tokens)\n", device.str(),
+    fmt::print(stderr, "headsweep: sweeping on {} {} ({}, {} attention, batches of up to {} tokens)\n", device.str(),
+               header.device_name,
                plan.runtime.dtype,
                device_model.cuda_attention() == model::CudaAttention::Kernel ? "headsweep's kernel" : "fused",
                token_budget);

@@ -400,11 +400,15 @@ CATCH_TEST_CASE("run: a file from another sweep is refused with one line saying 
     require_one_line_error(run_cli({"run", cfg, "--output", cut}), cut + " exists but is not a readable results file (");
   }
   CATCH_SECTION("knobs that cannot change results are not compared; overwrite starts over") {
-    // runtime.device is compared as where the sweep runs: `auto` here is the CPU the file was made on.
+    // runtime.device is compared as where the sweep runs: `auto` here is the CPU the file was made on,
+    // and the file may have been begun on another CPU (device_name), which the log then says.
+    edit(out, "f.attrs['device_name'] = 'Another CPU'");
     const auto r = run_cli({"run", cfg, "--set", "runtime.threads=2", "--set", "runtime.progress=none", "--set",
                             "runtime.device=auto"});
     CATCH_INFO(r.out << r.err);
     CATCH_REQUIRE(r.status == 0);
+    CATCH_CHECK(r.err.find("3 of 7 masks already scored, 4 to go; it was begun on Another CPU, this run is on ") !=
+                std::string::npos);
     CATCH_CHECK(r.out.find("7 masks (layer), 4 scored in") != std::string::npos);
     CATCH_CHECK(r.out.find("3 already in the file") != std::string::npos);
     const auto f = hs::io::ResultsFile::open(out);
