@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 
 #include "common.cuh"
 
@@ -135,9 +136,17 @@ __global__ void __launch_bounds__(kThreads) head_mix_ln_warp_kernel(const HeadMi
                                       [](float v) { return warp_sum(v); });
 }
 
+// Blocks per SM the block kernel's register allocation must allow; 0 leaves the choice to ptxas (the
+// same code as no bound). The widest packed fp32 rows (C up to 4096: 32 columns and 32 bias +
+// residual values per thread) get 1, which lets them have the registers they need: left to itself,
+// ptxas gives them 96 registers and a spill on sm_90.
+template <typename T, int V, int kChunks>
+constexpr int kMixMinBlocks = std::is_same_v<T, float> && V > 1 && V * kChunks * kThreads == kMaxC ? 1 : 0;
+
 // Wider rows, and rows that cannot be read in packs: one block per (token, group of masks).
 template <typename T, int V, int kChunks>
-__global__ void __launch_bounds__(kThreads) head_mix_ln_kernel(const HeadMixParams p, int masks_per_block) {
+__global__ void __launch_bounds__(kThreads, kMixMinBlocks<T, V, kChunks>)
+    head_mix_ln_kernel(const HeadMixParams p, int masks_per_block) {
   __shared__ float scratch[kThreads / kWarpSize];
   const int groups = ceil_div(p.N, masks_per_block);
   const int t = blockIdx.x / groups;
