@@ -6,6 +6,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 
 log() { printf '[setup] %s\n' "$*" >&2; }
+# CI set to anything but false or 0, as CI services set it.
+in_ci() { [[ ${CI:-false} != false && ${CI:-} != 0 ]]; }
 
 # ---- system packages
 PKGS=(cmake ninja-build g++ pkg-config
@@ -59,7 +61,7 @@ fi
 # ---- PyTorch 2.x's headers, for the test that compiles the op seam against them (GPU machines
 # build against PyTorch's libtorch, this machine against Debian's 1.13). A 530 MB download, so only
 # in CI or when asked for (HEADSWEEP_TORCH2_HEADERS=1); elsewhere that test skips.
-if [[ ${CI:-false} != false && ${CI:-} != 0 || ${HEADSWEEP_TORCH2_HEADERS:-0} == 1 ]]; then
+if in_ci || [[ ${HEADSWEEP_TORCH2_HEADERS:-0} == 1 ]]; then
   log "fetching PyTorch 2.x's headers from PyPI (scripts/check-libtorch2.sh --fetch)"
   scripts/check-libtorch2.sh --fetch >/dev/null
 fi
@@ -73,7 +75,7 @@ NVCC=$(command -v nvcc || { [[ -x /usr/local/cuda/bin/nvcc ]] && echo /usr/local
 if [[ -n $NVCC ]]; then
   cuda_args=(-DHEADSWEEP_CUDA=ON -DCMAKE_CUDA_COMPILER="$NVCC")
   # CI holds the kernels to their registers: a spill fails the build there (CMakeLists.txt).
-  [[ ${CI:-false} != false && ${CI:-} != 0 ]] && cuda_args+=(-DHEADSWEEP_CUDA_SPILLS_ARE_ERRORS=ON)
+  if in_ci; then cuda_args+=(-DHEADSWEEP_CUDA_SPILLS_ARE_ERRORS=ON); fi
   log "CUDA toolkit found ($NVCC): compiling the kernels as well"
 fi
 if [[ ! -f build/CMakeCache.txt ]]; then
