@@ -300,8 +300,11 @@ const std::vector<OptionSpec>& plan_options() {
       Opt("runtime", "device", &Plan::runtime, &RuntimeOptions::device)
           .default_value("cpu")
           .allowed("`cpu`, `cuda`, `cuda:N`, `auto`", check_device)
-          .help("Where the sweep runs. `cuda` is `cuda:0`; `auto` is CUDA when this build has the CUDA "
-                "ops (a CUDA libtorch) and a device is present, otherwise the CPU. Gradient importance "
+          .help("Where the sweep runs. `cuda` is `cuda:0`; `auto` is the first CUDA device that can "
+                "run headsweep's kernels when this build has the CUDA ops (a CUDA libtorch), otherwise "
+                "the CPU. A GPU the kernels were not compiled for (compute capability below 8.0, or "
+                "outside CMAKE_CUDA_ARCHITECTURES) is refused by `cuda`, and passed over by `auto` with "
+                "a line in the log saying why. Gradient importance "
                 "and attention statistics always run on the CPU. The results file stores it as where "
                 "the sweep ran, `cpu` or `cuda`, and a run resumes or merges only with files of the same."),
       Opt("runtime", "dtype", &Plan::runtime, &RuntimeOptions::dtype)
@@ -317,7 +320,8 @@ const std::vector<OptionSpec>& plan_options() {
           .help("The attention the sweep runs on CUDA: `fused` is libtorch's "
                 "`scaled_dot_product_attention` (every head computed, then gated), `kernel` "
                 "headsweep's gated attention kernel (gated-off heads cost nothing; tensor cores for "
-                "bf16/fp16). `auto` is `fused`, the faster on the GPU measured so far "
+                "bf16/fp16; head dims 32, 64 and 128 only, checked before the sweep starts). `auto` "
+                "is `fused`, the faster on the GPU measured so far "
                 "(docs/performance.md#gpu). `fused` and `kernel` need `runtime.device` on CUDA; the "
                 "CPU runs libtorch's composite."),
       Opt("runtime", "threads", &Plan::runtime, &RuntimeOptions::threads)

@@ -12,20 +12,44 @@
 
 namespace hs::model {
 
-c10::Device resolve_device(const std::string& spec) {
+c10::Device choose_device(const std::string& spec, const CudaDevices& cuda, std::string* note) {
+  if (note) note->clear();
   if (spec == "cpu") return c10::Device(c10::kCPU);
-  const int count = ops::cuda_device_count();
-  if (spec == "auto") return count > 0 ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  auto device_named = [&](int i) { return fmt::format("{} (cuda:{})", cuda.name(i), i); };
+  if (spec == "auto") {
+    std::vector<std::string> passed;
+    for (int i = 0; cuda.built && i < cuda.count; ++i) {
+      const std::string why = cuda.unusable(i);
+      if (why.empty()) {
+        if (note && !passed.empty()) *note = fmt::format("{}; running on cuda:{}", fmt::join(passed, "; "), i);
+        return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(i));
+      }
+      passed.push_back(fmt::format("{} cannot run headsweep's kernels: {}", device_named(i), why));
+    }
+    if (note && !passed.empty()) *note = fmt::format("{}; running on the CPU", fmt::join(passed, "; "));
+    return c10::Device(c10::kCPU);
+  }
   const int index = spec == "cuda" ? 0 : std::stoi(spec.substr(5));  // the option check allows cuda:N only
-  if (!ops::cuda_ops_built()) {
+  if (!cuda.built) {
     hs::input_error(
         "{}, but this headsweep was built without CUDA (nvcc not found, HEADSWEEP_CUDA=OFF, or "
         "a CPU-only libtorch); use cpu or auto, or rebuild with HEADSWEEP_CUDA=ON against a CUDA libtorch",
         spec);
   }
-  if (count == 0) hs::input_error("{}, but no CUDA device is available", spec);
-  if (index >= count) hs::input_error("{}, but only {} CUDA device(s) are available", spec, count);
+  if (cuda.count == 0) hs::input_error("{}, but no CUDA device is available", spec);
+  if (index >= cuda.count) hs::input_error("{}, but only {} CUDA device(s) are available", spec, cuda.count);
+  const std::string why = cuda.unusable(index);
+  if (!why.empty()) hs::input_error("{}, but {} cannot run headsweep's kernels: {}", spec, device_named(index), why);
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+c10::Device resolve_device(const std::string& spec, std::string* note) {
+  CudaDevices cuda;
+  cuda.built = ops::cuda_ops_built();
+  cuda.count = spec == "cpu" ? 0 : ops::cuda_device_count();
+  cuda.name = ops::cuda_device_name;
+  cuda.unusable = ops::cuda_device_unusable;
+  return choose_device(spec, cuda, note);
 }
 
 std::string device_kind(const c10::Device& device) { return device.is_cuda() ? "cuda" : "cpu"; }
@@ -62,7 +86,11 @@ std::string cuda_summary() {
   const int n = ops::cuda_device_count();
   if (n == 0) return "built, no device available";
   std::vector<std::string> names;
-  for (int i = 0; i < n; ++i) names.push_back(fmt::format("cuda:{} {}", i, ops::cuda_device_name(i)));
+  for (int i = 0; i < n; ++i) {
+    const std::string why = ops::cuda_device_unusable(i);
+    names.push_back(fmt::format("cuda:{} {}{}", i, ops::cuda_device_name(i),
+                                why.empty() ? "" : " (cannot run headsweep's kernels: " + why + ")"));
+  }
   return fmt::format("built, {} device(s): {}", n, fmt::join(names, ", "));
 }
 

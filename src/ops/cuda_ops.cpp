@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "bias_gelu.h"
+#include "device_support.h"
 #include "gated_attn_fwd.h"
 #include "head_mix_ln.h"
 #include "ops/tensor_checks.h"
@@ -42,6 +43,19 @@ int cuda_device_count() { return at::cuda::is_available() ? static_cast<int>(at:
 
 std::string cuda_device_name(int index) {
   return at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(index))->name;
+}
+
+std::string cuda_device_unusable(int index) {
+  const cudaError_t err = gpu::kernel_image_for(index);
+  if (err == cudaSuccess) return "";
+  const cudaDeviceProp* prop = at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(index));
+  // The tensor-core attention and cp.async need sm_80, so an older GPU is out of reach of any build.
+  const std::string cc = std::to_string(prop->major) + "." + std::to_string(prop->minor);
+  const std::string help = prop->major < 8 ? "headsweep's kernels need compute capability 8.0 or newer"
+                                           : "rebuild with " + std::to_string(prop->major) +
+                                                 std::to_string(prop->minor) + " in CMAKE_CUDA_ARCHITECTURES";
+  return "compute capability " + cc + ", and this build's kernels are compiled for CUDA architectures " +
+         gpu::kernel_architectures() + " (" + cudaGetErrorString(err) + "); " + help;
 }
 
 void on_own_stream(const at::Device& device, int slot, const std::function<void()>& fn) {

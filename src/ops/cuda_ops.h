@@ -13,6 +13,10 @@ bool cuda_ops_built();
 int cuda_device_count();
 // The product name of CUDA device `index` (e.g. "NVIDIA H100 80GB HBM3"); "" in builds without CUDA ops.
 std::string cuda_device_name(int index);
+// "" when CUDA device `index` can run this build's kernels; otherwise why not, for a message that
+// names the device before it (its compute capability, the architectures the kernels were compiled
+// for, what would help). Such a device runs libtorch but would fail at headsweep's first launch.
+std::string cuda_device_unusable(int index);
 
 // Runs fn with the calling thread launching on worker `slot`'s CUDA stream (one of libtorch's pooled
 // streams on `device`), then waits for that stream, so everything fn queued is done on return, also

@@ -16,6 +16,7 @@ namespace {
 bool cuda_ops_built() { return false; }
 int cuda_device_count() { return 0; }
 std::string cuda_device_name(int) { return ""; }
+std::string cuda_device_unusable(int) { return ""; }
 
 void on_own_stream(const at::Device&, int, const std::function<void()>&) { absent(); }
 void sync_current_stream(const at::Device&) { absent(); }

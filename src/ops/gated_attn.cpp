@@ -40,6 +40,8 @@ void check_args(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, c
 
 }  // namespace
 
+bool gated_attn_kernel_takes_head_dim(int64_t D) { return D == 32 || D == 64 || D == 128; }
+
 at::Tensor gated_attn_fwd_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                               const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,
                               double scale) {

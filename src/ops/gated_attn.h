@@ -26,6 +26,10 @@ at::Tensor gated_attn_fwd_fused(const at::Tensor& q, const at::Tensor& k, const 
                                 double scale,
                                 const at::Tensor& real_key = {} /* (B, 1, 1, T) bool */);  // (B, T, H, D)
 
+// Whether the CUDA kernel is compiled for head dim D (32, 64 or 128: cuda/gated_attn_detail.cuh's
+// dispatch). A model with another D takes the fused attention on CUDA.
+bool gated_attn_kernel_takes_head_dim(int64_t D);
+
 // The composite: the CPU path, and in float64 the reference the kernel's tests compare against.
 at::Tensor gated_attn_fwd_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                               const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,

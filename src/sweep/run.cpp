@@ -21,6 +21,7 @@
 #include "model/model_dir.h"
 #include "model/threads.h"
 #include "model/safetensors.h"
+#include "ops/gated_attn.h"
 #include "sweep/executor.h"
 #include "sweep/attention_stats.h"
 #include "sweep/importance.h"
@@ -123,13 +124,15 @@ std::string out_of_device_memory(const std::string& device, int64_t token_budget
 }
 
 c10::Device check_run_options(const io::Plan& plan) {
+  std::string passed_over;
   const c10::Device device = [&] {
     try {
-      return model::resolve_device(plan.runtime.device);
+      return model::resolve_device(plan.runtime.device, &passed_over);
     } catch (const InputError& e) {
       plan.where.fail("runtime.device", "{}", e.what());
     }
   }();
+  if (!passed_over.empty()) fmt::print(stderr, "headsweep: runtime.device {}: {}\n", plan.runtime.device, passed_over);
   if (device.is_cpu() && plan.runtime.dtype != "fp32") {
     plan.where.fail("runtime.dtype", "{}, but the sweep runs on the CPU (runtime.device {}), which runs fp32 only",
                     plan.runtime.dtype, plan.runtime.device);
@@ -144,10 +147,22 @@ c10::Device check_run_options(const io::Plan& plan) {
   return device;
 }
 
+void check_model_options(const io::Plan& plan, const c10::Device& device, int64_t head_dim,
+                         const std::string& model_path) {
+  if (device.is_cuda() && plan.runtime.attention == "kernel" && !ops::gated_attn_kernel_takes_head_dim(head_dim)) {
+    plan.where.fail("runtime.attention",
+                    "kernel, but the model's heads have D = {} ({}/config.json: hidden_size / "
+                    "num_attention_heads), and headsweep's attention kernel is compiled for D = 32, 64 and 128; "
+                    "use fused or auto",
+                    head_dim, model_path);
+  }
+}
+
 RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   const c10::Device device = check_run_options(plan);
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
+  check_model_options(plan, device, dir.config.head_dim(), dir.path);
   const data::TaskSpec& task = data::find_task(plan.task.name);
   const HeadSpec head = resolve_head(dir, task, plan.model.head, plan.model.pooling, plan.where);
   const data::Dataset dataset = data::load_split(task, plan.task.data_dir, plan.task.split, plan.task.limit);

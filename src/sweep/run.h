@@ -60,6 +60,12 @@ struct RunOptions {
 // each other. Returns the device; throws InputError "FILE:LINE:COL: KEY: message".
 c10::Device check_run_options(const io::Plan& plan);
 
+// The check of a run's options against the model's shape, made before any work: runtime.attention
+// `kernel` on CUDA needs a head dim the kernel is compiled for. head_dim is the model's D, from
+// model_path's config.json. Throws InputError "FILE:LINE:COL: runtime.attention: message".
+void check_model_options(const io::Plan& plan, const c10::Device& device, int64_t head_dim,
+                         const std::string& model_path);
+
 // Runs the plan into its results file. An existing file at the output path is resumed when it was
 // made by the same sweep (io/results_identity.h) and is incomplete, left alone when it is complete,
 // replaced when output.overwrite is true, and refused (InputError saying what differs) otherwise.

@@ -19,11 +19,13 @@
 #include <catch2/catch.hpp>
 
 #include "classifier_checkpoint.h"
+#include "io/plan.h"
 #include "masks/mask_set.h"
 #include "masks/strategies.h"
 #include "metrics/correlation.h"
 #include "model/device.h"
 #include "ops/cuda_ops.h"
+#include "ops/gated_attn.h"
 #include "glue_inputs.h"
 #include "sweep_runs.h"
 #include "sweep/executor.h"
@@ -75,10 +77,77 @@ CATCH_TEST_CASE("runtime.device resolves, and refuses CUDA that is not there", "
     CATCH_CHECK_THROWS_WITH(hs::model::resolve_device("cuda"), Catch::StartsWith("cuda, but"));
     CATCH_CHECK_THROWS_WITH(hs::model::resolve_device("cuda:1"), Catch::StartsWith("cuda:1, but"));
   } else {
+    CATCH_CHECK(hs::ops::cuda_device_unusable(0) == "");
     CATCH_CHECK(hs::model::resolve_device("auto").is_cuda());
     CATCH_CHECK(hs::model::resolve_device("cuda:0").index() == 0);
     CATCH_CHECK_THROWS_WITH(hs::model::resolve_device("cuda:99"), Catch::Contains("CUDA device(s) are available"));
   }
+}
+
+// A GPU older than the kernels' architectures (here a T4, sm_75, in a node with an A100) has
+// libtorch's kernels but not headsweep's: `auto` passes over it and says so, asking for it is refused.
+CATCH_TEST_CASE("runtime.device passes over a GPU that cannot run the kernels", "[device]") {
+  const std::string t4_why =
+      "compute capability 7.5, and this build's kernels are compiled for CUDA architectures 80 90 (no kernel "
+      "image is available for execution on the device); headsweep's kernels need compute capability 8.0 or newer";
+  std::vector<int> asked;
+  hs::model::CudaDevices cuda;
+  cuda.built = true;
+  cuda.count = 2;
+  cuda.name = [](int i) { return std::string(i == 0 ? "Tesla T4" : "NVIDIA A100-SXM4-80GB"); };
+  cuda.unusable = [&](int i) {
+    asked.push_back(i);
+    return i == 0 ? t4_why : std::string();
+  };
+  std::string note = "stale";
+  CATCH_CHECK(hs::model::choose_device("auto", cuda, &note) == c10::Device(c10::kCUDA, 1));
+  CATCH_CHECK(note == "Tesla T4 (cuda:0) cannot run headsweep's kernels: " + t4_why + "; running on cuda:1");
+  CATCH_CHECK(hs::model::choose_device("cuda:1", cuda, &note) == c10::Device(c10::kCUDA, 1));
+  CATCH_CHECK(note.empty());
+  CATCH_CHECK_THROWS_WITH(hs::model::choose_device("cuda", cuda),
+                          "cuda, but Tesla T4 (cuda:0) cannot run headsweep's kernels: " + t4_why);
+  CATCH_CHECK_THROWS_WITH(hs::model::choose_device("cuda:0", cuda), Catch::StartsWith("cuda:0, but Tesla T4 (cuda:0)"));
+
+  // Devices are asked only as far as the choice needs: asking creates a CUDA context there.
+  asked.clear();
+  CATCH_CHECK(hs::model::choose_device("cpu", cuda).is_cpu());
+  CATCH_CHECK(hs::model::choose_device("cuda:1", cuda).index() == 1);
+  CATCH_CHECK(asked == std::vector<int>{1});
+
+  cuda.count = 1;  // the T4 alone: the CPU, with the reason
+  CATCH_CHECK(hs::model::choose_device("auto", cuda, &note).is_cpu());
+  CATCH_CHECK(note == "Tesla T4 (cuda:0) cannot run headsweep's kernels: " + t4_why + "; running on the CPU");
+  CATCH_CHECK_THROWS_WITH(hs::model::choose_device("cuda:1", cuda), "cuda:1, but only 1 CUDA device(s) are available");
+
+  cuda.built = false;  // a CPU build never asks
+  asked.clear();
+  CATCH_CHECK(hs::model::choose_device("auto", cuda, &note).is_cpu());
+  CATCH_CHECK(note.empty());
+  CATCH_CHECK(asked.empty());
+  CATCH_CHECK_THROWS_WITH(hs::model::choose_device("cuda", cuda), Catch::StartsWith("cuda, but this headsweep was built without CUDA"));
+}
+
+// A model whose head dim the attention kernel is not compiled for (TinyBERT's 312 / 12 = 26) is
+// refused with runtime.attention: kernel on CUDA before any work, not at the first launch.
+CATCH_TEST_CASE("runtime.attention kernel is refused for a head dim the kernel lacks", "[device]") {
+  hs::io::PlanContext ctx;
+  ctx.task_names = {"stsb"};
+  ctx.check_paths = false;
+  const hs::io::Plan plan = hs::io::load_plan_text(
+      "model:\n  path: /models/tinybert\ntask:\n  name: stsb\n  data_dir: /data/glue\noutput:\n  path: r.h5\n"
+      "runtime:\n  device: cuda\n  attention: kernel\n",
+      "config.yaml", {}, ctx);
+  const c10::Device gpu(c10::kCUDA, 0);
+  CATCH_CHECK_THROWS_WITH(hs::sweep::check_model_options(plan, gpu, 26, "/models/tinybert"),
+                          "config.yaml:10:14: runtime.attention: kernel, but the model's heads have D = 26 "
+                          "(/models/tinybert/config.json: hidden_size / num_attention_heads), and headsweep's "
+                          "attention kernel is compiled for D = 32, 64 and 128; use fused or auto");
+  for (const int64_t D : {32, 64, 128}) CATCH_CHECK_NOTHROW(hs::sweep::check_model_options(plan, gpu, D, "/m"));
+  for (const int64_t D : {1, 16, 26, 48, 80, 96, 256}) CATCH_CHECK(!hs::ops::gated_attn_kernel_takes_head_dim(D));
+  const hs::io::Plan fused = hs::io::load_plan_text(
+      "model:\n  path: /m\ntask:\n  name: stsb\n  data_dir: /d\noutput:\n  path: r.h5\nruntime:\n  device: cuda\n",
+      "config.yaml", {}, ctx);
+  CATCH_CHECK_NOTHROW(hs::sweep::check_model_options(fused, gpu, 26, "/m"));
 }
 
 CATCH_TEST_CASE("running out of GPU memory names the settings that size the sweep", "[device]") {
