@@ -25,7 +25,7 @@ struct HeadMixParams {
   DType dtype = DType::F32;  // of proj, bias, residual, LayerNorm parameters and out
 };
 
-// C must be at most 4096; throws std::invalid_argument otherwise.
+// C must be at most 4096 and H at most 64; throws std::invalid_argument otherwise.
 void head_mix_ln_launch(const HeadMixParams& p, cudaStream_t stream);
 
 }  // namespace hs::gpu

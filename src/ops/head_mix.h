@@ -12,6 +12,10 @@ at::Tensor head_mix_ln(const at::Tensor& proj /* (H, tokens, C) */, const at::Te
                        const at::Tensor& ln_weight /* (C) */, const at::Tensor& ln_bias /* (C) */,
                        double eps);  // (N, tokens, C)
 
+// Whether the CUDA kernel takes rows of C columns mixed from H heads (C ≤ 4096, H ≤ 64:
+// cuda/head_mix_ln.h). Every layer on CUDA runs it, so a wider model runs on the CPU only.
+bool head_mix_kernel_takes(int64_t C, int64_t H);
+
 at::Tensor head_mix_ln_cpu(const at::Tensor& proj, const at::Tensor& gates, const at::Tensor& bias,
                            const at::Tensor& residual, const at::Tensor& ln_weight, const at::Tensor& ln_bias,
                            double eps);

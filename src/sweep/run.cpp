@@ -22,6 +22,7 @@
 #include "model/threads.h"
 #include "model/safetensors.h"
 #include "ops/gated_attn.h"
+#include "ops/head_mix.h"
 #include "sweep/executor.h"
 #include "sweep/attention_stats.h"
 #include "sweep/importance.h"
@@ -147,14 +148,22 @@ c10::Device check_run_options(const io::Plan& plan) {
   return device;
 }
 
-void check_model_options(const io::Plan& plan, const c10::Device& device, int64_t head_dim,
+void check_model_options(const io::Plan& plan, const c10::Device& device, const model::BertConfig& config,
                          const std::string& model_path) {
-  if (device.is_cuda() && plan.runtime.attention == "kernel" && !ops::gated_attn_kernel_takes_head_dim(head_dim)) {
+  if (!device.is_cuda()) return;
+  const int64_t C = config.hidden_size, H = config.num_attention_heads;
+  if (!ops::head_mix_kernel_takes(C, H)) {
+    plan.where.fail("runtime.device",
+                    "{}, but the model has C = {} and H = {} ({}/config.json), and headsweep's CUDA kernels "
+                    "take C up to 4096 and H up to 64; use cpu",
+                    plan.runtime.device, C, H, model_path);
+  }
+  if (plan.runtime.attention == "kernel" && !ops::gated_attn_kernel_takes_head_dim(config.head_dim())) {
     plan.where.fail("runtime.attention",
                     "kernel, but the model's heads have D = {} ({}/config.json: hidden_size / "
                     "num_attention_heads), and headsweep's attention kernel is compiled for D = 32, 64 and 128; "
                     "use fused or auto",
-                    head_dim, model_path);
+                    config.head_dim(), model_path);
   }
 }
 
@@ -162,7 +171,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   const c10::Device device = check_run_options(plan);
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
-  check_model_options(plan, device, dir.config.head_dim(), dir.path);
+  check_model_options(plan, device, dir.config, dir.path);
   const data::TaskSpec& task = data::find_task(plan.task.name);
   const HeadSpec head = resolve_head(dir, task, plan.model.head, plan.model.pooling, plan.where);
   const data::Dataset dataset = data::load_split(task, plan.task.data_dir, plan.task.split, plan.task.limit);

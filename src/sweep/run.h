@@ -11,6 +11,7 @@
 
 #include "io/plan.h"
 #include "io/results.h"
+#include "model/model_config.h"
 #include "sweep/shard.h"
 
 namespace hs::sweep {
@@ -60,10 +61,11 @@ struct RunOptions {
 // each other. Returns the device; throws InputError "FILE:LINE:COL: KEY: message".
 c10::Device check_run_options(const io::Plan& plan);
 
-// The check of a run's options against the model's shape, made before any work: runtime.attention
-// `kernel` on CUDA needs a head dim the kernel is compiled for. head_dim is the model's D, from
-// model_path's config.json. Throws InputError "FILE:LINE:COL: runtime.attention: message".
-void check_model_options(const io::Plan& plan, const c10::Device& device, int64_t head_dim,
+// The checks of a run's options against the model's shape, made before any work: on CUDA every
+// layer runs the mixing kernel, which takes C ≤ 4096 and H ≤ 64 (runtime.device), and
+// runtime.attention `kernel` needs a head dim the attention kernel is compiled for. config is
+// model_path's config.json. Throws InputError "FILE:LINE:COL: KEY: message".
+void check_model_options(const io::Plan& plan, const c10::Device& device, const model::BertConfig& config,
                          const std::string& model_path);
 
 // Runs the plan into its results file. An existing file at the output path is resumed when it was

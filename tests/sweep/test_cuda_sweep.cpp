@@ -127,27 +127,46 @@ CATCH_TEST_CASE("runtime.device passes over a GPU that cannot run the kernels", 
   CATCH_CHECK_THROWS_WITH(hs::model::choose_device("cuda", cuda), Catch::StartsWith("cuda, but this headsweep was built without CUDA"));
 }
 
-// A model whose head dim the attention kernel is not compiled for (TinyBERT's 312 / 12 = 26) is
-// refused with runtime.attention: kernel on CUDA before any work, not at the first launch.
-CATCH_TEST_CASE("runtime.attention kernel is refused for a head dim the kernel lacks", "[device]") {
+// A model the CUDA kernels cannot take is refused on CUDA before any work, not at the first launch:
+// with runtime.attention: kernel, a head dim the attention kernel lacks (TinyBERT's 312 / 12 = 26);
+// on any CUDA attention, rows wider than the mixing kernel's 4096 columns or more than 64 heads.
+CATCH_TEST_CASE("a model the CUDA kernels cannot take is refused before the sweep", "[device]") {
   hs::io::PlanContext ctx;
   ctx.task_names = {"stsb"};
   ctx.check_paths = false;
-  const hs::io::Plan plan = hs::io::load_plan_text(
-      "model:\n  path: /models/tinybert\ntask:\n  name: stsb\n  data_dir: /data/glue\noutput:\n  path: r.h5\n"
-      "runtime:\n  device: cuda\n  attention: kernel\n",
-      "config.yaml", {}, ctx);
-  const c10::Device gpu(c10::kCUDA, 0);
-  CATCH_CHECK_THROWS_WITH(hs::sweep::check_model_options(plan, gpu, 26, "/models/tinybert"),
+  auto plan_with = [&](const std::string& runtime) {
+    return hs::io::load_plan_text("model:\n  path: /models/m\ntask:\n  name: stsb\n  data_dir: /data/glue\n"
+                                  "output:\n  path: r.h5\nruntime:\n" + runtime,
+                                  "config.yaml", {}, ctx);
+  };
+  auto config = [](int C, int H) {
+    hs::model::BertConfig c;
+    c.hidden_size = C;
+    c.num_attention_heads = H;
+    return c;
+  };
+  const hs::io::Plan kernel = plan_with("  device: cuda\n  attention: kernel\n");
+  const hs::io::Plan fused = plan_with("  device: cuda\n");
+  const hs::io::Plan cpu = plan_with("  device: cpu\n");
+  const c10::Device gpu(c10::kCUDA, 0), host(c10::kCPU);
+  CATCH_CHECK_THROWS_WITH(hs::sweep::check_model_options(kernel, gpu, config(312, 12), "/models/m"),
                           "config.yaml:10:14: runtime.attention: kernel, but the model's heads have D = 26 "
-                          "(/models/tinybert/config.json: hidden_size / num_attention_heads), and headsweep's "
+                          "(/models/m/config.json: hidden_size / num_attention_heads), and headsweep's "
                           "attention kernel is compiled for D = 32, 64 and 128; use fused or auto");
-  for (const int64_t D : {32, 64, 128}) CATCH_CHECK_NOTHROW(hs::sweep::check_model_options(plan, gpu, D, "/m"));
+  CATCH_CHECK_NOTHROW(hs::sweep::check_model_options(fused, gpu, config(312, 12), "/models/m"));
+  for (const int D : {32, 64, 128}) CATCH_CHECK_NOTHROW(hs::sweep::check_model_options(kernel, gpu, config(12 * D, 12), "/m"));
   for (const int64_t D : {1, 16, 26, 48, 80, 96, 256}) CATCH_CHECK(!hs::ops::gated_attn_kernel_takes_head_dim(D));
-  const hs::io::Plan fused = hs::io::load_plan_text(
-      "model:\n  path: /m\ntask:\n  name: stsb\n  data_dir: /d\noutput:\n  path: r.h5\nruntime:\n  device: cuda\n",
-      "config.yaml", {}, ctx);
-  CATCH_CHECK_NOTHROW(hs::sweep::check_model_options(fused, gpu, 26, "/m"));
+
+  CATCH_CHECK_THROWS_WITH(hs::sweep::check_model_options(fused, gpu, config(5120, 40), "/models/m"),
+                          "config.yaml:9:11: runtime.device: cuda, but the model has C = 5120 and H = 40 "
+                          "(/models/m/config.json), and headsweep's CUDA kernels take C up to 4096 and H up to 64; "
+                          "use cpu");
+  CATCH_CHECK_THROWS_WITH(hs::sweep::check_model_options(fused, gpu, config(2048, 128), "/m"),
+                          Catch::Contains("C = 2048 and H = 128"));
+  CATCH_CHECK_NOTHROW(hs::sweep::check_model_options(fused, gpu, config(4096, 64), "/m"));
+  // The CPU takes any of them.
+  CATCH_CHECK_NOTHROW(hs::sweep::check_model_options(cpu, host, config(5120, 40), "/m"));
+  CATCH_CHECK_NOTHROW(hs::sweep::check_model_options(cpu, host, config(312, 12), "/m"));
 }
 
 CATCH_TEST_CASE("running out of GPU memory names the settings that size the sweep", "[device]") {
