@@ -124,6 +124,25 @@ std::string out_of_device_memory(const std::string& device, int64_t token_budget
                      device, first, streams, token_budget);
 }
 
+namespace {
+
+// The checks that depend on the kind of device the sweep runs on, not on which devices a machine has.
+void check_options_for(const io::Plan& plan, bool on_cpu) {
+  if (on_cpu && plan.runtime.dtype != "fp32") {
+    plan.where.fail("runtime.dtype", "{}, but the sweep runs on the CPU (runtime.device {}), which runs fp32 only",
+                    plan.runtime.dtype, plan.runtime.device);
+  }
+  if (on_cpu && plan.runtime.attention != "auto") {
+    plan.where.fail("runtime.attention",
+                    "{}, but the sweep runs on the CPU (runtime.device {}), which runs libtorch's composite "
+                    "attention only",
+                    plan.runtime.attention, plan.runtime.device);
+  }
+  check_pruning_options(plan);
+}
+
+}  // namespace
+
 c10::Device check_run_options(const io::Plan& plan) {
   std::string passed_over;
   const c10::Device device = [&] {
@@ -134,18 +153,22 @@ c10::Device check_run_options(const io::Plan& plan) {
     }
   }();
   if (!passed_over.empty()) fmt::print(stderr, "headsweep: runtime.device {}: {}\n", plan.runtime.device, passed_over);
-  if (device.is_cpu() && plan.runtime.dtype != "fp32") {
-    plan.where.fail("runtime.dtype", "{}, but the sweep runs on the CPU (runtime.device {}), which runs fp32 only",
-                    plan.runtime.dtype, plan.runtime.device);
-  }
-  if (device.is_cpu() && plan.runtime.attention != "auto") {
-    plan.where.fail("runtime.attention",
-                    "{}, but the sweep runs on the CPU (runtime.device {}), which runs libtorch's composite "
-                    "attention only",
-                    plan.runtime.attention, plan.runtime.device);
-  }
-  check_pruning_options(plan);
+  check_options_for(plan, device.is_cpu());
   return device;
+}
+
+std::string check_config_options(const io::Plan& plan) {
+  std::string note;
+  bool on_cpu = plan.runtime.device == "cpu";  // cuda and cuda:N name CUDA, whether this machine has it or not
+  try {
+    std::string passed_over;
+    on_cpu = model::resolve_device(plan.runtime.device, &passed_over).is_cpu();
+    if (!passed_over.empty()) note = fmt::format("runtime.device {}: {}", plan.runtime.device, passed_over);
+  } catch (const InputError& e) {  // only cuda and cuda:N: auto falls back to the CPU
+    note = fmt::format("runtime.device: {} (on this machine; the config itself is valid)", e.what());
+  }
+  check_options_for(plan, on_cpu);
+  return note;
 }
 
 void check_model_options(const io::Plan& plan, const c10::Device& device, const model::BertConfig& config,

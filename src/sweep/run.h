@@ -56,10 +56,16 @@ struct RunOptions {
   std::string output;  // write here instead of output.path (or its shard name); "" = default
 };
 
-// The checks of a run that need neither the model nor the data, so that `headsweep validate` makes
-// them too: the device exists, runtime.dtype and runtime.attention fit it, the pruning options fit
-// each other. Returns the device; throws InputError "FILE:LINE:COL: KEY: message".
+// The checks of a run that need neither the model nor the data: the device exists here and can run
+// the kernels, runtime.dtype and runtime.attention fit it, the pruning options fit each other.
+// Returns the device; throws InputError "FILE:LINE:COL: KEY: message".
 c10::Device check_run_options(const io::Plan& plan);
+
+// The same checks for `headsweep validate`, of the config rather than of this machine: runtime.dtype
+// and runtime.attention are checked against the kind of device runtime.device names (`auto`: what it
+// resolves to here), so a config for GPU nodes validates on a login node without one. Whether this
+// machine has that device is not an error but the note returned (empty when there is nothing to say).
+std::string check_config_options(const io::Plan& plan);
 
 // The checks of a run's options against the model's shape, made before any work: on CUDA every
 // layer runs the mixing kernel, which takes C ≤ 4096 and H ≤ 64 (runtime.device), and

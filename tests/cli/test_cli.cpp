@@ -231,6 +231,27 @@ CATCH_TEST_CASE("info, data, validate and env describe their inputs", "[cli]") {
     CATCH_CHECK(bad.status == 2);
     CATCH_CHECK(bad.err.find(message) != std::string::npos);
   }
+  // A config for GPU nodes validates where there is no such GPU (a login node): runtime.dtype and
+  // runtime.attention are checked against the device the config names, and the missing device is a
+  // note. A run here refuses it.
+  {
+    const std::vector<std::string> gpu_sets = {"--set", "runtime.device=cuda:99", "--set", "runtime.dtype=bf16",
+                                               "--set", "runtime.attention=kernel"};
+    std::vector<std::string> args = {"validate", hs::test::source_dir() + "/configs/quickstart.yaml"};
+    args.insert(args.end(), gpu_sets.begin(), gpu_sets.end());
+    const auto env = std::vector<std::string>{"GLUE_DIR=" + glue, "HEADSWEEP_MODELS=" + models};
+    const auto gpu = run_cli(args, env);
+    CATCH_INFO(gpu.out << gpu.err);
+    CATCH_CHECK(gpu.status == 0);
+    CATCH_CHECK(gpu.out.find("quickstart.yaml: ok") != std::string::npos);
+    CATCH_CHECK(gpu.err.find("headsweep: runtime.device: cuda:99, but ") != std::string::npos);
+    CATCH_CHECK(gpu.err.find("(on this machine; the config itself is valid)") != std::string::npos);
+    args[0] = "run";
+    const auto run = run_cli(args, env);
+    CATCH_INFO(run.err);
+    CATCH_CHECK(run.status == 2);
+    CATCH_CHECK(run.err.find("--set runtime.device=cuda:99: runtime.device: cuda:99, but ") != std::string::npos);
+  }
   // Set in the file, the value's line and column; an option left at its default, its section's.
   {
     const std::string dir = hs::test::temp_dir("validate-where");
