@@ -141,6 +141,13 @@ void check_options_for(const io::Plan& plan, bool on_cpu) {
   check_pruning_options(plan);
 }
 
+void check_positions(const io::Plan& plan, const model::ModelDir& dir) {
+  if (plan.task.max_seq_len > dir.config.max_position_embeddings) {
+    plan.where.fail("task.max_seq_len", "{} exceeds the model's max_position_embeddings {} ({}/config.json)",
+                    plan.task.max_seq_len, dir.config.max_position_embeddings, dir.path);
+  }
+}
+
 }  // namespace
 
 c10::Device check_run_options(const io::Plan& plan) {
@@ -168,6 +175,11 @@ std::string check_config_options(const io::Plan& plan) {
     note = fmt::format("runtime.device: {} (on this machine; the config itself is valid)", e.what());
   }
   check_options_for(plan, on_cpu);
+  // What the model folder's config.json decides, checked as a run checks it before reading any data.
+  const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
+  check_model_options(plan, on_cpu ? c10::Device(c10::kCPU) : c10::Device(c10::kCUDA, 0), dir.config, dir.path);
+  check_positions(plan, dir);
+  masks::make_masks(plan.sweep, dir.config.num_hidden_layers, dir.config.num_attention_heads, plan.where);
   return note;
 }
 
@@ -199,10 +211,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const HeadSpec head = resolve_head(dir, task, plan.model.head, plan.model.pooling, plan.where);
   const data::Dataset dataset = data::load_split(task, plan.task.data_dir, plan.task.split, plan.task.limit);
   if (dataset.examples.empty()) hs::input_error("{}: no examples to score", dataset.path);
-  if (plan.task.max_seq_len > dir.config.max_position_embeddings) {
-    plan.where.fail("task.max_seq_len", "{} exceeds the model's max_position_embeddings {} ({}/config.json)",
-                    plan.task.max_seq_len, dir.config.max_position_embeddings, dir.path);
-  }
+  check_positions(plan, dir);
   const text::Tokenizer tok = text::Tokenizer::from_model_dir(dir.path);
   // A token id past the embedding table would fail deep inside the forward pass.
   if (static_cast<int64_t>(tok.vocab_size()) > dir.config.vocab_size) {

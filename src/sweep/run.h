@@ -61,7 +61,9 @@ struct RunOptions {
 // Returns the device; throws InputError "FILE:LINE:COL: KEY: message".
 c10::Device check_run_options(const io::Plan& plan);
 
-// The same checks for `headsweep validate`, of the config rather than of this machine: runtime.dtype
+// The same checks for `headsweep validate`, of the config rather than of this machine, and those of
+// the run's checks that the model folder's config.json decides (the model's shape against
+// sweep.layer, the masks of sweep.path, task.max_seq_len and the CUDA kernels' limits). runtime.dtype
 // and runtime.attention are checked against the kind of device runtime.device names (`auto`: what it
 // resolves to here), so a config for GPU nodes validates on a login node without one. Whether this
 // machine has that device is not an error but the note returned (empty when there is nothing to say).

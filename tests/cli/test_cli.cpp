@@ -252,6 +252,17 @@ CATCH_TEST_CASE("info, data, validate and env describe their inputs", "[cli]") {
     CATCH_CHECK(run.status == 2);
     CATCH_CHECK(run.err.find("--set runtime.device=cuda:99: runtime.device: cuda:99, but ") != std::string::npos);
   }
+  // What the model's config.json decides is validated too, as a run checks it: here a layer past
+  // the model's six.
+  {
+    const auto layer = run_cli({"validate", hs::test::source_dir() + "/configs/quickstart.yaml", "--set",
+                                "sweep.strategy=exhaustive-layer", "--set", "sweep.layer=6"},
+                               {"GLUE_DIR=" + glue, "HEADSWEEP_MODELS=" + models});
+    CATCH_INFO(layer.err);
+    CATCH_CHECK(layer.status == 2);
+    CATCH_CHECK(layer.err.find("--set sweep.layer=6: sweep.layer: 6, but the model has 6 layers (0 to 5)") !=
+                std::string::npos);
+  }
   // Set in the file, the value's line and column; an option left at its default, its section's.
   {
     const std::string dir = hs::test::temp_dir("validate-where");
