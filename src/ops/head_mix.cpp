@@ -32,7 +32,7 @@ void check_args(const at::Tensor& proj, const at::Tensor& gates, const at::Tenso
 
 }  // namespace
 
-bool head_mix_kernel_takes(int64_t C, int64_t H) { return C <= 4096 && H <= 64; }
+bool head_mix_kernel_takes(int64_t C, int64_t H) { return C <= kMixKernelMaxC && H <= kMixKernelMaxHeads; }
 
 at::Tensor head_mix_ln_cpu(const at::Tensor& proj, const at::Tensor& gates, const at::Tensor& bias,
                            const at::Tensor& residual, const at::Tensor& ln_weight, const at::Tensor& ln_bias,

@@ -12,8 +12,10 @@ at::Tensor head_mix_ln(const at::Tensor& proj /* (H, tokens, C) */, const at::Te
                        const at::Tensor& ln_weight /* (C) */, const at::Tensor& ln_bias /* (C) */,
                        double eps);  // (N, tokens, C)
 
-// Whether the CUDA kernel takes rows of C columns mixed from H heads (C ≤ 4096, H ≤ 64:
-// cuda/head_mix_ln.h). Every layer on CUDA runs it, so a wider model runs on the CPU only.
+// The widest rows and the most heads the CUDA kernel takes (cuda/head_mix_ln.h, whose launcher
+// refuses more). Every layer on CUDA runs it, so a wider model runs on the CPU only.
+constexpr int64_t kMixKernelMaxC = 4096;
+constexpr int64_t kMixKernelMaxHeads = 64;
 bool head_mix_kernel_takes(int64_t C, int64_t H);
 
 at::Tensor head_mix_ln_cpu(const at::Tensor& proj, const at::Tensor& gates, const at::Tensor& bias,

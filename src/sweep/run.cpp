@@ -141,6 +141,12 @@ void check_options_for(const io::Plan& plan, bool on_cpu) {
   check_pruning_options(plan);
 }
 
+// The log line for the GPUs runtime.device `auto` passed over (model::resolve_device's note), the
+// same from run and validate; "" when it passed over none.
+std::string passed_over_line(const io::Plan& plan, const std::string& passed_over) {
+  return passed_over.empty() ? "" : fmt::format("runtime.device {}: {}", plan.runtime.device, passed_over);
+}
+
 void check_positions(const io::Plan& plan, const model::ModelDir& dir) {
   if (plan.task.max_seq_len > dir.config.max_position_embeddings) {
     plan.where.fail("task.max_seq_len", "{} exceeds the model's max_position_embeddings {} ({}/config.json)",
@@ -159,7 +165,7 @@ c10::Device check_run_options(const io::Plan& plan) {
       plan.where.fail("runtime.device", "{}", e.what());
     }
   }();
-  if (!passed_over.empty()) fmt::print(stderr, "headsweep: runtime.device {}: {}\n", plan.runtime.device, passed_over);
+  if (!passed_over.empty()) fmt::print(stderr, "headsweep: {}\n", passed_over_line(plan, passed_over));
   check_options_for(plan, device.is_cpu());
   return device;
 }
@@ -170,7 +176,7 @@ std::string check_config_options(const io::Plan& plan) {
   try {
     std::string passed_over;
     on_cpu = model::resolve_device(plan.runtime.device, &passed_over).is_cpu();
-    if (!passed_over.empty()) note = fmt::format("runtime.device {}: {}", plan.runtime.device, passed_over);
+    note = passed_over_line(plan, passed_over);
   } catch (const InputError& e) {  // only cuda and cuda:N: auto falls back to the CPU
     note = fmt::format("runtime.device: {} (on this machine; the config itself is valid)", e.what());
   }
@@ -190,8 +196,8 @@ void check_model_options(const io::Plan& plan, const c10::Device& device, const 
   if (!ops::head_mix_kernel_takes(C, H)) {
     plan.where.fail("runtime.device",
                     "{}, but the model has C = {} and H = {} ({}/config.json), and headsweep's CUDA kernels "
-                    "take C up to 4096 and H up to 64; use cpu",
-                    plan.runtime.device, C, H, model_path);
+                    "take C up to {} and H up to {}; use cpu",
+                    plan.runtime.device, C, H, model_path, ops::kMixKernelMaxC, ops::kMixKernelMaxHeads);
   }
   if (plan.runtime.attention == "kernel" && !ops::gated_attn_kernel_takes_head_dim(config.head_dim())) {
     plan.where.fail("runtime.attention",
