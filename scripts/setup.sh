@@ -14,6 +14,8 @@ PKGS=(cmake ninja-build g++ pkg-config
       libtorch-dev libopenblas0-pthread libopenblas-dev
       libyaml-cpp-dev libhdf5-dev catch2 nlohmann-json3-dev libcli11-dev libssl-dev libfmt-dev zlib1g-dev
       libicu-dev python3 python3-h5py python3-numpy python3-pip
+      # scripts/plot_results.py and its test
+      python3-matplotlib
       # a one-node SLURM cluster for the test of docs/cluster.md's array jobs
       slurmctld slurmd slurm-client munge)
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs what this repository can run of Michel et al. 2019 and writes results/michel2019/:
-# stsb-heads.h5, stsb-pruning.h5, stsb-pruning-recompute.h5 and table.md (the numbers in README.md).
+# stsb-heads.h5, stsb-pruning.h5, stsb-pruning-recompute.h5, table.md (the numbers in README.md) and
+# the figures README.md shows.
 #   GLUE_DIR=/path/to/glue experiments/michel2019/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,3 +15,7 @@ mkdir -p results/michel2019
 /usr/bin/python3 experiments/michel2019/make_table.py results/michel2019/stsb-heads.h5 results/michel2019/stsb-pruning.h5 \
   results/michel2019/stsb-pruning-recompute.h5 > results/michel2019/table.md
 cat results/michel2019/table.md
+PLOT=(/usr/bin/python3 scripts/plot_results.py --out results/michel2019)
+"${PLOT[@]}" results/michel2019/stsb-heads.h5 --only heads,leave-one-in,importance,attention
+"${PLOT[@]}" results/michel2019/stsb-pruning.h5 --only pruning
+"${PLOT[@]}" results/michel2019/stsb-pruning-recompute.h5 --only pruning

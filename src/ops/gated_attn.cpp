@@ -1,5 +1,6 @@
 #include "ops/gated_attn.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "ops/cuda_ops.h"
@@ -40,7 +41,9 @@ void check_args(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, c
 
 }  // namespace
 
-bool gated_attn_kernel_takes_head_dim(int64_t D) { return D == 32 || D == 64 || D == 128; }
+bool gated_attn_kernel_takes_head_dim(int64_t D) {
+  return std::find(kAttnKernelHeadDims.begin(), kAttnKernelHeadDims.end(), D) != kAttnKernelHeadDims.end();
+}
 
 at::Tensor gated_attn_fwd_cpu(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                               const at::Tensor& key_lens, const at::Tensor& gates, const at::Tensor& gate_row,

@@ -3,6 +3,8 @@
 // ctx[b, t, h] = g[row(b), h] · softmax_j(scale · q[b, t, h]·k[b, j, h]) v[b, j, h] over the first
 // key_lens[b] keys j (clamped to [0, T]), with Hugging Face's head_mask semantics (the gate scales the
 // probabilities).
+#include <array>
+
 #include <ATen/ATen.h>
 
 namespace hs::ops {
@@ -26,8 +28,9 @@ at::Tensor gated_attn_fwd_fused(const at::Tensor& q, const at::Tensor& k, const 
                                 double scale,
                                 const at::Tensor& real_key = {} /* (B, 1, 1, T) bool */);  // (B, T, H, D)
 
-// Whether the CUDA kernel is compiled for head dim D (32, 64 or 128: cuda/gated_attn_detail.cuh's
-// dispatch). A model with another D takes the fused attention on CUDA.
+// The head dims the CUDA kernel is compiled for (cuda/gated_attn_detail.cuh's dispatch); a model with
+// another D takes the fused attention on CUDA.
+inline constexpr std::array<int64_t, 3> kAttnKernelHeadDims{32, 64, 128};
 bool gated_attn_kernel_takes_head_dim(int64_t D);
 
 // The composite: the CPU path, and in float64 the reference the kernel's tests compare against.

@@ -9,6 +9,7 @@
 
 #include <c10/util/Exception.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "data/glue_tasks.h"
 #include "io/results.h"
@@ -202,9 +203,9 @@ void check_model_options(const io::Plan& plan, const c10::Device& device, const 
   if (plan.runtime.attention == "kernel" && !ops::gated_attn_kernel_takes_head_dim(config.head_dim())) {
     plan.where.fail("runtime.attention",
                     "kernel, but the model's heads have D = {} ({}/config.json: hidden_size / "
-                    "num_attention_heads), and headsweep's attention kernel is compiled for D = 32, 64 and 128; "
+                    "num_attention_heads), and headsweep's attention kernel is compiled for D = {} only; "
                     "use fused or auto",
-                    config.head_dim(), model_path);
+                    config.head_dim(), model_path, fmt::join(ops::kAttnKernelHeadDims, ", "));
   }
 }
 

@@ -152,7 +152,7 @@ CATCH_TEST_CASE("a model the CUDA kernels cannot take is refused before the swee
   CATCH_CHECK_THROWS_WITH(hs::sweep::check_model_options(kernel, gpu, config(312, 12), "/models/m"),
                           "config.yaml:10:14: runtime.attention: kernel, but the model's heads have D = 26 "
                           "(/models/m/config.json: hidden_size / num_attention_heads), and headsweep's "
-                          "attention kernel is compiled for D = 32, 64 and 128; use fused or auto");
+                          "attention kernel is compiled for D = 32, 64, 128 only; use fused or auto");
   CATCH_CHECK_NOTHROW(hs::sweep::check_model_options(fused, gpu, config(312, 12), "/models/m"));
   for (const int D : {32, 64, 128}) CATCH_CHECK_NOTHROW(hs::sweep::check_model_options(kernel, gpu, config(12 * D, 12), "/m"));
   for (const int64_t D : {1, 16, 26, 48, 80, 96, 256}) CATCH_CHECK(!hs::ops::gated_attn_kernel_takes_head_dim(D));
