@@ -50,10 +50,16 @@ class Results:
 
     def __init__(self, path):
         self.path = str(path)
+        self.read_unlocked = False
         try:
             f = h5py.File(self.path, "r")
-        except (OSError, ValueError) as e:
-            raise ResultsError(f"{self.path}: cannot be opened as an HDF5 file ({e})") from None
+        except OSError as e:
+            if "unable to lock file" not in str(e):
+                raise ResultsError(f"{self.path}: cannot be opened as an HDF5 file ({e})") from None
+            # A run is writing it. Its metadata no longer changes and rows become final one by one
+            # (docs/hdf5-schema.md), so it can be read without HDF5's lock.
+            self.read_unlocked = True
+            f = h5py.File(self.path, "r", locking=False)
         with f:
             a = f.attrs
             if _text(a.get("tool", "")) != "headsweep":
@@ -387,6 +393,9 @@ def main(argv=None):
     except ResultsError as e:
         print(f"plot_results.py: error: {e}", file=sys.stderr)
         return 2
+    if res.read_unlocked:
+        print(f"plot_results.py: warning: {res.path} is open for writing (a run in progress?); read without "
+              f"HDF5's file lock", file=sys.stderr)
     if not res.complete:
         print(f"plot_results.py: warning: {res.path}: the run has not finished{res.status()}", file=sys.stderr)
     src = pathlib.Path(args.results)

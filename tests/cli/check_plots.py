@@ -14,6 +14,7 @@ import importlib.util
 import io
 import re
 import shutil
+import subprocess
 import sys
 
 import h5py
@@ -197,7 +198,26 @@ assert np.isnan(image(figs["heads"].axes[0])[5, 8]) and np.isfinite(image(figs["
 assert "(incomplete: 144 of 145 masks scored)" in figs["heads"].axes[0].get_title()
 status, out, err = run_main([part, "--out", f"{work}/figs", "--only", "heads"])
 assert status == 0 and "warning" in err and part in err and "144 of 145" in err, err
-print("command: PNG and SVG files written; an unfinished run is drawn from its scored masks and says so")
+# A file that a run has open for writing is locked by HDF5: it is read without the lock, with a warning.
+busy = f"{work}/busy.h5"
+shutil.copy(part, busy)
+holder = subprocess.Popen([sys.executable, "-c", "import h5py, sys; f = h5py.File(sys.argv[1], 'r+'); "
+                           "print('open', flush=True); sys.stdin.read()", busy],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+try:
+    assert holder.stdout.readline().strip() == "open"
+    try:
+        h5py.File(busy, "r").close()
+        print("the file-lock case is not checked: HDF5 file locking is off here (HDF5_USE_FILE_LOCKING)")
+    except OSError:
+        status, out, err = run_main([busy, "--out", f"{work}/figs", "--only", "heads"])
+        assert status == 0 and "is open for writing (a run in progress?)" in err, err
+        assert "(incomplete: 144 of 145 masks scored)" in err
+finally:
+    holder.stdin.close()
+    holder.wait()
+print("command: PNG and SVG files written; an unfinished run is drawn from its scored masks and says so, "
+      "also while a writer holds the file")
 
 
 def refused(args, *needles):
