@@ -59,7 +59,11 @@ class Results:
             # A run is writing it. Its metadata no longer changes and rows become final one by one
             # (docs/hdf5-schema.md), so it can be read without HDF5's lock.
             self.read_unlocked = True
-            f = h5py.File(self.path, "r", locking=False)
+            try:
+                f = h5py.File(self.path, "r", locking=False)
+            except (TypeError, ValueError):  # h5py before 3.5, or an HDF5 without H5Pset_file_locking
+                raise ResultsError(f"{self.path}: locked by a writer (a run in progress?); set "
+                                   f"HDF5_USE_FILE_LOCKING=FALSE to read it anyway") from None
         with f:
             a = f.attrs
             if _text(a.get("tool", "")) != "headsweep":
