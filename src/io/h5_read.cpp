@@ -111,10 +111,15 @@ H5IntArray read_int_dataset(const std::string& path, const std::string& dataset)
   const H5T_class_t cls = H5Tget_class(type.get());
   if (cls != H5T_INTEGER && !(cls == H5T_ENUM && out.dtype == "bool"))
     input_error("{}: dataset {} holds {}; expected integers or booleans", path, dataset, out.dtype);
-  for (hsize_t n : dataset_dims(d.get())) out.dims.push_back(static_cast<int64_t>(n));
-  int64_t count = 1;
-  for (int64_t n : out.dims) count *= n;
-  out.values.resize(static_cast<size_t>(count));
+  const std::vector<hsize_t> dims = dataset_dims(d.get());
+  for (hsize_t n : dims) out.dims.push_back(static_cast<int64_t>(n));
+  size_t count = 0;
+  try {
+    count = dataset_values(dims);
+  } catch (const std::runtime_error& e) {
+    input_error("{}: dataset {}: {}; not a mask file headsweep can read", path, dataset, e.what());
+  }
+  out.values.resize(count);
   if (count == 0) return out;
   try {
     if (cls == H5T_ENUM) {

@@ -3,6 +3,9 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "util/error.h"
 
 namespace hs::io {
@@ -215,6 +218,22 @@ void write_all(hid_t dset, hid_t mem_type, const void* data) {
 
 void read_all(hid_t dset, hid_t mem_type, void* data) {
   check(H5Dread(dset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), dset, "cannot read a dataset");
+}
+
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  return "(" + fmt::format("{}", fmt::join(dims, ", ")) + (dims.size() == 1 ? ",)" : ")");
+}
+
+size_t dataset_values(const std::vector<hsize_t>& dims) {
+  uint64_t n = 1;
+  for (hsize_t d : dims) {
+    if (d != 0 && n > kMaxDatasetValues / d)
+      throw std::runtime_error(fmt::format("shape {} holds more than 2^31 values", shape_text(dims)));
+    n *= d;
+  }
+  if (n > kMaxDatasetValues)
+    throw std::runtime_error(fmt::format("shape {} holds more than 2^31 values", shape_text(dims)));
+  return static_cast<size_t>(n);
 }
 
 std::vector<hsize_t> dataset_dims(hid_t dset) {

@@ -62,6 +62,12 @@ void read_block(hid_t dset, hid_t mem_type, const std::vector<hsize_t>& start,
                 const std::vector<hsize_t>& count, void* data);
 
 std::vector<hsize_t> dataset_dims(hid_t dset);
+// The number of values of a dataset of shape `dims`. A shape whose count overflows or exceeds
+// kMaxDatasetValues (2^31, far above any results or mask file headsweep writes) is refused with
+// std::runtime_error naming it: an HDF5 file can declare any shape, stored sparsely in a few bytes.
+inline constexpr uint64_t kMaxDatasetValues = uint64_t{1} << 31;
+size_t dataset_values(const std::vector<hsize_t>& dims);
+std::string shape_text(const std::vector<hsize_t>& dims);  // as numpy prints it: "(2, 6, 12)", "(5,)"
 void write_strings(hid_t dset, const std::vector<std::string>& values);
 std::vector<std::string> read_strings(hid_t dset);
 

@@ -29,9 +29,8 @@ struct ResultsFile::Impl {
   std::vector<T> read_vector(const char* name, hid_t mem_type) const {
     H5Quiet quiet;
     H5Handle d = open_dataset(file.get(), name);
-    size_t n = 1;
-    for (hsize_t dim : dataset_dims(d.get())) n *= dim;
-    std::vector<T> out(n);
+    std::vector<T> out(dataset_values(dataset_dims(d.get())));
+    const size_t n = out.size();
     if (n > 0) read_all(d.get(), mem_type, out.data());
     return out;
   }
@@ -43,9 +42,8 @@ namespace {
 template <class T>
 std::vector<T> read_whole(hid_t loc, const std::string& name, hid_t mem_type) {
   H5Handle d = open_dataset(loc, name);
-  size_t n = 1;
-  for (hsize_t dim : dataset_dims(d.get())) n *= dim;
-  std::vector<T> out(n);
+  std::vector<T> out(dataset_values(dataset_dims(d.get())));
+  const size_t n = out.size();
   if (n > 0) read_all(d.get(), mem_type, out.data());
   return out;
 }
@@ -129,10 +127,6 @@ void read_pruning(ResultsFile::Impl& r) {
     c.mask_index = read_int64s(g.get(), name + "/mask");
     h.pruning.push_back(std::move(c));
   }
-}
-
-std::string shape_text(const std::vector<hsize_t>& dims) {
-  return "(" + fmt::format("{}", fmt::join(dims, ", ")) + (dims.size() == 1 ? ",)" : ")");
 }
 
 const char* kind_text(H5T_class_t c) {
@@ -248,6 +242,14 @@ void read_info(ResultsFile::Impl& r) {
       dims[2] != static_cast<hsize_t>(h.n_heads))
     input_error("{}: /masks is not (N, n_layers, n_heads)", r.path);
   i.n_masks = static_cast<int64_t>(dims[0]);
+  // Readers size whole columns by N and B, and /masks by N·L·H.
+  try {
+    dataset_values(dims);
+    if (i.n_examples < 0) throw std::runtime_error(fmt::format("{} examples", i.n_examples));
+    dataset_values({static_cast<hsize_t>(i.n_examples)});
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("/masks and n_examples: {}", e.what()));
+  }
   check_layout(r);
 }
 

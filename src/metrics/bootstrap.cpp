@@ -28,6 +28,12 @@ std::vector<double> resampled_scores(const std::string& metric, const std::vecto
                                             predictions.size(), gold.size(), B));
   }
   std::vector<double> out(resamples.size());
+  // An undefined score (score() above) stays undefined on every resample, including those that
+  // happen to leave out the examples whose predictions are not finite.
+  if (!std::all_of(predictions.begin(), predictions.end(), [](double v) { return std::isfinite(v); })) {
+    std::fill(out.begin(), out.end(), kNaN);
+    return out;
+  }
   std::vector<double> p(B), g(B);
   const std::vector<std::string> names = {metric};
   for (int64_t r = 0; r < resamples.size(); ++r) {

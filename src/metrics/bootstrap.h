@@ -38,7 +38,8 @@ uint64_t uniform_below(uint64_t n, Next&& next) {
 }
 
 // The metric on each resample (R): predictions and gold (B) indexed by the resample. A resample on
-// which the metric is undefined (a correlation over constant values) gives NaN.
+// which the metric is undefined (a correlation over constant values) gives NaN; every resample
+// does where a prediction is not finite.
 std::vector<double> resampled_scores(const std::string& metric, const std::vector<double>& predictions,
                                      const std::vector<double>& gold, const Resamples& resamples);
 

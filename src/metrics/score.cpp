@@ -1,5 +1,9 @@
 #include "metrics/score.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -48,8 +52,11 @@ std::map<std::string, double> score(const std::vector<std::string>& names,
                                     const std::vector<double>& gold) {
   std::vector<const Metric*> metrics;
   for (const std::string& name : names) metrics.push_back(&find_metric(name));
+  const bool defined =
+      std::all_of(predictions.begin(), predictions.end(), [](double p) { return std::isfinite(p); });
   std::map<std::string, double> out;
-  for (const Metric* m : metrics) out[std::string(m->name)] = m->fn(predictions, gold);
+  for (const Metric* m : metrics)
+    out[std::string(m->name)] = defined ? m->fn(predictions, gold) : std::numeric_limits<double>::quiet_NaN();
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <fmt/ranges.h>
 
 #include "util/error.h"
@@ -160,10 +161,15 @@ std::vector<float> example_predictions(const HeadSpec& head, int64_t n_examples,
     return pred;
   }
   const at::Tensor out = outputs.contiguous();
+  // argmax would take a NaN logit for the largest: such a row has no class (NaN, an undefined score).
+  const at::Tensor finite = at::isfinite(out).all(1).to(at::kCPU).contiguous();
+  const bool* row_finite = finite.data_ptr<bool>();
   for (int64_t s = 0; s < S; ++s) {
     const at::Tensor row = out[s];
     if (head.kind == HeadKind::Regression) {
       pred[seq_example[s]] = row[0].item<float>();
+    } else if (!row_finite[s]) {
+      pred[seq_example[s]] = std::numeric_limits<float>::quiet_NaN();
     } else {
       pred[seq_example[s]] = static_cast<float>(head.class_map[row.argmax().item<int64_t>()]);
     }

@@ -48,7 +48,7 @@ at::Tensor sequence_outputs(const model::BertModel& model, const HeadSpec& head,
 at::Tensor pair_cosine(const at::Tensor& a, const at::Tensor& b);
 
 // outputs: (S, X) in sequence order. Returns the prediction per example (B): task label index,
-// regression score, or cosine similarity.
+// regression score, or cosine similarity; NaN for a classification whose logits are not all finite.
 std::vector<float> example_predictions(const HeadSpec& head, int64_t n_examples, int slots,
                                        const std::vector<int64_t>& seq_example /* (S) */,
                                        const std::vector<int>& seq_slot /* (S) */, const at::Tensor& outputs);

@@ -484,17 +484,29 @@ std::string format_ranking(const std::vector<std::string>& metrics, const std::v
   } else {
     out += "baseline: not in this file\n";
   }
-  std::vector<int64_t> order;
-  for (size_t n = 1; n < scores.size(); ++n)
-    if (!scores[n].empty()) order.push_back(static_cast<int64_t>(n));
-  if (order.empty()) return out;
-  // NaN scores (e.g. a constant prediction under Spearman) sort last rather than scrambling the order.
-  // Without the baseline, the lowest scores come first.
+  // Masks whose change is undefined (NaN: a score over constant predictions, or over model outputs
+  // that are not finite; or a NaN baseline) are named apart from the ranking. Without the baseline,
+  // the lowest scores come first.
   const double base = has_baseline ? scores[0].at(primary) : 0.0;
-  auto drop = [&](int64_t n) {
-    const double v = scores[n].at(primary);
-    return std::isnan(v) ? -INFINITY : base - v;
-  };
+  auto drop = [&](int64_t n) { return base - scores[n].at(primary); };
+  std::vector<int64_t> order;
+  std::vector<std::string> undefined;  // scored masks whose primary metric is NaN
+  size_t scored = 0;
+  for (size_t n = 0; n < scores.size(); ++n) {
+    if (scores[n].empty()) continue;
+    ++scored;
+    if (std::isnan(scores[n].at(primary))) undefined.push_back(n == 0 ? "baseline" : mask_names[n]);
+    if (n > 0 && !std::isnan(drop(static_cast<int64_t>(n)))) order.push_back(static_cast<int64_t>(n));
+  }
+  if (!undefined.empty()) {
+    const size_t shown = std::min<size_t>(undefined.size(), 5);
+    out += fmt::format("{} of {} masks have no {} (NaN: constant predictions, or model outputs that are not "
+                       "finite): {}{}\n",
+                       undefined.size(), scored, primary,
+                       fmt::join(undefined.begin(), undefined.begin() + static_cast<std::ptrdiff_t>(shown), " "),
+                       undefined.size() > shown ? " ..." : "");
+  }
+  if (order.empty()) return out;
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return drop(a) > drop(b); });
   const int k = std::min<int>(top_k, static_cast<int>(order.size()));
   out += has_baseline ? fmt::format("{} masks whose removal hurts {} most:\n", k, primary)
@@ -504,12 +516,14 @@ std::string format_ranking(const std::vector<std::string>& metrics, const std::v
     std::string name = mask_names[n];
     if (!name.empty() && name[0] == '-') name = name.substr(1);
     out += fmt::format("  {:>2}. {:<10} {} {:.4f}", i + 1, name, primary, scores[n].at(primary));
+    // fmt writes a NaN with a sign as "+nan"
+    auto signed_value = [](double v) { return std::isnan(v) ? std::string("nan") : fmt::format("{:+.4f}", v); };
     if (has_baseline && intervals) {
-      out += fmt::format("  (drop {:+.4f}, {:.0f}% CI of the change {:+.4f} to {:+.4f}, p {:.3g})\n", drop(n),
-                         confidence * 100, intervals->delta_ci[2 * n], intervals->delta_ci[2 * n + 1],
-                         intervals->p_value[n]);
+      out += fmt::format("  (drop {}, {:.0f}% CI of the change {} to {}, p {:.3g})\n", signed_value(drop(n)),
+                         confidence * 100, signed_value(intervals->delta_ci[2 * n]),
+                         signed_value(intervals->delta_ci[2 * n + 1]), intervals->p_value[n]);
     } else {
-      out += has_baseline ? fmt::format("  (drop {:+.4f})\n", drop(n)) : "\n";
+      out += has_baseline ? fmt::format("  (drop {})\n", signed_value(drop(n))) : "\n";
     }
   }
   return out;

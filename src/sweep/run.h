@@ -106,7 +106,8 @@ std::string format_summary(const RunSummary& s, int top_k = 10);
 
 // The baseline line and the top_k masks that hurt the primary metric most, from the masks that have
 // scores (an empty map: not scored in this file). With the primary metric's bootstrap intervals,
-// each line also shows the interval of the change from the baseline and its p-value.
+// each line also shows the interval of the change from the baseline and its p-value. Masks whose
+// primary metric is NaN are named on a line of their own and left out of the ranking.
 std::string format_ranking(const std::vector<std::string>& metrics, const std::vector<std::string>& mask_names,
                            const std::vector<std::map<std::string, double>>& scores, int top_k = 10,
                            const io::BootstrapColumns* intervals = nullptr, double confidence = 0);

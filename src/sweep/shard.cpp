@@ -109,7 +109,7 @@ std::vector<int> shard_owners(const std::vector<uint8_t>& masks, int L, int H, i
     depth[p] = first_difference(masks.data() + order[p - 1] * lh, masks.data() + order[p] * lh, L, H);
   // Cut k (1..count-1) lands within `window` positions of the even split k*N/count, at the
   // shallowest depth there (then the closest to the even split, then the earliest). When there are
-  // fewer masks than shards, the last shards are empty.
+  // fewer masks than shards, count - N shards are empty, wherever two cuts round to the same place.
   const int64_t window = N / (8 * static_cast<int64_t>(count));
   const bool all_nonempty = N >= count;
   std::vector<int64_t> cuts = {0};

@@ -126,3 +126,34 @@ CATCH_TEST_CASE("run: an STS-B regression head stores Hugging Face's logits and 
   CATCH_CHECK(std::abs(spearman - full["spearman"].get<double>()) <= 1e-12);
   CATCH_CHECK(std::abs(pearson - full["pearson"].get<double>()) <= 1e-5);
 }
+
+CATCH_TEST_CASE("run: model outputs that overflow leave the masks' scores NaN, and the sweep completes",
+                "[cli][e2e][heads]") {
+  // A regression head made to overflow sends outputs to inf, as an fp16 run can. Each mask is still
+  // scored (masks_done), its scores and intervals are NaN, the run ends normally and says which
+  // masks have no score.
+  HS_REQUIRE_MODEL(minilm);
+  HS_REQUIRE_GLUE(glue);
+  const std::string dir = hs::test::temp_dir("heads-overflow");
+  const std::string model = dir + "/model";
+  const RemoveAtExit cleanup{model};
+  hs::test::write_classifier_model_dir(model, minilm, hs::test::golden_dir(), "stsb", /*overflow=*/true);
+  const std::string out = dir + "/results.h5";
+  std::string config = baseline_config(model, "stsb", glue, out);
+  config.replace(config.find("strategy: baseline"), 18, "strategy: layer");
+  hs::test::write_file(dir + "/run.yaml", config + "stats:\n  bootstrap: 50\n");
+  const auto r = run_cli({"run", dir + "/run.yaml"});
+  CATCH_INFO(r.out << r.err);
+  CATCH_REQUIRE(r.status == 0);
+  CATCH_CHECK(r.out.find("7 of 7 masks have no spearman (NaN: constant predictions, or model outputs that are "
+                         "not finite): baseline -L0 -L1 -L2 -L3 ...") != std::string::npos);
+  CATCH_CHECK(r.out.find("masks whose removal hurts") == std::string::npos);  // nothing to rank
+  const std::string cmd = fmt::format(
+      "/usr/bin/python3 -c \"import h5py, numpy as np; f = h5py.File('{}', 'r'); "
+      "assert f.attrs['complete'] == 1 and f['masks_done'][()].all(); "
+      "p = f['predictions'][()]; assert (~np.isfinite(p)).any(axis=1).all() and np.isfinite(p).any(); "
+      "assert all(np.isnan(f['scores'][m][()]).all() for m in f['scores']); "
+      "assert np.isnan(f['bootstrap/spearman_ci'][()]).all() and np.isnan(f['bootstrap/spearman_delta_p'][()]).all()\"",
+      out);
+  CATCH_CHECK(std::system(cmd.c_str()) == 0);
+}

@@ -384,6 +384,10 @@ CATCH_TEST_CASE("a results file with a missing or misshapen dataset is refused a
       {"del f['masks_done']", "dataset /masks_done is missing"},
       {"del f['mask_names']; f['mask_names'] = np.zeros(4)", "/mask_names holds floating-point numbers, expected strings"},
       {"del f['examples/row']; f['examples/row'] = np.arange(7)", "/examples/row has shape (7,), expected (5,)"},
+      // A shape declared far beyond what was written (chunks never stored take no space): refused
+      // before any reader allocates by it.
+      {"del f['masks']; f.create_dataset('masks', shape=(2**40, 2, 3), chunks=(1, 2, 3), dtype='u1')",
+       "/masks and n_examples: shape (1099511627776, 2, 3) holds more than 2^31 values"},
   };
   for (size_t k = 0; k < cases.size(); ++k) {
     const std::string path = dir.file("bad" + std::to_string(k) + ".h5");

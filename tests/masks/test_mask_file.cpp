@@ -1,6 +1,7 @@
 // The file strategy: text, .npy and HDF5 mask files (fixtures written by numpy and h5py, see
 // fixtures/make_fixtures.py, and a real results file), and every error with its message. The
 // fixtures are for a model of L = 2 layers of H = 3 heads.
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -9,6 +10,7 @@
 
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "io/results.h"
 #include "masks/mask_file.h"
@@ -255,4 +257,21 @@ CATCH_TEST_CASE("file: a truncated HDF5 file is reported as damaged, not as lock
     CATCH_CHECK(what.rfind(cut + ": cannot open: ", 0) == 0);
     CATCH_CHECK(what.find("still writing") == std::string::npos);
   }
+}
+
+CATCH_TEST_CASE("file: an HDF5 dataset declared too large to read is refused, not allocated", "[masks][file][errors]") {
+  // HDF5 stores a chunked dataset that was never written in a few bytes, whatever shape it declares.
+  TempDir dir;
+  const std::string p = dir.file("huge.h5");
+  const std::string cmd = fmt::format(
+      "/usr/bin/python3 -c \"import h5py; f = h5py.File('{}', 'w'); "
+      "f.create_dataset('masks', shape=(2**61, 2, 3), chunks=(1, 2, 3), dtype='u1', fillvalue=1); "
+      "f.create_dataset('big', shape=(2**40, 2, 3), chunks=(1, 2, 3), dtype='u1', fillvalue=1)\"",
+      p);
+  CATCH_REQUIRE(std::system(cmd.c_str()) == 0);
+  // 2^61 · 6 wraps to 0 in 64 bits: before the check that read an empty array as N masks.
+  CATCH_CHECK_THROWS_WITH(read_mask_file(p, "/masks", L, H),
+                          p + ": dataset /masks: shape (2305843009213693952, 2, 3) holds more than 2^31 values; not "
+                              "a mask file headsweep can read");
+  CATCH_CHECK_THROWS_AS(read_mask_file(p, "/big", L, H), hs::InputError);
 }

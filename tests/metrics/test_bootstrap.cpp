@@ -1,5 +1,6 @@
 // The paired bootstrap: its index draws, percentiles against numpy's, the p-value formula by hand,
 // and the distribution of a tiny case against exact enumeration.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -103,6 +104,21 @@ CATCH_TEST_CASE("paired bootstrap of accuracy on two examples against exact enum
   CATCH_CHECK(r.score.high == 1.0);
   // P(delta >= 0) = 1/4, so p ≈ 2 · 1/4.
   CATCH_CHECK(r.p_value == Approx(0.5).margin(0.02));
+}
+
+CATCH_TEST_CASE("an undefined score is undefined on every resample", "[metrics][bootstrap]") {
+  // One prediction of 40 is not finite: resamples that leave it out (about e^-1 of them) must not
+  // give the mask an interval its score does not have.
+  std::vector<double> gold(40), pred(40);
+  for (int i = 0; i < 40; ++i) gold[i] = pred[i] = i % 7;
+  pred[13] = INFINITY;
+  const Resamples rs(40, 200, 5);
+  const std::vector<double> s = resampled_scores("pearson", pred, gold, rs);
+  CATCH_CHECK(std::all_of(s.begin(), s.end(), [](double v) { return std::isnan(v); }));
+  const auto r = paired_bootstrap(s, resampled_scores("pearson", gold, gold, rs), 0.95);
+  CATCH_CHECK(std::isnan(r.score.low));
+  CATCH_CHECK(std::isnan(r.delta.high));
+  CATCH_CHECK(std::isnan(r.p_value));
 }
 
 CATCH_TEST_CASE("paired bootstrap: identical predictions differ by exactly 0", "[metrics][bootstrap]") {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "metrics/correlation.h"
 #include "metrics/score.h"
 #include "near.h"
 #include "util/error.h"
@@ -33,6 +34,22 @@ CATCH_TEST_CASE("score: unknown names are InputErrors, checked before any work",
                                 Contains("accuracy, f1, mcc, pearson, spearman"));
   CATCH_REQUIRE_THROWS_AS(score({"accuracy"}, {}, {}), std::invalid_argument);
   CATCH_REQUIRE_THROWS_AS(score({"pearson"}, {1, 2}, {1}), std::invalid_argument);
+}
+
+CATCH_TEST_CASE("score: a prediction that is not finite leaves every metric undefined", "[metrics]") {
+  // A model output that overflowed (inf, NaN) or a classification without a class (NaN): the mask's
+  // scores are NaN, not an error that would stop the sweep.
+  for (const double bad : {INFINITY, -INFINITY, NAN}) {
+    CATCH_CAPTURE(bad);
+    const auto c = score({"spearman", "pearson"}, {1, bad, 2, 4}, {1, 3, 2, 2});
+    CATCH_CHECK(std::isnan(c.at("spearman")));
+    CATCH_CHECK(std::isnan(c.at("pearson")));
+    const auto k = score({"accuracy", "f1", "mcc"}, {1, 0, bad, 1}, {1, 0, 1, 1});
+    for (const auto& [name, value] : k) CATCH_CHECK(std::isnan(value));
+  }
+  // The metrics themselves still refuse such input, and gold values must be finite.
+  CATCH_CHECK_THROWS_AS(hs::metrics::spearman({1, NAN, 2}, {1, 2, 3}), std::invalid_argument);
+  CATCH_CHECK_THROWS_AS(score({"spearman"}, {1, 2, 3}, {1, NAN, 3}), std::invalid_argument);
 }
 
 CATCH_TEST_CASE("metric kinds", "[metrics]") {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -69,9 +70,12 @@ inline RawTensor read_safetensors_tensor(const std::string& path, const std::str
 inline nlohmann::json read_json(const std::string& path) { return nlohmann::json::parse(detail::read_all(path)); }
 
 // Writes the classification folder for `task` ("rte" or "stsb") into out_dir (created if needed).
-// minilm_dir: the all-MiniLM-L6-v2 folder; golden: tests/golden.
+// minilm_dir: the all-MiniLM-L6-v2 folder; golden: tests/golden. overflow: the classifier's weights
+// scaled by 1e38 and its bias set to FLT_MAX, so that every output whose logit was positive
+// overflows to inf (as a half-precision run may overflow), with every weight still finite.
 inline void write_classifier_model_dir(const std::string& out_dir, const std::string& minilm_dir,
-                                       const std::string& golden, const std::string& task) {
+                                       const std::string& golden, const std::string& task,
+                                       bool overflow = false) {
   namespace fs = std::filesystem;
   fs::create_directories(out_dir);
   const nlohmann::json heads = read_json(golden + "/heads.json");
@@ -98,7 +102,16 @@ inline void write_classifier_model_dir(const std::string& out_dir, const std::st
   const std::string heads_path = golden + "/heads.safetensors";
   std::string extra;
   for (const char* part : {"weight", "bias"}) {
-    const RawTensor t = read_safetensors_tensor(heads_path, task + ".classifier." + part);
+    RawTensor t = read_safetensors_tensor(heads_path, task + ".classifier." + part);
+    if (overflow) {
+      if (t.dtype != "F32") throw std::runtime_error(heads_path + ": the classifier is not F32");
+      for (size_t i = 0; i + 4 <= t.bytes.size(); i += 4) {
+        float w = 0;
+        std::memcpy(&w, t.bytes.data() + i, 4);
+        w = std::string(part) == "weight" ? w * 1e38f : std::numeric_limits<float>::max();
+        std::memcpy(t.bytes.data() + i, &w, 4);
+      }
+    }
     const uint64_t begin = data_size + extra.size();
     out[std::string("classifier.") + part] = {
         {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {begin, begin + t.bytes.size()}}};

@@ -83,6 +83,22 @@ CATCH_TEST_CASE("resolve_head maps a reversed id2label onto the task's label ord
   CATCH_CHECK_THROWS_AS(hs::sweep::resolve_head(dir, stsb, "auto", "auto", where), hs::InputError);
 }
 
+CATCH_TEST_CASE("example_predictions: logits that are not finite give no class", "[sweep][heads]") {
+  // argmax would pick the NaN; an overflowed row has no class either. NaN makes the mask's scores
+  // undefined (metrics::score) instead of a label that looks real.
+  hs::sweep::HeadSpec head;
+  head.kind = hs::sweep::HeadKind::Classification;
+  head.class_map = {1, 0};
+  const at::Tensor logits = at::tensor({0.f, 1.f, NAN, -5.f, INFINITY, 2.f, 3.f, -1.f}).reshape({4, 2});
+  const std::vector<int64_t> seq_example = {0, 1, 2, 3};
+  const std::vector<int> seq_slot = {0, 0, 0, 0};
+  const std::vector<float> p = hs::sweep::example_predictions(head, 4, 1, seq_example, seq_slot, logits);
+  CATCH_CHECK(p[0] == 0.0f);  // output 1, mapped to task label 0
+  CATCH_CHECK(std::isnan(p[1]));
+  CATCH_CHECK(std::isnan(p[2]));
+  CATCH_CHECK(p[3] == 1.0f);
+}
+
 CATCH_TEST_CASE("example_predictions gives Hugging Face's labels in the task's order", "[sweep][heads][golden]") {
   HS_REQUIRE_MODEL(minilm);
   const std::string golden = hs::test::golden_dir();

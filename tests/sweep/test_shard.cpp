@@ -149,6 +149,7 @@ CATCH_TEST_CASE("shards own disjoint, contiguous trie ranges that cover every ma
         CATCH_CHECK(static_cast<int64_t>(mine.size()) == sizes[k]);
         covered.insert(mine.begin(), mine.end());
         if (N >= count) CATCH_CHECK(sizes[k] > 0);
+        if (N < count) CATCH_CHECK(sizes[k] <= 1);
         // Near the even share: within N/(8·count) of each even cut.
         CATCH_CHECK(std::abs(static_cast<double>(sizes[k]) - static_cast<double>(N) / count) <=
                     2.0 * (N / (8 * count)) + 1.0);
@@ -158,6 +159,17 @@ CATCH_TEST_CASE("shards own disjoint, contiguous trie ranges that cover every ma
       CATCH_CHECK(shard_owners(masks, L, H, count) == owner);
     }
   }
+}
+
+CATCH_TEST_CASE("with fewer masks than shards, the empty shards fall where the even cuts coincide",
+                "[sweep][shard]") {
+  // docs/cluster.md's example: the 7 masks of the layer strategy on 6 layers, in 10 shards. The even
+  // cuts k·7/10 round to 0 1 1 2 3 4 4 5 6 6 7, so shards 1, 5 and 8 own nothing.
+  std::vector<uint8_t> masks(7 * 6 * 2, 1);
+  for (int l = 0; l < 6; ++l) masks[(1 + l) * 12 + l * 2] = masks[(1 + l) * 12 + l * 2 + 1] = 0;
+  const std::vector<int> owner = shard_owners(masks, 6, 2, 10);
+  std::set<int> owning(owner.begin(), owner.end());
+  CATCH_CHECK(owning == std::set<int>{0, 2, 3, 4, 6, 7, 9});
 }
 
 CATCH_TEST_CASE("cuts move to the shallowest branch near the even split", "[sweep][shard]") {
