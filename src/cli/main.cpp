@@ -43,13 +43,13 @@ int main(int argc, char** argv) {
       for (const std::string& n : names) known = known || n == argv[1];
       if (!known) what = fmt::format("unknown command '{}' (commands: {})", argv[1], fmt::join(names, ", "));
     }
-    std::fprintf(stderr, "headsweep: error: %s; see headsweep --help\n", what.c_str());
+    std::fprintf(stderr, "headsweep: error: %s; see headsweep --help\n", hs::one_line(what).c_str());
     return 2;
   } catch (const hs::InputError& e) {
-    std::fprintf(stderr, "headsweep: error: %s\n", e.what());
+    std::fprintf(stderr, "headsweep: error: %s\n", hs::one_line(e.what()).c_str());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "headsweep: internal error: %s\n", e.what());
+    std::fprintf(stderr, "headsweep: internal error: %s\n", hs::one_line(e.what()).c_str());
     return 1;
   }
   return status;

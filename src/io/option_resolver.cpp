@@ -51,6 +51,18 @@ class Resolver {
       lines_.push_back(text.substr(from, nl - from));
       from = nl + 1;
     }
+    // YAML text holds no C0 control character but tab, LF and CR; yaml-cpp reports one (a NUL byte
+    // above all: a binary file given as the config) as a wrong escape somewhere else.
+    for (size_t line = 0; line < lines_.size(); ++line) {
+      const std::string& l = lines_[line];
+      const auto bad = std::find_if(l.begin(), l.end(), [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f;
+      });
+      if (bad != l.end())
+        input_error("{}:{}:{}: byte 0x{:02x}, a control character: a config is YAML text", display_, line + 1,
+                    bad - l.begin() + 1, static_cast<unsigned char>(*bad));
+    }
     std::vector<YAML::Node> docs;
     try {
       docs = YAML::LoadAll(text);

@@ -5,10 +5,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "io/h5_read.h"
 #include "io/option_resolver.h"
 #include "io/option_value.h"
 #include "io/options.h"
@@ -106,11 +106,16 @@ void check_folder(const ResolvedOption& r) {
 // The writer checks again when it creates the file; this only moves the common mistakes before
 // the model and data are loaded. An existing file is not an error here: `headsweep run` resumes it
 // when it was made by the same sweep and refuses it otherwise (sweep/run.cpp, docs/cluster.md).
-void check_output(const ResolvedOption& r, bool /*overwrite*/) {
+void check_output(const ResolvedOption& r, bool overwrite) {
   const std::string& path = std::get<std::string>(r.value);
   std::error_code ec;
   const auto st = fs::status(path, ec);
   if (fs::is_directory(st)) fail(r, quoted(path) + " is a folder, not a file name");
+  if (!path.empty() && path.back() == '/') fail(r, quoted(path) + " ends in /: a folder name, not a file name");
+  // What overwrite would replace: only a results file, never the config, a data or model file.
+  if (overwrite && fs::is_regular_file(st) && !is_hdf5_file(path))
+    fail(r, quoted(path) + " is not a results file (HDF5), so output.overwrite does not replace it; delete it "
+            "first if it should go");
   for (fs::path p = fs::path(path).parent_path(); !p.empty(); p = p.parent_path()) {
     const auto pst = fs::status(p, ec);
     if (fs::exists(pst)) {
@@ -122,6 +127,20 @@ void check_output(const ResolvedOption& r, bool /*overwrite*/) {
 }
 
 }  // namespace
+
+void check_output_is_not_read(const Plan& plan, const std::string& output) {
+  const std::string& out = output.empty() ? plan.output.path : output;
+  std::error_code ec;
+  if (!fs::exists(out, ec)) return;
+  const bool reads_masks = std::find(plan.sweep.strategies.begin(), plan.sweep.strategies.end(), "file") !=
+                           plan.sweep.strategies.end();
+  for (const auto& [key, input] : {std::pair<const char*, std::string>{"sweep.path", reads_masks ? plan.sweep.path : ""},
+                                   {"pruning.ablation_from", plan.pruning.ablation_from}}) {
+    if (!input.empty() && fs::equivalent(out, input, ec))
+      plan.where.fail(output.empty() ? "output.path" : key, "{} is the file {} reads; the results must go elsewhere",
+                      quoted(out), key);
+  }
+}
 
 Plan load_plan_text(const std::string& yaml_text, const std::string& display_name,
                     const std::vector<std::string>& overrides, const PlanContext& ctx) {
@@ -141,6 +160,7 @@ Plan load_plan_text(const std::string& yaml_text, const std::string& display_nam
     check_folder(find_resolved(resolved, "model.path"));
     check_folder(find_resolved(resolved, "task.data_dir"));
     check_output(find_resolved(resolved, "output.path"), plan.output.overwrite);
+    check_output_is_not_read(plan);
     if (const ResolvedOption& masks = find_resolved(resolved, "sweep.path"); masks.used) check_file(masks);
   }
   return plan;
@@ -152,10 +172,14 @@ Plan load_plan(const std::string& path, const std::vector<std::string>& override
   if (fs::is_directory(path, ec)) input_error("{}: is a folder, not a config file", path);
   std::ifstream in(path, std::ios::binary);
   if (!in) input_error("{}: cannot read the config: {}", path, std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
+  // A config is a few kilobytes; the cap keeps a wrong path (a device, a data file) from filling memory.
+  constexpr std::streamsize kMaxConfigBytes = 1 << 20;
+  std::string text(static_cast<size_t>(kMaxConfigBytes) + 1, '\0');
+  in.read(text.data(), kMaxConfigBytes + 1);
   if (in.bad()) input_error("{}: cannot read the config: {}", path, std::strerror(errno));
-  return load_plan_text(text.str(), path, overrides, ctx);
+  if (in.gcount() > kMaxConfigBytes) input_error("{}: more than 1 MiB; not a headsweep config", path);
+  text.resize(static_cast<size_t>(in.gcount()));
+  return load_plan_text(text, path, overrides, ctx);
 }
 
 std::string dump_config(const Plan& plan) {

@@ -167,6 +167,11 @@ Plan load_plan(const std::string& path, const std::vector<std::string>& override
 Plan load_plan_text(const std::string& yaml_text, const std::string& display_name,
                     const std::vector<std::string>& overrides, const PlanContext& ctx);
 
+// Refuses an output path (output.path, or `output` when given: --output, a shard's file) that is the
+// same file as one the run reads (sweep.path, pruning.ablation_from): creating or replacing it would
+// destroy the run's own input. Called by load_plan (with check_paths) and by the run.
+void check_output_is_not_read(const Plan& plan, const std::string& output = "");
+
 // The resolved config as YAML: every option, defaults included, environment variables expanded.
 // Stored in the results file; load_plan_text(dump_config(p), p.source, {}, ctx) == p.
 std::string dump_config(const Plan& plan);

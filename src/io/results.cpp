@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "io/h5_read.h"
 #include "io/h5_util.h"
 #include "io/results_identity.h"
 #include "io/results_schema.h"
@@ -128,8 +129,14 @@ void prepare_path(const std::string& path, bool overwrite) {
   std::error_code ec;
   const auto st = fs::status(path, ec);
   if (fs::is_directory(st)) input_error("{}: is a folder, not a results file name", path);
+  if (!path.empty() && path.back() == '/') input_error("{}: ends in /: a folder name, not a results file name", path);
   if (fs::exists(st) && !overwrite)
     input_error("{} exists (set output.overwrite: true to replace it)", path);
+  // The config, a data file, a mask list: overwrite replaces results files only.
+  if (overwrite && fs::is_regular_file(st) && !is_hdf5_file(path))
+    input_error("{} is not a results file (HDF5), so output.overwrite does not replace it; delete it first if it "
+                "should go",
+                path);
   const fs::path parent = fs::path(path).parent_path();
   if (parent.empty()) return;
   for (fs::path p = parent; !p.empty(); p = p.parent_path()) {
@@ -194,6 +201,7 @@ void write_layout(hid_t root, const ResultsHeader& h, const std::vector<uint8_t>
   write_attr(root, "model_path", h.model_path);
   write_attr(root, "model_id", h.model_id);
   write_attr(root, "model_sha256", h.model_sha256);
+  if (!h.inputs_sha256.empty()) write_attr(root, "inputs_sha256", h.inputs_sha256);
   write_attr(root, "task", h.task);
   write_attr(root, "split", h.split);
   write_attr(root, "n_examples", static_cast<int64_t>(B));

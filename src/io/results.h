@@ -58,6 +58,7 @@ struct ResultsHeader {
   std::string model_path;
   std::string model_id;      // e.g. config.json's _name_or_path, or the folder name
   std::string model_sha256;  // of model.safetensors, lowercase hex
+  std::string inputs_sha256;  // of the tokenized examples and the task head (sweep/inputs.h); "" unknown
   std::string task;
   std::string split;
   std::string strategy;

@@ -217,9 +217,11 @@ void read_info(ResultsFile::Impl& r) {
   h.n_layers = static_cast<int>(read_attr_int(root, "n_layers"));
   h.n_heads = static_cast<int>(read_attr_int(root, "n_heads"));
   h.metrics = read_attr_strings(root, "metrics");
-  // Optional attributes (docs/hdf5-schema.md): config_sha256 and device_name are absent from files
-  // written before they existed, shard_* from unsharded files, merged_from from unmerged ones.
+  // Optional attributes (docs/hdf5-schema.md): config_sha256, inputs_sha256 and device_name are
+  // absent from files written before they existed, shard_* from unsharded files, merged_from from
+  // unmerged ones.
   if (has_attr(root, "config_sha256")) i.config_sha256 = read_attr_string(root, "config_sha256");
+  if (has_attr(root, "inputs_sha256")) h.inputs_sha256 = read_attr_string(root, "inputs_sha256");
   if (has_attr(root, "device_name")) h.device_name = read_attr_string(root, "device_name");
   if (has_attr(root, "shard_count")) {
     h.shard_count = static_cast<int>(read_attr_int(root, "shard_count"));

@@ -114,6 +114,7 @@ SweepIdentity read_identity(const ResultsFile& file) {
   id.tool_version = info.header.tool_version;
   id.config_yaml = info.header.config_yaml;
   id.model_sha256 = info.header.model_sha256;
+  id.inputs_sha256 = info.header.inputs_sha256;
   id.n_layers = info.header.n_layers;
   id.n_heads = info.header.n_heads;
   id.metrics = info.header.metrics;
@@ -133,6 +134,10 @@ std::string identity_difference(const SweepIdentity& a, const SweepIdentity& b, 
   if (a.model_sha256 != b.model_sha256)
     return "was made with different weights (model_sha256 " +
            pair(short_hash(a.model_sha256), short_hash(b.model_sha256), al, bl) + ")";
+  if (!a.inputs_sha256.empty() && !b.inputs_sha256.empty() && a.inputs_sha256 != b.inputs_sha256)
+    return "was made from different inputs: the examples' tokens or the task head differ, as the text, vocab.txt, "
+           "the tokenizer's settings, 1_Pooling or id2label behind the same paths may have changed (inputs_sha256 " +
+           pair(short_hash(a.inputs_sha256), short_hash(b.inputs_sha256), al, bl) + ")";
   if (a.metrics != b.metrics)
     return fmt::format("scores different metrics ({})",
                        pair(fmt::format("{}", fmt::join(a.metrics, ",")), fmt::format("{}", fmt::join(b.metrics, ",")), al, bl));

@@ -34,6 +34,7 @@ struct SweepIdentity {
   std::string tool_version;
   std::string config_yaml;
   std::string model_sha256;
+  std::string inputs_sha256;  // "" in files written before it existed: not compared then
   int n_layers = 0;
   int n_heads = 0;
   std::vector<std::string> metrics;

@@ -79,36 +79,32 @@ std::string sparsity_text(double s) {
   return back == s ? text : fmt::format("{}", s);
 }
 
-MaskSet random_masks(const io::SweepOptions& opts, int L, int H) {
+MaskSet random_masks(const io::SweepOptions& opts, int L, int H, const io::OptionWhere& where) {
   const int LH = L * H;
-  if (opts.samples < 1) input_error("sweep.samples: expected at least 1, got {}", opts.samples);
-  if (opts.sparsities.empty()) input_error("sweep.sparsities: expected at least one sparsity");
+  if (opts.samples < 1) where.fail("sweep.samples", "expected at least 1, got {}", opts.samples);
+  if (opts.sparsities.empty()) where.fail("sweep.sparsities", "expected at least one sparsity");
   if (opts.min_heads_per_layer < 0 || opts.min_heads_per_layer > H)
-    input_error("sweep.min_heads_per_layer is {}, but the model has {} heads per layer",
-                opts.min_heads_per_layer, H);
+    where.fail("sweep.min_heads_per_layer", "{}, but the model has {} heads per layer", opts.min_heads_per_layer, H);
   MaskSet out(L, H);
   out.add(std::vector<uint8_t>(static_cast<size_t>(LH), 1), "baseline");
   std::map<int, double> sparsity_of;  // heads removed -> the sparsity that removes them
   for (double s : opts.sparsities) {
-    if (!(s > 0 && s < 1)) input_error("sweep.sparsities: expected numbers above 0 and below 1, got {}", s);
+    if (!(s > 0 && s < 1)) where.fail("sweep.sparsities", "expected numbers above 0 and below 1, got {}", s);
     const int k = heads_off(s, L, H);
-    if (k == 0)
-      input_error("sweep.sparsities: {} of the model's {} heads rounds to 0 heads removed", s, LH);
+    if (k == 0) where.fail("sweep.sparsities", "{} of the model's {} heads rounds to 0 heads removed", s, LH);
     if (const auto it = sparsity_of.find(k); it != sparsity_of.end())
-      input_error("sweep.sparsities: {} and {} both remove {} of the model's {} heads", it->second, s, k, LH);
+      where.fail("sweep.sparsities", "{} and {} both remove {} of the model's {} heads", it->second, s, k, LH);
     sparsity_of[k] = s;
     const RandomMaskSampler sampler(L, H, k, opts.min_heads_per_layer);
     if (sampler.count().is_zero())
-      input_error("sweep.sparsities: {} removes {} of the model's {} heads, but "
-                  "sweep.min_heads_per_layer {} leaves at most {} to remove",
-                  s, k, LH, opts.min_heads_per_layer, L * (H - opts.min_heads_per_layer));
+      where.fail("sweep.sparsities",
+                 "{} removes {} of the model's {} heads, but sweep.min_heads_per_layer {} leaves at most {} to remove", s,
+                 k, LH, opts.min_heads_per_layer, L * (H - opts.min_heads_per_layer));
     if (sampler.count() < BigUint(static_cast<uint64_t>(opts.samples)))
-      input_error("sweep.samples is {}, but only {} distinct masks remove {} of the model's {} heads "
-                  "(sparsity {}{})",
-                  opts.samples, sampler.count().to_string(), k, LH, s,
-                  opts.min_heads_per_layer > 0
-                      ? fmt::format(", at least {} kept per layer", opts.min_heads_per_layer)
-                      : std::string());
+      where.fail("sweep.samples", "{}, but only {} distinct masks remove {} of the model's {} heads (sparsity {}{})",
+                 opts.samples, sampler.count().to_string(), k, LH, s,
+                 opts.min_heads_per_layer > 0 ? fmt::format(", at least {} kept per layer", opts.min_heads_per_layer)
+                                              : std::string());
     std::mt19937_64 rng = sparsity_generator(opts.seed, k);
     const std::string prefix = "random-s" + sparsity_text(s) + "-#";
     MaskSet drawn(L, H);  // this sparsity's masks, to discard repeats

@@ -62,7 +62,7 @@ std::string sparsity_text(double s);
 // The baseline, then each sparsity's masks in order. Throws InputError naming the sweep option at
 // fault when a sparsity removes no head, two sparsities remove the same number of heads,
 // min_heads_per_layer exceeds H or leaves too few heads to remove, or fewer than `samples` distinct
-// masks exist.
-MaskSet random_masks(const io::SweepOptions& opts, int n_layers, int n_heads);
+// masks exist; `where` places the message at the option in the config.
+MaskSet random_masks(const io::SweepOptions& opts, int n_layers, int n_heads, const io::OptionWhere& where = {});
 
 }  // namespace hs::masks

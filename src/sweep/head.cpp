@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <numeric>
+#include <string>
 #include <fmt/ranges.h>
 
 #include "util/error.h"
@@ -28,9 +30,16 @@ std::string normalise_label(std::string s) {
   return out;
 }
 
+// Whether output k's name says nothing about its class: Hugging Face's default LABEL_k, or k itself.
+bool generic_label(const std::string& name, int k) {
+  const std::string n = normalise_label(name);
+  return n == "label" + std::to_string(k) || n == std::to_string(k);
+}
+
 // Checkpoints name their classes (id2label) either after the task's labels, in any order, or
-// generically (LABEL_0, ...), in which case the index order is taken to be the task's (Hugging Face's
-// GLUE label order).
+// generically (LABEL_0, ... or 0, ...), in which case the index order is taken to be the task's
+// (Hugging Face's GLUE label order). Names that are neither would give a label order that is a
+// guess, so they are refused: a checkpoint trained with its classes swapped scores as if inverted.
 std::vector<int> map_classes(const model::ModelDir& dir, const data::TaskSpec& task) {
   const auto& id2label = dir.config.id2label;
   const int K = dir.config.num_labels;
@@ -39,22 +48,27 @@ std::vector<int> map_classes(const model::ModelDir& dir, const data::TaskSpec& t
                     fmt::join(task.labels, ", "));
   }
   std::vector<int> map(K);
-  bool named = static_cast<int>(id2label.size()) == K;
-  for (int k = 0; k < K && named; ++k) {
-    auto it = std::find_if(task.labels.begin(), task.labels.end(),
-                           [&](const std::string& l) { return normalise_label(l) == normalise_label(id2label[k]); });
-    if (it == task.labels.end()) {
-      named = false;
-    } else {
-      map[k] = static_cast<int>(it - task.labels.begin());
+  std::iota(map.begin(), map.end(), 0);
+  if (static_cast<int>(id2label.size()) != K) return map;  // no names: index order
+  bool generic = true;
+  for (int k = 0; k < K; ++k) generic = generic && generic_label(id2label[k], k);
+  if (generic) return map;
+  std::vector<bool> taken(task.labels.size(), false);
+  for (int k = 0; k < K; ++k) {
+    const auto it = std::find_if(task.labels.begin(), task.labels.end(),
+                                 [&](const std::string& l) { return normalise_label(l) == normalise_label(id2label[k]); });
+    const size_t label = static_cast<size_t>(it - task.labels.begin());
+    if (it == task.labels.end() || taken[label]) {
+      std::vector<std::string> names;
+      for (int j = 0; j < K; ++j) names.push_back(fmt::format("{}: {}", j, id2label[j]));
+      hs::input_error("{}/config.json: id2label ({}) does not name {}'s labels ({}) one to one, so which output "
+                      "is which label is unknown; rename them after the task's labels, or LABEL_0 ... LABEL_{} for "
+                      "the task's order",
+                      dir.path, fmt::join(names, ", "), task.name, fmt::join(task.labels, ", "), K - 1);
     }
+    taken[label] = true;
+    map[k] = static_cast<int>(label);
   }
-  if (named) {
-    std::vector<int> sorted = map;
-    std::sort(sorted.begin(), sorted.end());
-    if (std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end()) return map;
-  }
-  for (int k = 0; k < K; ++k) map[k] = k;
   return map;
 }
 

@@ -1,7 +1,10 @@
 #include "sweep/inputs.h"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
+
+#include "model/safetensors.h"
 
 namespace hs::sweep {
 
@@ -129,6 +132,25 @@ int64_t worker_token_budget(int64_t token_budget, int64_t real_tokens, int threa
   if (threads <= 1) return token_budget;
   const int64_t target = threads * int64_t{kBatchesPerWorker};
   return std::min(token_budget, std::max(kMinWorkerBatchTokens, (real_tokens + target - 1) / target));
+}
+
+std::string inputs_sha256(const ScoringInputs& inputs, const HeadSpec& head) {
+  std::string bytes;
+  auto put = [&](const void* p, size_t n) { bytes.append(static_cast<const char*>(p), n); };
+  auto put_int = [&](int64_t v) { put(&v, sizeof v); };
+  put_int(static_cast<int64_t>(head.kind));
+  put_int(static_cast<int64_t>(head.pooling));
+  put_int(static_cast<int64_t>(head.class_map.size()));
+  for (int c : head.class_map) put_int(c);
+  put_int(inputs.n_examples);
+  for (const Sequence& s : inputs.sequences) {
+    put_int(s.example);
+    put_int(s.slot);
+    put_int(static_cast<int64_t>(s.ids.size()));
+    put(s.ids.data(), s.ids.size() * sizeof(int32_t));
+    put(s.types.data(), s.types.size() * sizeof(int32_t));
+  }
+  return model::sha256_bytes(bytes);
 }
 
 }  // namespace hs::sweep

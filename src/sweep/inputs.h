@@ -30,6 +30,12 @@ struct ScoringInputs {
 ScoringInputs build_inputs(const data::Dataset& dataset, const text::Tokenizer& tok, const HeadSpec& head,
                            int max_seq_len);
 
+// SHA-256 (hex) of what the model is given and how its outputs are read: every sequence's token and
+// type ids in order, and the head (kind, pooling, class order). Part of a results file's identity
+// (inputs_sha256), so that a resume or a merge notices changed text, vocab.txt, tokenizer settings,
+// 1_Pooling or id2label behind the same paths, which the config and the row numbers do not show.
+std::string inputs_sha256(const ScoringInputs& inputs, const HeadSpec& head);
+
 struct Batch {
   model::EncoderInput input;          // (B, T) each
   std::vector<int64_t> sequence_index;  // (B) rows of ScoringInputs::sequences

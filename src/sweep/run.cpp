@@ -12,6 +12,7 @@
 #include <fmt/ranges.h>
 
 #include "data/glue_tasks.h"
+#include "io/h5_read.h"
 #include "io/results.h"
 #include "io/results_file.h"
 #include "io/results_identity.h"
@@ -61,8 +62,11 @@ std::string where_in_sweep(int index, int count) {
 }
 
 // Opens the file at `path` and checks that it belongs to the run described by `run` and `header`;
-// an InputError saying what differs otherwise.
-ExistingFile check_existing(const std::string& path, const io::SweepIdentity& run, const io::ResultsHeader& header) {
+// an InputError saying what differs otherwise. With compare_masks false, everything but the masks
+// is compared: what a run can check before the pruning curves (and the importance they need) give
+// it the whole mask set.
+io::ResultsFile open_existing(const std::string& path, io::SweepIdentity run, const io::ResultsHeader& header,
+                              bool compare_masks) {
   std::optional<io::ResultsFile> file;
   try {
     file.emplace(io::ResultsFile::open(path));
@@ -70,24 +74,23 @@ ExistingFile check_existing(const std::string& path, const io::SweepIdentity& ru
     std::string reason = e.what();
     if (reason.rfind(path + ": ", 0) == 0) reason = reason.substr(path.size() + 2);
     if (io::held_by_writer(path)) io::refuse_held_by_writer(path);
-    hs::input_error("{} exists but is not a readable results file ({}); delete it or set output.overwrite: true", path,
-                    reason);
+    // output.overwrite replaces results files only (io/results.h), so for another kind of file the
+    // way out is to move it.
+    hs::input_error("{} exists but is not a readable results file ({}); {}", path, reason,
+                    io::is_hdf5_file(path) ? "delete it or set output.overwrite: true"
+                                           : "delete it or choose another output.path");
   }
   io::SweepIdentity found;
-  ExistingFile out;
   try {
     found = io::read_identity(*file);
-    out.done = file->masks_done();
-    for (const std::string& m : file->info().header.metrics) out.scores[m] = file->scores(m);
-    out.importance = file->info().header.importance;
-    out.attention = file->info().header.attention;
-    out.predictions.resize(out.done.size());
-    for (size_t n = 0; n < out.done.size(); ++n)
-      if (out.done[n]) out.predictions[n] = file->predictions(static_cast<int64_t>(n));
   } catch (const InputError&) {
     throw;
   } catch (const std::runtime_error& e) {
     hs::input_error("{} exists but is damaged ({}); delete it or set output.overwrite: true", path, e.what());
+  }
+  if (!compare_masks) {
+    run.masks = found.masks;
+    run.mask_names = found.mask_names;
   }
   const std::string diff = io::identity_difference(found, run, "in the file", "now");
   if (!diff.empty()) hs::input_error("{} {}; use another output.path or output.overwrite: true", path, diff);
@@ -95,7 +98,27 @@ ExistingFile check_existing(const std::string& path, const io::SweepIdentity& ru
   if (fh.shard_count != header.shard_count || fh.shard_index != header.shard_index)
     hs::input_error("{} holds {}, this run is {}; use another output.path, or --output", path,
                     where_in_sweep(fh.shard_index, fh.shard_count), where_in_sweep(header.shard_index, header.shard_count));
-  out.complete = file->info().complete;
+  return std::move(*file);
+}
+
+ExistingFile check_existing(const std::string& path, const io::SweepIdentity& run, const io::ResultsHeader& header) {
+  const io::ResultsFile file = open_existing(path, run, header, /*compare_masks=*/true);
+  ExistingFile out;
+  try {
+    out.done = file.masks_done();
+    for (const std::string& m : file.info().header.metrics) out.scores[m] = file.scores(m);
+    out.importance = file.info().header.importance;
+    out.attention = file.info().header.attention;
+    out.predictions.resize(out.done.size());
+    for (size_t n = 0; n < out.done.size(); ++n)
+      if (out.done[n]) out.predictions[n] = file.predictions(static_cast<int64_t>(n));
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    hs::input_error("{} exists but is damaged ({}); delete it or set output.overwrite: true", path, e.what());
+  }
+  const io::ResultsHeader& fh = file.info().header;
+  out.complete = file.info().complete;
   out.device_name = fh.device_name;
   return out;
 }
@@ -187,6 +210,8 @@ std::string check_config_options(const io::Plan& plan) {
   check_model_options(plan, on_cpu ? c10::Device(c10::kCPU) : c10::Device(c10::kCUDA, 0), dir.config, dir.path);
   check_positions(plan, dir);
   masks::make_masks(plan.sweep, dir.config.num_hidden_layers, dir.config.num_attention_heads, plan.where);
+  check_pruning_for_model(plan, data::find_task(plan.task.name), "", dir.config.num_hidden_layers,
+                          dir.config.num_attention_heads);
   return note;
 }
 
@@ -211,6 +236,7 @@ void check_model_options(const io::Plan& plan, const c10::Device& device, const 
 
 RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
+  io::check_output_is_not_read(plan, output_path(plan, options));
   const c10::Device device = check_run_options(plan);
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
   check_model_options(plan, device, dir.config, dir.path);
@@ -228,23 +254,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const int L = dir.config.num_hidden_layers, H = dir.config.num_attention_heads;
   masks::MaskSet mask_set = masks::make_masks(plan.sweep, L, H, plan.where);
   const std::string model_sha256 = model::sha256_file(dir.weights_path);
-  check_ablation_source(plan, task, model_sha256, L, H);
-
-  // Weights are loaded (and every tensor checked) before the results file is created or reopened,
-  // so a broken checkpoint leaves no file behind and changes none. Gradient importance and pruning
-  // curves come first: the curves' masks belong to the sweep (and to its identity on resume).
-  const model::BertModel model = model::BertModel::load(dir);
-  std::optional<ImportanceSource> importance_source;
-  std::optional<io::HeadImportance> importance;
-  if (plan.importance.method != "none") {
-    importance_source.emplace(plan, task, model, head, tok);
-    fmt::print(stderr, "headsweep: {} importance on {} {} ({} examples)\n", plan.importance.method, task.name,
-               importance_source->split(), importance_source->examples());
-    importance = importance_source->at(std::vector<uint8_t>(static_cast<size_t>(L) * H, 1));
-  }
-  const std::vector<io::PruningRecord> curves =
-      pruning_curves(plan, task, model_sha256, mask_set, importance ? &*importance : nullptr,
-                     importance_source ? &*importance_source : nullptr);
+  check_pruning_for_model(plan, task, model_sha256, L, H);
 
   std::vector<double> gold;
   std::vector<int64_t> rows;
@@ -266,6 +276,8 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   header.model_path = dir.path;
   header.model_id = model_id(dir);
   header.model_sha256 = model_sha256;
+  ScoringInputs inputs = build_inputs(dataset, tok, head, plan.task.max_seq_len);
+  header.inputs_sha256 = inputs_sha256(inputs, head);
   header.task = task.name;
   header.split = plan.task.split;
   // Pruning curves add their masks to the strategies'.
@@ -283,12 +295,44 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     header.shard_index = shard.index;
     header.shard_count = shard.count;
   }
+  const std::string path = output_path(plan, options);
+  std::error_code ec;
+  const bool resume = !plan.output.overwrite && std::filesystem::exists(path, ec);
+  io::SweepIdentity run_id;
+  run_id.tool_version = header.tool_version;
+  run_id.config_yaml = header.config_yaml;
+  run_id.model_sha256 = header.model_sha256;
+  run_id.inputs_sha256 = header.inputs_sha256;
+  run_id.n_layers = L;
+  run_id.n_heads = H;
+  run_id.metrics = header.metrics;
+  run_id.labels = gold;
+  run_id.rows = rows;
+  // A file from another sweep is refused before the importance and the pruning curves are computed,
+  // which can take longer than the sweep; their masks are compared once they are known.
+  if (resume && (plan.importance.method != "none" || plan.pruning.schedule != "none"))
+    open_existing(path, run_id, header, /*compare_masks=*/false);
+
+  // Weights are loaded (and every tensor checked) before the results file is created or reopened,
+  // so a broken checkpoint leaves no file behind and changes none. Gradient importance and pruning
+  // curves come first: the curves' masks belong to the sweep (and to its identity on resume).
+  const model::BertModel model = model::BertModel::load(dir);
+  std::optional<ImportanceSource> importance_source;
+  std::optional<io::HeadImportance> importance;
+  if (plan.importance.method != "none") {
+    importance_source.emplace(plan, task, model, head, tok);
+    fmt::print(stderr, "headsweep: {} importance on {} {} ({} examples)\n", plan.importance.method, task.name,
+               importance_source->split(), importance_source->examples());
+    importance = importance_source->at(std::vector<uint8_t>(static_cast<size_t>(L) * H, 1));
+  }
+  const std::vector<io::PruningRecord> curves =
+      pruning_curves(plan, task, model_sha256, mask_set, importance ? &*importance : nullptr,
+                     importance_source ? &*importance_source : nullptr);
   header.ablation = has_single_head_masks(mask_set.data(), L, H) && baseline_index(mask_set.data(), L, H) >= 0;
   header.pruning = curves;
   header.pruning_schedule = plan.pruning.schedule;
   header.pruning_tolerance = plan.pruning.tolerance;
   header.pruning_alpha = plan.pruning.alpha;
-  const std::string path = output_path(plan, options);
 
   RunSummary s;
   s.n_layers = L;
@@ -316,21 +360,10 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const bool intervals = plan.stats.bootstrap > 0 && !shard.sharded();
   std::vector<std::vector<float>> predictions(intervals ? mask_set.size() : 0);
 
-  std::error_code ec;
-  const bool resume = !plan.output.overwrite && std::filesystem::exists(path, ec);
   std::string begun_on;
   if (resume) {
-    io::SweepIdentity run_id;
-    run_id.tool_version = header.tool_version;
-    run_id.config_yaml = header.config_yaml;
-    run_id.model_sha256 = header.model_sha256;
-    run_id.n_layers = L;
-    run_id.n_heads = H;
-    run_id.metrics = header.metrics;
     run_id.masks = mask_set.data();
     run_id.mask_names = mask_set.names();
-    run_id.labels = gold;
-    run_id.rows = rows;
     const ExistingFile existing = check_existing(path, run_id, header);
     // The file names the device that began it; a log that mixes two says so.
     if (!existing.device_name.empty() && existing.device_name != header.device_name)
@@ -364,7 +397,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   SweepProblem problem;
   problem.model = &model;
   problem.head = head;
-  problem.inputs = build_inputs(dataset, tok, head, plan.task.max_seq_len);
+  problem.inputs = std::move(inputs);
   // A GPU wants batches as large as the budget allows: no cutting for workers there.
   auto batches_for = [&](bool cuda) {
     const int64_t budget = device_token_budget(plan.runtime.token_budget, cuda);
@@ -429,8 +462,8 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   // The trie keeps a group's outputs beside the results file while the group runs, so that a killed
   // run resumes the group at its unfinished batches (sweep/group_store.h). The key ties the file to
   // this sweep; a run that starts its results file afresh drops any left by another.
-  FileGroupStore group_store(path + ".group",
-                             fmt::format("{} {} {}", header.model_sha256, io::config_sha256(header.config_yaml), path));
+  FileGroupStore group_store(path + ".group", fmt::format("{} {} {} {}", header.model_sha256, header.inputs_sha256,
+                                                          io::config_sha256(header.config_yaml), path));
   if (!resume) group_store.discard();
   problem.group_store = &group_store;
 

@@ -58,12 +58,22 @@ void check_pruning_options(const io::Plan& plan) {
 
 namespace {
 
+// sha: the run's model_sha256; "" to skip the weights' check (validate does not hash the weights).
 std::vector<double> ablation_order(const io::Plan& plan, const data::TaskSpec& task, const std::string& sha, int L,
                                    int H) {
   const std::string& path = plan.pruning.ablation_from;
-  const io::ResultsFile f = io::ResultsFile::open(path);
+  const io::ResultsFile f = [&] {
+    try {
+      return io::ResultsFile::open(path);
+    } catch (const InputError& e) {
+      plan.where.fail("pruning.ablation_from", "{}", e.what());
+    }
+  }();
   const io::ResultsHeader& h = f.info().header;
-  if (h.model_sha256 != sha)
+  if (h.n_layers != L || h.n_heads != H)
+    plan.where.fail("pruning.ablation_from", "{} has {} layers of {} heads, the model {} of {}", path, h.n_layers,
+                    h.n_heads, L, H);
+  if (!sha.empty() && h.model_sha256 != sha)
     plan.where.fail("pruning.ablation_from", "{} was made with other weights (model_sha256 {}…, this run {}…)", path,
                     h.model_sha256.substr(0, 12), sha.substr(0, 12));
   if (h.task != task.name)
@@ -78,11 +88,15 @@ std::vector<double> ablation_order(const io::Plan& plan, const data::TaskSpec& t
 
 }  // namespace
 
-void check_ablation_source(const io::Plan& plan, const data::TaskSpec& task, const std::string& model_sha256, int L,
-                           int H) {
-  const auto& orders = plan.pruning.orders;
-  if (plan.pruning.schedule == "none" || std::find(orders.begin(), orders.end(), "ablation") == orders.end()) return;
-  ablation_order(plan, task, model_sha256, L, H);
+void check_pruning_for_model(const io::Plan& plan, const data::TaskSpec& task, const std::string& model_sha256, int L,
+                             int H) {
+  const io::PruningOptions& p = plan.pruning;
+  if (p.schedule == "none") return;
+  if (p.min_heads_per_layer >= H)
+    plan.where.fail("pruning.min_heads_per_layer", "{}, but the model has {} heads per layer, so no head could be pruned",
+                    p.min_heads_per_layer, H);
+  if (std::find(p.orders.begin(), p.orders.end(), "ablation") != p.orders.end())
+    ablation_order(plan, task, model_sha256, L, H);
 }
 
 std::vector<io::PruningRecord> pruning_curves(const io::Plan& plan, const data::TaskSpec& task,

@@ -48,10 +48,12 @@ std::vector<io::PruningRecord> pruning_curves(const io::Plan& plan, const data::
 // Checks pruning.* against importance.* before any work.
 void check_pruning_options(const io::Plan& plan);
 
-// The single-head results file of pruning.ablation_from, when an order reads it: that it exists,
-// scores this task with these weights, and removes every head alone. Called before any forward
-// pass, so that a wrong file fails in the first second rather than after the importance.
-void check_ablation_source(const io::Plan& plan, const data::TaskSpec& task, const std::string& model_sha256, int L,
-                           int H);
+// pruning.* against the model: pruning.min_heads_per_layer below H, and the single-head results file
+// of pruning.ablation_from, when an order reads it: that it exists, has the model's L and H, scores
+// this task with these weights (model_sha256; "" skips that check) and removes every head alone.
+// Called before any forward pass, so that a wrong option fails in the first second, not after the
+// importance.
+void check_pruning_for_model(const io::Plan& plan, const data::TaskSpec& task, const std::string& model_sha256, int L,
+                             int H);
 
 }  // namespace hs::sweep

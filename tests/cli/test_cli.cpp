@@ -394,6 +394,8 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
     require_one_line_error(run_cli({"run", dir + "/ok.yaml", "--output", ""}), "--output: empty path");
     fs::create_directories(dir + "/folder.yaml");
     require_one_line_error(run_cli({"run", dir + "/folder.yaml"}), dir + "/folder.yaml: is a folder, not a config file");
+    // Control characters that input carries into a message are escaped: still one line.
+    require_one_line_error(run_cli({"run", dir + "/two\nlines\t.yaml"}), dir + "/two\\nlines\\t.yaml: cannot read the config");
   }
   CATCH_SECTION("a pruning.ablation_from file without single-head scores, refused before any forward pass") {
     const std::string base = dir + "/baseline.h5";
@@ -405,7 +407,18 @@ CATCH_TEST_CASE("bad inputs exit with status 2 and one line naming the problem",
     require_one_line_error(r, "ablation.yaml:21:18: pruning.ablation_from: " + base +
                                   " has no scored mask removing only L0.H0");
     CATCH_CHECK(r.err.find("importance on") == std::string::npos);  // the importance never started
+    // validate reads the file too, and says the same
+    require_one_line_error(run_cli({"validate", dir + "/ablation.yaml"}),
+                           "ablation.yaml:21:18: pruning.ablation_from: " + base + " has no scored mask removing only L0.H0");
     fs::remove(base);
+    require_one_line_error(run_cli({"validate", dir + "/ablation.yaml"}), "ablation.yaml:21:18: pruning.ablation_from: " + base);
+    require_one_line_error(run_cli({"run", dir + "/ablation.yaml"}), "ablation.yaml:21:18: pruning.ablation_from: " + base);
+    // The model has 12 heads per layer: keeping 12 prunes nothing, which is a mistake, not a curve.
+    const auto keep = run_with("keep", config_text(model, glue, out, "baseline", 8) +
+                                           "pruning:\n  schedule: percent\n  orders: [random]\n  min_heads_per_layer: 12\n");
+    require_one_line_error(keep, "keep.yaml:18:24: pruning.min_heads_per_layer: 12, but the model has 12 heads per "
+                                 "layer, so no head could be pruned");
+    require_one_line_error(run_cli({"validate", dir + "/keep.yaml"}), "keep.yaml:18:24: pruning.min_heads_per_layer: 12");
   }
   CATCH_SECTION("a quote left open in the config") {
     // yaml-cpp would read it as a string running to the end of the file, and report the options

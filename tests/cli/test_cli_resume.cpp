@@ -360,12 +360,30 @@ CATCH_TEST_CASE("run: a file from another sweep is refused with one line saying 
     require_one_line_error(run_cli({"run", cfg, "--output", gpu, "--set", "runtime.device=auto"}),
                            gpu + " was made by a different config (runtime.device: cuda in the file, cpu now)" + fix);
   }
+  CATCH_SECTION("a different config, refused before the importance that pruning curves would need") {
+    const auto r = run_cli({"run", cfg, "--set", "importance.method=michel", "--set", "importance.limit=64", "--set",
+                            "pruning.schedule=percent"});
+    require_one_line_error(r, out + " was made by a different config (");
+    CATCH_CHECK(r.err.find("importance on") == std::string::npos);
+  }
   CATCH_SECTION("different weights in the same model folder") {
     fs::remove(model + "/model.safetensors");
     std::string weights = hs::test::read_file(real_model + "/model.safetensors");
     weights.back() ^= 1;  // the last byte of the last tensor
     hs::test::write_file(model + "/model.safetensors", weights);
     require_one_line_error(run_cli({"run", cfg}), out + " was made with different weights (model_sha256 ");
+  }
+  CATCH_SECTION("a different vocabulary in the same model folder") {
+    // The same config, weights, masks and rows, but other token ids: only inputs_sha256 tells.
+    std::string vocab = hs::test::read_file(model + "/vocab.txt");
+    const size_t the = vocab.find("\nthe\n"), dot = vocab.find("\n.\n");
+    CATCH_REQUIRE(the != std::string::npos);
+    CATCH_REQUIRE(dot < the);  // so that editing "the" first leaves the offset of "." valid
+    vocab.replace(the, 5, "\n.\n");  // swaps the two ids, every other line stays where it was
+    vocab.replace(dot, 3, "\nthe\n");
+    hs::test::write_file(model + "/vocab.txt", vocab);
+    require_one_line_error(run_cli({"run", cfg}), out + " was made from different inputs: the examples' tokens or "
+                                                        "the task head differ");
   }
   CATCH_SECTION("a different mask set") {
     const std::string m = copy_edited("masks.h5", "f['mask_names'][2] = '-L9'; f['masks'][2] = 1");
@@ -393,8 +411,11 @@ CATCH_TEST_CASE("run: a file from another sweep is refused with one line saying 
     const std::string text = dir + "/text.h5";
     hs::test::write_file(text, "not HDF5\n");
     require_one_line_error(run_cli({"run", cfg, "--output", text}),
-                           text + " exists but is not a readable results file (not an HDF5 file); delete it or set "
-                                  "output.overwrite: true");
+                           text + " exists but is not a readable results file (not an HDF5 file); delete it or "
+                                  "choose another output.path");
+    // overwrite replaces results files only: not this one, which could be the config or a data file
+    require_one_line_error(run_cli({"run", cfg, "--output", text, "--set", "output.overwrite=true"}),
+                           text + " is not a results file (HDF5), so output.overwrite does not replace it");
     const std::string cut = copy_edited("cut.h5", "");
     hs::test::write_file(cut, partial.substr(0, 3000));
     require_one_line_error(run_cli({"run", cfg, "--output", cut}), cut + " exists but is not a readable results file (");
@@ -509,6 +530,8 @@ CATCH_TEST_CASE("run --shard and SLURM arrays, then merge: equal to the unsharde
   CATCH_CHECK(hs::io::ResultsFile::open(both).info().header.device_name == here + "; NVIDIA A100-SXM4-40GB");
   const std::string sha = copy_edited(2, "sha.h5", "f.attrs['model_sha256'] = '0' * 64");
   require_one_line_error(run_cli({"merge", bad, shards[0], shards[1], sha}), sha + " was made with different weights");
+  const std::string inputs = copy_edited(2, "inputs.h5", "f.attrs['inputs_sha256'] = '0' * 64");
+  require_one_line_error(run_cli({"merge", bad, shards[0], shards[1], inputs}), inputs + " was made from different inputs");
   const std::string masks = copy_edited(2, "masks.h5", "f['masks'][0, 0, 0] = 0");
   require_one_line_error(run_cli({"merge", bad, shards[0], shards[1], masks}),
                          masks + " holds a different mask set (mask 0 baseline has different gates)");

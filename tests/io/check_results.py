@@ -23,7 +23,7 @@ except ImportError:
     sys.exit(77)
 
 STRING_ATTRS = ["tool", "tool_version", "config", "config_sha256", "model_path", "model_id",
-                "model_sha256", "task", "split", "strategy", "device_name", "created"]
+                "model_sha256", "inputs_sha256", "task", "split", "strategy", "device_name", "created"]
 # Options left out of config_sha256 (docs/hdf5-schema.md).
 IGNORED_KEYS = {"output.path", "output.overwrite", "runtime.threads", "runtime.streams", "runtime.progress"}
 
@@ -64,6 +64,8 @@ def check_file(path, exp):
         check(a["schema_version"] == 1, "schema_version")
         check(a["tool"] == "headsweep", "tool")
         check(a["config_sha256"] == config_sha256(a["config"]), "config_sha256 is not the documented hash")
+        for k in ("model_sha256", "inputs_sha256"):
+            check(re.fullmatch(r"[0-9a-f]{64}", a[k]), f"{k} {a[k]!r} is not a lowercase hex SHA-256")
         check(a["complete"] == exp["complete"], f"complete = {a['complete']}")
         check(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", a["created"]), f"created {a['created']}")
         check((a["n_examples"], a["n_layers"], a["n_heads"]) == (B, L, H), "sizes")

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <hdf5.h>
 
 #include "io/plan.h"
 #include "plan_fixtures.h"
@@ -208,8 +209,38 @@ CATCH_TEST_CASE("check_paths checks folders and the output file up front", "[io]
   // An existing output file is for the run to resume or refuse (it compares the file with the
   // sweep), not an error of the config.
   CATCH_CHECK_NOTHROW(load_plan_text(config(d + "/model", d + "/glue", d + "/taken.h5"), "c.yaml", {}, ctx));
-  CATCH_CHECK_NOTHROW(load_plan_text(config(d + "/model", d + "/glue", d + "/taken.h5"), "c.yaml",
+  const hid_t h5 = H5Fcreate(dir.file("results.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  CATCH_REQUIRE(h5 >= 0);
+  H5Fclose(h5);
+  CATCH_CHECK_NOTHROW(load_plan_text(config(d + "/model", d + "/glue", d + "/results.h5"), "c.yaml",
                                      {"output.overwrite=true"}, ctx));
+  // overwrite replaces an HDF5 file only: not the config, a data file or a mask list.
+  CATCH_REQUIRE_THROWS_WITH(
+      load_plan_text(config(d + "/model", d + "/glue", d + "/taken.h5"), "c.yaml", {"output.overwrite=true"}, ctx),
+      "c.yaml:7:9: output.path: \"" + d +
+          "/taken.h5\" is not a results file (HDF5), so output.overwrite does not replace it; delete it first if it "
+          "should go");
+  CATCH_REQUIRE_THROWS_WITH(
+      load_plan_text(config(d + "/model", d + "/glue", d + "/new/"), "c.yaml", {}, ctx),
+      "c.yaml:7:9: output.path: \"" + d + "/new/\" ends in /: a folder name, not a file name");
+  // Nor is the output one of the files the run reads, whatever overwrite says.
+  const std::string masks = "\nsweep:\n  strategy: file\n  path: " + d + "/results.h5\n";
+  CATCH_REQUIRE_THROWS_WITH(
+      load_plan_text(config(d + "/model", d + "/glue", d + "/results.h5") + masks, "c.yaml", {}, ctx),
+      "c.yaml:7:9: output.path: \"" + d + "/results.h5\" is the file sweep.path reads; the results must go "
+      "elsewhere");
+  CATCH_REQUIRE_THROWS_WITH(
+      load_plan_text(config(d + "/model", d + "/glue", d + "/./results.h5"), "c.yaml",
+                     {"pruning.schedule=percent", "pruning.orders=ablation", "pruning.ablation_from=" + d + "/results.h5"},
+                     ctx),
+      "c.yaml:7:9: output.path: \"" + d + "/./results.h5\" is the file pruning.ablation_from reads; the results "
+      "must go elsewhere");
+  // --output (or a shard's file) in place of output.path: the error points at the input's key.
+  const Plan p = load_plan_text(config(d + "/model", d + "/glue", d + "/other.h5") + masks, "c.yaml", {}, ctx);
+  CATCH_CHECK_NOTHROW(hs::io::check_output_is_not_read(p, d + "/other.h5"));
+  CATCH_REQUIRE_THROWS_WITH(hs::io::check_output_is_not_read(p, d + "/results.h5"),
+                            "c.yaml:11:9: sweep.path: \"" + d + "/results.h5\" is the file sweep.path reads; the "
+                            "results must go elsewhere");
   CATCH_REQUIRE_THROWS_WITH(
       load_plan_text(config(d + "/model", d + "/glue", d + "/model"), "c.yaml", {}, ctx),
       "c.yaml:7:9: output.path: \"" + d + "/model\" is a folder, not a file name");

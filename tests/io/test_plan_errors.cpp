@@ -5,6 +5,7 @@
 
 #include "io/plan.h"
 #include "plan_fixtures.h"
+#include "temp_dir.h"
 #include "util/error.h"
 
 using hs::io::test::kMinimalConfig;
@@ -41,6 +42,28 @@ CATCH_TEST_CASE("YAML syntax errors use the parser's position", "[io][plan][erro
                             "config.yaml:2:10: invalid YAML: illegal map value");
   CATCH_REQUIRE_THROWS_WITH(load(with("---\nmodel: {}\n")),
                             "config.yaml:9:1: expected one YAML document, found 2");
+}
+
+CATCH_TEST_CASE("control characters are named where they are, as bytes", "[io][plan][errors]") {
+  std::string text = kMinimalConfig;
+  text.insert(text.find("task:") + 5, std::string(1, '\0'));
+  CATCH_REQUIRE_THROWS_WITH(load(text), "config.yaml:3:6: byte 0x00, a control character: a config is YAML text");
+  CATCH_REQUIRE_THROWS_WITH(load(with("  path\x1b: x\n")),
+                            "config.yaml:8:7: byte 0x1b, a control character: a config is YAML text");
+  // Tabs and CRLF line ends are YAML's own.
+  std::string crlf;
+  for (char c : std::string(kMinimalConfig)) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  CATCH_CHECK(load(crlf).task.name == load(kMinimalConfig).task.name);
+}
+
+CATCH_TEST_CASE("a config file too large to be one is refused before it is read whole", "[io][plan][errors]") {
+  const hs::test::TempDir dir;
+  const std::string path = dir.write("big.yaml", std::string(kMinimalConfig) + "#" + std::string(1 << 20, 'x') + "\n");
+  CATCH_REQUIRE_THROWS_WITH(hs::io::load_plan(path, {}, hs::io::test::test_context()),
+                            path + ": more than 1 MiB; not a headsweep config");
+  // A device with no end, as a mistyped path might name, stops at the cap too.
+  CATCH_REQUIRE_THROWS_WITH(hs::io::load_plan("/dev/zero", {}, hs::io::test::test_context()),
+                            "/dev/zero: more than 1 MiB; not a headsweep config");
 }
 
 CATCH_TEST_CASE("a quote left open is named where it opens", "[io][plan][errors]") {

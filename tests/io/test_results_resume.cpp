@@ -77,8 +77,9 @@ struct Sweep {
     return ResultsWriter::create(path, header, masks, names, labels, rows, o);
   }
   SweepIdentity identity() const {
-    return SweepIdentity{header.tool_version, header.config_yaml, header.model_sha256, header.n_layers, header.n_heads,
-                         header.metrics, masks, names, labels, rows};
+    return SweepIdentity{header.tool_version, header.config_yaml, header.model_sha256, header.inputs_sha256,
+                         header.n_layers,          header.n_heads,     header.metrics,      masks,
+                         names,                    labels,             rows};
   }
   static std::map<std::string, double> scores(int64_t n) { return {{"accuracy", 0.5 + 0.001 * static_cast<double>(n)}}; }
   std::vector<float> predictions(int64_t n) const {
@@ -166,6 +167,12 @@ CATCH_TEST_CASE("identity_difference names what differs first", "[io][resume]") 
   CATCH_CHECK(differ([](SweepIdentity& b) { b.config_yaml = with(kConfig, "threads: 0", "threads: 3"); }).empty());
   CATCH_CHECK(differ([](SweepIdentity& b) { b.model_sha256 = std::string(64, 'b'); }) ==
               "was made with different weights (model_sha256 aaaaaaaaaaaa… in the file, bbbbbbbbbbbb… now)");
+  CATCH_CHECK(differ([](SweepIdentity& b) { b.inputs_sha256 = std::string(64, 'd'); }) ==
+              "was made from different inputs: the examples' tokens or the task head differ, as the text, vocab.txt, "
+              "the tokenizer's settings, 1_Pooling or id2label behind the same paths may have changed (inputs_sha256 "
+              "cccccccccccc… in the file, dddddddddddd… now)");
+  // A file written before inputs_sha256 existed has none to compare.
+  CATCH_CHECK(differ([](SweepIdentity& b) { b.inputs_sha256.clear(); }).empty());
   CATCH_CHECK(differ([](SweepIdentity& b) { b.mask_names.pop_back(); }) ==
               "holds a different mask set (6 masks in the file, 5 masks now)");
   CATCH_CHECK(differ([](SweepIdentity& b) { b.mask_names[3] = "other"; }) ==

@@ -267,12 +267,12 @@ CATCH_TEST_CASE("random: errors name the option", "[masks][random][errors]") {
                             "sweep.sparsities: 0.95 removes 68 of the model's 72 heads, but "
                             "sweep.min_heads_per_layer 1 leaves at most 66 to remove");
   CATCH_REQUIRE_THROWS_WITH(make_masks(random_options({0.5}, 10, 0, 13), 6, 12),
-                            "sweep.min_heads_per_layer is 13, but the model has 12 heads per layer");
+                            "sweep.min_heads_per_layer: 13, but the model has 12 heads per layer");
   CATCH_REQUIRE_THROWS_WITH(make_masks(random_options({0.01}, 100, 0), 6, 12),
-                            "sweep.samples is 100, but only 72 distinct masks remove 1 of the model's "
+                            "sweep.samples: 100, but only 72 distinct masks remove 1 of the model's "
                             "72 heads (sparsity 0.01)");
   CATCH_REQUIRE_THROWS_WITH(make_masks(random_options({0.5}, 21, 0, 1), 2, 3),
-                            "sweep.samples is 21, but only 18 distinct masks remove 3 of the model's 6 "
+                            "sweep.samples: 21, but only 18 distinct masks remove 3 of the model's 6 "
                             "heads (sparsity 0.5, at least 1 kept per layer)");
   CATCH_REQUIRE_THROWS_WITH(make_masks(random_options({0.5}, 0, 0), 6, 12),
                             "sweep.samples: expected at least 1, got 0");
@@ -282,4 +282,13 @@ CATCH_TEST_CASE("random: errors name the option", "[masks][random][errors]") {
                             "sweep.sparsities: expected at least one sparsity");
   // Exactly as many masks as exist is fine: all of them.
   CATCH_CHECK(make_masks(random_options({0.5}, 20, 0), 2, 3).size() == 21);
+  // Found only once the model's L and H are known, but still placed at the option in the config.
+  hs::io::OptionWhere where;
+  where.set("sweep.min_heads_per_layer", "sweep.yaml:7:24");
+  where.set("sweep.samples", "sweep.yaml:5:12");
+  CATCH_REQUIRE_THROWS_WITH(make_masks(random_options({0.5}, 10, 0, 13), 6, 12, where),
+                            "sweep.yaml:7:24: sweep.min_heads_per_layer: 13, but the model has 12 heads per layer");
+  CATCH_REQUIRE_THROWS_WITH(make_masks(random_options({0.01}, 100, 0), 6, 12, where),
+                            "sweep.yaml:5:12: sweep.samples: 100, but only 72 distinct masks remove 1 of the "
+                            "model's 72 heads (sparsity 0.01)");
 }

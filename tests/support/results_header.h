@@ -16,6 +16,7 @@ inline hs::io::ResultsHeader tiny_results_header(const std::string& config_yaml,
   h.model_path = "/models/tiny";
   h.model_id = "tiny";
   h.model_sha256 = std::string(64, 'a');
+  h.inputs_sha256 = std::string(64, 'c');
   h.task = "mnli";
   h.split = "dev";
   h.strategy = "single-head";

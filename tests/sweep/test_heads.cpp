@@ -68,6 +68,21 @@ CATCH_TEST_CASE("resolve_head maps a reversed id2label onto the task's label ord
   hs::model::ModelDir same = dir;
   same.config.id2label = {"entailment", "not_entailment"};
   CATCH_CHECK(hs::sweep::resolve_head(same, rte, "auto", "auto").class_map == std::vector<int>{0, 1});
+  hs::model::ModelDir numbered = dir;
+  numbered.config.id2label = {"0", "1"};
+  CATCH_CHECK(hs::sweep::resolve_head(numbered, rte, "auto", "auto").class_map == std::vector<int>{0, 1});
+  // Names that match only in part, twice, or not at all leave the order unknown: refused, where taking
+  // the index order would score a checkpoint with swapped classes as if inverted.
+  for (const std::vector<std::string>& names : std::vector<std::vector<std::string>>{
+           {"not_entailment", "neutral"}, {"not_entailment", "not_entailment"}, {"foo", "bar"}, {"LABEL_1", "LABEL_0"}}) {
+    hs::model::ModelDir odd = dir;
+    odd.config.id2label = names;
+    CATCH_CAPTURE(names);
+    CATCH_CHECK_THROWS_WITH(hs::sweep::resolve_head(odd, rte, "auto", "auto"),
+                            Catch::Matchers::StartsWith(dir.path + "/config.json: id2label (0: " + names[0] + ", 1: " +
+                                                        names[1] + ") does not name rte's labels (entailment, "
+                                                        "not_entailment) one to one"));
+  }
   // The regression head does not fit a classification task.
   CATCH_CHECK_THROWS_WITH(hs::sweep::resolve_head(dir, rte, "regression", "auto"),
                           "model.head: regression needs a regression task (stsb), not rte");
