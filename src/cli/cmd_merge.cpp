@@ -25,6 +25,7 @@ void add_merge_command(CLI::App& app, int* status) {
     fmt::print("{}", sweep::format_ranking(r.header.metrics, r.mask_names, r.scores, 10,
                                            r.bootstrap ? &*r.bootstrap : nullptr, r.header.bootstrap_confidence));
     fmt::print("{}", sweep::format_importance(r.header.importance, r.agreement, r.ablation, r.header.n_heads));
+    fmt::print("{}", sweep::format_attention(r.header.attention, r.header.n_heads));
     if (!r.pruning.empty()) {
       fmt::print("{}", sweep::format_pruning(r.pruning, r.header.metrics.front(), r.header.pruning_tolerance,
                                              r.header.pruning_alpha));

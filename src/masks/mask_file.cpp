@@ -141,10 +141,11 @@ MaskSet read_text(const std::string& path, int L, int H) {
 
 }  // namespace
 
-MaskSet read_mask_file(const std::string& path, const std::string& dataset, int L, int H) {
+MaskSet read_mask_file(const std::string& path, const std::string& dataset, int L, int H,
+                       const io::OptionWhere& where) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) input_error("sweep.path: {} does not exist", io::quoted(path));
-  if (fs::is_directory(path, ec)) input_error("sweep.path: {} is a folder, not a file", io::quoted(path));
+  if (!fs::exists(path, ec)) where.fail("sweep.path", "{} does not exist", io::quoted(path));
+  if (fs::is_directory(path, ec)) where.fail("sweep.path", "{} is a folder, not a file", io::quoted(path));
   const std::string stem = fs::path(path).filename().string();
   if (io::is_hdf5_file(path)) {
     const std::string name = dataset.empty() ? "/masks" : dataset;
@@ -159,8 +160,8 @@ MaskSet read_mask_file(const std::string& path, const std::string& dataset, int 
   }
   const bool npy = is_npy_file(path);
   if (!is_default_dataset(dataset))
-    input_error("sweep.dataset ({}) is read from HDF5 files only, and {} is {}", dataset, path,
-                npy ? "a .npy file" : "not HDF5 (read as text)");
+    where.fail("sweep.dataset", "{}, but only HDF5 files have datasets, and {} is {}", dataset, path,
+               npy ? "a .npy file" : "not HDF5 (read as text)");
   if (npy) {
     const NpyArray a = read_npy(path);
     return masks_from_array(a.shape, a.values, path, stem, nullptr, L, H);

@@ -10,13 +10,16 @@
 //         `-` is the baseline; `#` starts a comment. Names as removed_name() prints them.
 #include <string>
 
+#include "io/plan.h"
 #include "masks/mask_set.h"
 
 namespace hs::masks {
 
 // The baseline, then the file's masks in file order (repeats scored once). `dataset` is read from
 // HDF5 files only; "" means /masks. Every problem is an InputError naming the file and the line
-// (text), the dataset, or the shape against the model's (L, H).
-MaskSet read_mask_file(const std::string& path, const std::string& dataset, int n_layers, int n_heads);
+// (text), the dataset, or the shape against the model's (L, H); `where` places the errors of
+// sweep.path itself (missing, a folder) and of sweep.dataset at the option in the config.
+MaskSet read_mask_file(const std::string& path, const std::string& dataset, int n_layers, int n_heads,
+                       const io::OptionWhere& where = {});
 
 }  // namespace hs::masks

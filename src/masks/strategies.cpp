@@ -83,7 +83,7 @@ MaskSet one_strategy(const StrategyInfo& s, const io::SweepOptions& opts, int L,
     case StrategyKind::LeaveOneIn: return leave_one_in(L, H);
     case StrategyKind::Random: return random_masks(opts, L, H, where);
     case StrategyKind::ExhaustiveLayer: return exhaustive_layer(opts.layer, L, H, where);
-    case StrategyKind::File: return read_mask_file(opts.path, opts.dataset, L, H);
+    case StrategyKind::File: return read_mask_file(opts.path, opts.dataset, L, H, where);
   }
   throw std::logic_error("unhandled strategy " + s.name);
 }

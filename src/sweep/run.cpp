@@ -55,7 +55,19 @@ struct ExistingFile {
   std::vector<io::HeadImportance> importance;
   std::vector<io::HeadStatistic> attention;
   std::string device_name;  // of the run that began the file
+  std::optional<io::BootstrapColumns> bootstrap;  // the primary metric's, when the file has it
 };
+
+// The whole sweep's analyses into the summary.
+void take_stats(RunSummary& s, SweepStats st, const io::Plan& plan) {
+  s.bootstrap = std::move(st.bootstrap);
+  s.confidence = plan.stats.confidence;
+  s.ablation = std::move(st.ablation.drops);
+  s.agreement = std::move(st.ablation.agreement);
+  s.pruning = std::move(st.pruning);
+  s.pruning_tolerance = plan.pruning.tolerance;
+  s.pruning_alpha = plan.pruning.alpha;
+}
 
 std::string where_in_sweep(int index, int count) {
   return count > 0 ? fmt::format("shard {} of {}", index, count) : std::string("the whole sweep");
@@ -109,6 +121,7 @@ ExistingFile check_existing(const std::string& path, const io::SweepIdentity& ru
     for (const std::string& m : file.info().header.metrics) out.scores[m] = file.scores(m);
     out.importance = file.info().header.importance;
     out.attention = file.info().header.attention;
+    out.bootstrap = file.bootstrap(file.info().header.metrics.front());
     out.predictions.resize(out.done.size());
     for (size_t n = 0; n < out.done.size(); ++n)
       if (out.done[n]) out.predictions[n] = file.predictions(static_cast<int64_t>(n));
@@ -380,6 +393,13 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     header.attention = existing.attention;
     if (existing.complete) {
       s.already_complete = true;
+      // The summary of the finished run, from the file: its intervals, importance, attention
+      // statistics, ablation agreement and pruning curves.
+      s.importance = header.importance;
+      s.attention = header.attention;
+      if (!shard.sharded()) {
+        take_stats(s, summary_stats(header, mask_set.data(), s.scores, existing.bootstrap), plan);
+      }
       s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       return s;
     }
@@ -486,14 +506,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   model::set_compute_threads(cpu_threads);  // the bootstrap below runs on the CPU, on every thread
   // A shard lacks the other shards' masks: `headsweep merge` computes these for it.
   if (!shard.sharded()) {
-    SweepStats st = write_sweep_stats(writer, header, mask_set.data(), predictions, s.scores, gold);
-    s.bootstrap = std::move(st.bootstrap);
-    s.confidence = plan.stats.confidence;
-    s.ablation = std::move(st.ablation.drops);
-    s.agreement = std::move(st.ablation.agreement);
-    s.pruning = std::move(st.pruning);
-    s.pruning_tolerance = plan.pruning.tolerance;
-    s.pruning_alpha = plan.pruning.alpha;
+    take_stats(s, write_sweep_stats(writer, header, mask_set.data(), predictions, s.scores, gold), plan);
   }
   writer.finish();
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

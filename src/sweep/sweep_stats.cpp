@@ -82,26 +82,31 @@ std::vector<double> metric_scores(const std::vector<std::map<std::string, double
   return out;
 }
 
+SweepStats summary_stats(const io::ResultsHeader& header, const std::vector<uint8_t>& masks,
+                         const std::vector<std::map<std::string, double>>& scores,
+                         std::optional<io::BootstrapColumns> bootstrap) {
+  SweepStats out;
+  out.bootstrap = std::move(bootstrap);
+  const std::vector<double> primary = metric_scores(scores, header.metrics.front());
+  if (header.ablation) out.ablation = ablation_summary(header, masks, primary);
+  const std::vector<double> p_values = out.bootstrap ? out.bootstrap->p_value : std::vector<double>{};
+  for (const io::PruningRecord& c : header.pruning)
+    out.pruning.emplace_back(c, pruning_scores(c, primary, p_values, header.pruning_tolerance, header.pruning_alpha));
+  return out;
+}
+
 SweepStats write_sweep_stats(io::ResultsWriter& writer, const io::ResultsHeader& header,
                              const std::vector<uint8_t>& masks, const std::vector<std::vector<float>>& predictions,
                              const std::vector<std::map<std::string, double>>& scores, const std::vector<double>& gold) {
-  SweepStats out;
+  std::optional<io::BootstrapColumns> primary_bootstrap;
   if (header.bootstrap_resamples > 0) {
     const std::vector<io::BootstrapColumns> columns = bootstrap_intervals(header, masks, predictions, gold);
     for (size_t i = 0; i < header.metrics.size(); ++i) writer.write_bootstrap(header.metrics[i], columns[i]);
-    out.bootstrap = columns.front();
+    primary_bootstrap = columns.front();
   }
-  const std::vector<double> primary = metric_scores(scores, header.metrics.front());
-  if (header.ablation) {
-    out.ablation = ablation_summary(header, masks, primary);
-    writer.write_ablation(out.ablation.drops, out.ablation.agreement);
-  }
-  const std::vector<double> p_values = out.bootstrap ? out.bootstrap->p_value : std::vector<double>{};
-  for (const io::PruningRecord& c : header.pruning) {
-    const io::PruningScores ps = pruning_scores(c, primary, p_values, header.pruning_tolerance, header.pruning_alpha);
-    writer.write_pruning(c.name, ps);
-    out.pruning.emplace_back(c, ps);
-  }
+  SweepStats out = summary_stats(header, masks, scores, std::move(primary_bootstrap));
+  if (header.ablation) writer.write_ablation(out.ablation.drops, out.ablation.agreement);
+  for (const auto& [curve, ps] : out.pruning) writer.write_pruning(curve.name, ps);
   return out;
 }
 

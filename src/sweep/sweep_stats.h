@@ -54,6 +54,12 @@ struct SweepStats {
   AblationSummary ablation;                       // empty when header.ablation is false
   std::vector<std::pair<io::PruningRecord, io::PruningScores>> pruning;
 };
+// The same for a file whose analyses are written: `bootstrap` the primary metric's as the file holds
+// it (nullopt without), the ablation and pruning scores recomputed from `scores` (N), which gives the
+// values the file holds. For the summary of a run that finds its file complete.
+SweepStats summary_stats(const io::ResultsHeader& header, const std::vector<uint8_t>& masks,
+                         const std::vector<std::map<std::string, double>>& scores,
+                         std::optional<io::BootstrapColumns> bootstrap);
 SweepStats write_sweep_stats(io::ResultsWriter& writer, const io::ResultsHeader& header,
                              const std::vector<uint8_t>& masks, const std::vector<std::vector<float>>& predictions,
                              const std::vector<std::map<std::string, double>>& scores, const std::vector<double>& gold);

@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
+#include <string>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -197,6 +199,10 @@ CATCH_TEST_CASE("run: killed with SIGKILL twice and rerun, the file equals an un
   CATCH_INFO(again.out << again.err);
   CATCH_CHECK(again.status == 0);
   CATCH_CHECK(again.out.find("already complete") != std::string::npos);
+  // It still reports the finished sweep, from the file: the same ranking, importance and attention
+  // lines as the run that completed it.
+  const auto body = [](const std::string& out) { return out.substr(out.find('\n') + 1); };
+  CATCH_CHECK(body(again.out) == body(last.out));
   CATCH_CHECK(again.err.find("progress:") == std::string::npos);
   CATCH_CHECK(hs::test::read_file(out) == bytes);
 }
@@ -498,6 +504,16 @@ CATCH_TEST_CASE("run --shard and SLURM arrays, then merge: equal to the unsharde
   CATCH_REQUIRE(m.status == 0);
   CATCH_CHECK(m.out.find("merged 3 files into " + merged + ": 73 masks (single-head), 16 examples") != std::string::npos);
   CATCH_CHECK(m.out.find("baseline:  spearman") != std::string::npos);
+  // The merged summary says what the unsharded run's says, line for line (but where the file is).
+  {
+    std::istringstream lines(whole.out.substr(whole.out.find('\n') + 1));
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("results: ", 0) == 0) continue;
+      CATCH_INFO(m.out);
+      CATCH_CHECK(m.out.find(line + "\n") != std::string::npos);
+    }
+    CATCH_CHECK(m.out.find("attention") != std::string::npos);
+  }
   CATCH_CHECK(compare_with_h5py(merged, full, "created,merged_from"));
   CATCH_CHECK(hs::io::ResultsFile::open(merged).info().header.merged_from ==
               std::vector<std::string>{"sweep.shard-0-of-3.h5", "sweep.shard-1-of-3.h5", "sweep.shard-2-of-3.h5"});

@@ -148,7 +148,13 @@ CATCH_TEST_CASE("file: .npy errors", "[masks][file][errors]") {
   CATCH_CHECK(err("truncated.npy") ==
               f("truncated.npy") + ": truncated: the shape needs 18 bytes of data, the file has 16");
   CATCH_CHECK(err("u1_nlh.npy", "/other") ==
-              "sweep.dataset (/other) is read from HDF5 files only, and " + f("u1_nlh.npy") + " is a .npy file");
+              "sweep.dataset: /other, but only HDF5 files have datasets, and " + f("u1_nlh.npy") + " is a .npy file");
+  // Found once the file is opened, but placed at the option in the config.
+  hs::io::OptionWhere where;
+  where.set("sweep.dataset", "sweep.yaml:9:12");
+  CATCH_REQUIRE_THROWS_WITH(read_mask_file(f("u1_nlh.npy"), "/other", L, H, where),
+                            "sweep.yaml:9:12: sweep.dataset: /other, but only HDF5 files have datasets, and " +
+                                f("u1_nlh.npy") + " is a .npy file");
 
   TempDir dir;
   auto npy = [](const std::string& header, int version = 1) {
