@@ -19,8 +19,7 @@ void add_validate_command(CLI::App& app, int* status) {
   cmd->add_flag("--dump-config", a->dump, "print the resolved config (defaults filled in, ${VAR} expanded)");
   cmd->callback([a, status] {
     const io::Plan plan = io::load_plan(a->config, a->sets, plan_context());
-    const std::string note = sweep::check_config_options(plan);
-    if (!note.empty()) fmt::print(stderr, "headsweep: {}\n", note);
+    for (const std::string& note : sweep::check_config_options(plan)) fmt::print(stderr, "headsweep: {}\n", note);
     if (a->dump) {
       fmt::print("{}", io::dump_config(plan));
     } else {

@@ -207,15 +207,15 @@ c10::Device check_run_options(const io::Plan& plan) {
   return device;
 }
 
-std::string check_config_options(const io::Plan& plan) {
-  std::string note;
+std::vector<std::string> check_config_options(const io::Plan& plan) {
+  std::vector<std::string> notes;
   bool on_cpu = plan.runtime.device == "cpu";  // cuda and cuda:N name CUDA, whether this machine has it or not
   try {
     std::string passed_over;
     on_cpu = model::resolve_device(plan.runtime.device, &passed_over).is_cpu();
-    note = passed_over_line(plan, passed_over);
+    if (!passed_over.empty()) notes.push_back(passed_over_line(plan, passed_over));
   } catch (const InputError& e) {  // only cuda and cuda:N: auto falls back to the CPU
-    note = fmt::format("runtime.device: {} (on this machine; the config itself is valid)", e.what());
+    notes.push_back(fmt::format("runtime.device: {} (on this machine; the config itself is valid)", e.what()));
   }
   check_options_for(plan, on_cpu);
   // What the model folder's config.json decides, checked as a run checks it before reading any data.
@@ -223,9 +223,13 @@ std::string check_config_options(const io::Plan& plan) {
   check_model_options(plan, on_cpu ? c10::Device(c10::kCPU) : c10::Device(c10::kCUDA, 0), dir.config, dir.path);
   check_positions(plan, dir);
   masks::make_masks(plan.sweep, dir.config.num_hidden_layers, dir.config.num_attention_heads, plan.where);
-  check_pruning_for_model(plan, data::find_task(plan.task.name), "", dir.config.num_hidden_layers,
-                          dir.config.num_attention_heads);
-  return note;
+  const bool ablation_pending = check_pruning_for_model(plan, data::find_task(plan.task.name), "",
+                                                       dir.config.num_hidden_layers, dir.config.num_attention_heads,
+                                                       /*file_may_be_missing=*/true);
+  if (ablation_pending)
+    notes.push_back(fmt::format("{}: {} does not exist yet; a run needs it (the config itself is valid)",
+                                plan.where("pruning.ablation_from"), plan.pruning.ablation_from));
+  return notes;
 }
 
 void check_model_options(const io::Plan& plan, const c10::Device& device, const model::BertConfig& config,

@@ -66,8 +66,10 @@ c10::Device check_run_options(const io::Plan& plan);
 // sweep.layer, the masks of sweep.path, task.max_seq_len and the CUDA kernels' limits). runtime.dtype
 // and runtime.attention are checked against the kind of device runtime.device names (`auto`: what it
 // resolves to here), so a config for GPU nodes validates on a login node without one. Whether this
-// machine has that device is not an error but the note returned (empty when there is nothing to say).
-std::string check_config_options(const io::Plan& plan);
+// machine has that device is not an error but a note returned, one line each; so is a
+// pruning.ablation_from file that does not exist yet (an earlier job of the same study may write it;
+// one that exists is checked).
+std::vector<std::string> check_config_options(const io::Plan& plan);
 
 // The checks of a run's options against the model's shape, made before any work: on CUDA every
 // layer runs the mixing kernel, which takes C ≤ 4096 and H ≤ 64 (runtime.device), and

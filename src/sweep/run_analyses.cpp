@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -88,15 +89,18 @@ std::vector<double> ablation_order(const io::Plan& plan, const data::TaskSpec& t
 
 }  // namespace
 
-void check_pruning_for_model(const io::Plan& plan, const data::TaskSpec& task, const std::string& model_sha256, int L,
-                             int H) {
+bool check_pruning_for_model(const io::Plan& plan, const data::TaskSpec& task, const std::string& model_sha256, int L,
+                             int H, bool file_may_be_missing) {
   const io::PruningOptions& p = plan.pruning;
-  if (p.schedule == "none") return;
+  if (p.schedule == "none") return false;
   if (p.min_heads_per_layer >= H)
     plan.where.fail("pruning.min_heads_per_layer", "{}, but the model has {} heads per layer, so no head could be pruned",
                     p.min_heads_per_layer, H);
-  if (std::find(p.orders.begin(), p.orders.end(), "ablation") != p.orders.end())
-    ablation_order(plan, task, model_sha256, L, H);
+  if (std::find(p.orders.begin(), p.orders.end(), "ablation") == p.orders.end()) return false;
+  std::error_code ec;
+  if (file_may_be_missing && !std::filesystem::exists(p.ablation_from, ec)) return true;
+  ablation_order(plan, task, model_sha256, L, H);
+  return false;
 }
 
 std::vector<io::PruningRecord> pruning_curves(const io::Plan& plan, const data::TaskSpec& task,

@@ -52,8 +52,9 @@ void check_pruning_options(const io::Plan& plan);
 // of pruning.ablation_from, when an order reads it: that it exists, has the model's L and H, scores
 // this task with these weights (model_sha256; "" skips that check) and removes every head alone.
 // Called before any forward pass, so that a wrong option fails in the first second, not after the
-// importance.
-void check_pruning_for_model(const io::Plan& plan, const data::TaskSpec& task, const std::string& model_sha256, int L,
-                             int H);
+// importance. With file_may_be_missing (validate: an earlier job of the study may write the file),
+// a missing file is not an error, and the result says that it is missing.
+bool check_pruning_for_model(const io::Plan& plan, const data::TaskSpec& task, const std::string& model_sha256, int L,
+                             int H, bool file_may_be_missing = false);
 
 }  // namespace hs::sweep
