@@ -73,6 +73,19 @@ std::string where_in_sweep(int index, int count) {
   return count > 0 ? fmt::format("shard {} of {}", index, count) : std::string("the whole sweep");
 }
 
+// Runs `read` on the existing results file at `path`; a failure that is not already an InputError
+// means the file is damaged (a missing or misshapen piece), which is the user's to clear.
+template <typename Read>
+void read_or_damaged(const std::string& path, Read&& read) {
+  try {
+    read();
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    hs::input_error("{} exists but is damaged ({}); delete it or set output.overwrite: true", path, e.what());
+  }
+}
+
 // Opens the file at `path` and checks that it belongs to the run described by `run` and `header`;
 // an InputError saying what differs otherwise. With compare_masks false, everything but the masks
 // is compared: what a run can check before the pruning curves (and the importance they need) give
@@ -93,13 +106,7 @@ io::ResultsFile open_existing(const std::string& path, io::SweepIdentity run, co
                                            : "delete it or choose another output.path");
   }
   io::SweepIdentity found;
-  try {
-    found = io::read_identity(*file);
-  } catch (const InputError&) {
-    throw;
-  } catch (const std::runtime_error& e) {
-    hs::input_error("{} exists but is damaged ({}); delete it or set output.overwrite: true", path, e.what());
-  }
+  read_or_damaged(path, [&] { found = io::read_identity(*file); });
   if (!compare_masks) {
     run.masks = found.masks;
     run.mask_names = found.mask_names;
@@ -116,7 +123,7 @@ io::ResultsFile open_existing(const std::string& path, io::SweepIdentity run, co
 ExistingFile check_existing(const std::string& path, const io::SweepIdentity& run, const io::ResultsHeader& header) {
   const io::ResultsFile file = open_existing(path, run, header, /*compare_masks=*/true);
   ExistingFile out;
-  try {
+  read_or_damaged(path, [&] {
     out.done = file.masks_done();
     for (const std::string& m : file.info().header.metrics) out.scores[m] = file.scores(m);
     out.importance = file.info().header.importance;
@@ -125,11 +132,7 @@ ExistingFile check_existing(const std::string& path, const io::SweepIdentity& ru
     out.predictions.resize(out.done.size());
     for (size_t n = 0; n < out.done.size(); ++n)
       if (out.done[n]) out.predictions[n] = file.predictions(static_cast<int64_t>(n));
-  } catch (const InputError&) {
-    throw;
-  } catch (const std::runtime_error& e) {
-    hs::input_error("{} exists but is damaged ({}); delete it or set output.overwrite: true", path, e.what());
-  }
+  });
   const io::ResultsHeader& fh = file.info().header;
   out.complete = file.info().complete;
   out.device_name = fh.device_name;
