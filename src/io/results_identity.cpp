@@ -7,9 +7,9 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <openssl/evp.h>
 
 #include "io/results_file.h"
+#include "util/sha256.h"
 
 namespace hs::io {
 
@@ -50,23 +50,6 @@ namespace {
 bool ignored(const std::string& key) {
   const auto& keys = config_keys_ignored();
   return std::find(keys.begin(), keys.end(), key) != keys.end();
-}
-
-std::string sha256_hex(const std::string& text) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), text.data(), text.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1)
-    throw std::runtime_error("sha256: OpenSSL digest failed");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0xf];
-  }
-  return out;
 }
 
 // "a vs b", or "a in the file, b now" when the sides have names.

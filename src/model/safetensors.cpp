@@ -14,9 +14,9 @@
 #include <set>
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
 
 #include "util/error.h"
+#include "util/sha256.h"
 
 // Tensor bytes are reinterpreted in place, and the format is little-endian.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "safetensors reader assumes a little-endian host");
@@ -355,39 +355,6 @@ std::vector<float> to_float32(const TensorView& view) {
 
 // ---- hashing
 
-namespace {
-
-// OpenSSL's SHA-256, fed in pieces, as lowercase hex.
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), EVP_MD_CTX_free) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
-      throw std::runtime_error("sha256: cannot initialise OpenSSL digest");
-    }
-  }
-  void update(const void* data, size_t n) {
-    if (n > 0 && EVP_DigestUpdate(ctx_.get(), data, n) != 1) throw std::runtime_error("sha256: OpenSSL digest update failed");
-  }
-  std::string hex() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), digest, &len) != 1) throw std::runtime_error("sha256: OpenSSL digest final failed");
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    out.reserve(2 * len);
-    for (unsigned int i = 0; i < len; ++i) {
-      out += digits[digest[i] >> 4];
-      out += digits[digest[i] & 0xf];
-    }
-    return out;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
-
-}  // namespace
-
 std::string sha256_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) input_error("{}: cannot open for hashing ({})", path, std::strerror(errno));
@@ -399,12 +366,6 @@ std::string sha256_file(const std::string& path) {
     if (got > 0) sha.update(buf.data(), static_cast<size_t>(got));
   }
   if (in.bad()) input_error("{}: read error while hashing", path);
-  return sha.hex();
-}
-
-std::string sha256_bytes(const std::string& bytes) {
-  Sha256 sha;
-  sha.update(bytes.data(), bytes.size());
   return sha.hex();
 }
 

@@ -72,6 +72,5 @@ std::vector<float> to_float32(const TensorView& view);
 // Lower-case hex SHA-256 of a file, read in chunks (checkpoints can be several GB). Recorded with the
 // results so that a number can be traced to the exact weights that produced it.
 std::string sha256_file(const std::string& path);
-std::string sha256_bytes(const std::string& bytes);
 
 }  // namespace hs::model

@@ -4,7 +4,7 @@
 #include <cstring>
 #include <numeric>
 
-#include "model/safetensors.h"
+#include "util/sha256.h"
 
 namespace hs::sweep {
 
@@ -135,9 +135,8 @@ int64_t worker_token_budget(int64_t token_budget, int64_t real_tokens, int threa
 }
 
 std::string inputs_sha256(const ScoringInputs& inputs, const HeadSpec& head) {
-  std::string bytes;
-  auto put = [&](const void* p, size_t n) { bytes.append(static_cast<const char*>(p), n); };
-  auto put_int = [&](int64_t v) { put(&v, sizeof v); };
+  Sha256 sha;
+  auto put_int = [&](int64_t v) { sha.update(&v, sizeof v); };
   put_int(static_cast<int64_t>(head.kind));
   put_int(static_cast<int64_t>(head.pooling));
   put_int(static_cast<int64_t>(head.class_map.size()));
@@ -147,10 +146,10 @@ std::string inputs_sha256(const ScoringInputs& inputs, const HeadSpec& head) {
     put_int(s.example);
     put_int(s.slot);
     put_int(static_cast<int64_t>(s.ids.size()));
-    put(s.ids.data(), s.ids.size() * sizeof(int32_t));
-    put(s.types.data(), s.types.size() * sizeof(int32_t));
+    sha.update(s.ids.data(), s.ids.size() * sizeof(int32_t));
+    sha.update(s.types.data(), s.types.size() * sizeof(int32_t));
   }
-  return model::sha256_bytes(bytes);
+  return sha.hex();
 }
 
 }  // namespace hs::sweep

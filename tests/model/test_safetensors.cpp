@@ -12,6 +12,7 @@
 #include "model/safetensors.h"
 #include "test_env.h"
 #include "util/error.h"
+#include "util/sha256.h"
 
 using hs::InputError;
 using hs::model::DType;
@@ -316,6 +317,23 @@ CATCH_TEST_CASE("sha256_file", "[safetensors]") {
   CATCH_REQUIRE(hs::model::sha256_file(tmp.file("empty")) ==
                 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   CATCH_REQUIRE_THROWS_AS(hs::model::sha256_file(tmp.file("missing")), InputError);
+}
+
+CATCH_TEST_CASE("Sha256 fed in pieces", "[safetensors]") {
+  // FIPS 180-2's two-block vector, fed whole, byte by byte and in uneven pieces: the digest of the
+  // identities (inputs_sha256 hashes each sequence's ids as it goes) must not depend on the split.
+  const std::string text = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+  const std::string want = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
+  CATCH_REQUIRE(hs::sha256_hex(text) == want);
+  hs::Sha256 bytes;
+  for (char c : text) bytes.update(&c, 1);
+  CATCH_REQUIRE(bytes.hex() == want);
+  hs::Sha256 pieces;
+  pieces.update(text.substr(0, 7));
+  pieces.update(text.data() + 7, 0);
+  pieces.update(text.substr(7));
+  CATCH_REQUIRE(pieces.hex() == want);
+  CATCH_REQUIRE_THROWS_AS(pieces.hex(), std::logic_error);
 }
 
 CATCH_TEST_CASE("sha256_file on the real checkpoint", "[safetensors][checkpoint]") {
