@@ -4,7 +4,7 @@
 # throughput and peak RSS against one plain forward.
 #   benchmarks/run.sh [LIMIT] [THREADS]
 # LIMIT: STS-B dev pairs for the single-head rows (default 400); THREADS: 0 = every core (default).
-# Environment: GLUE_DIR (default ../shared/data/glue), MODEL (default models/all-MiniLM-L6-v2),
+# Environment: GLUE_DIR (the GLUE folder, required), MODEL (default models/all-MiniLM-L6-v2),
 # BUILD (default build), SMALL_LIMIT (pairs for the random and forward rows, default 16),
 # MASKS (random masks, default 10000).
 # Prints each run's output, then a table of the ratios. Only ratios from one run of this script on
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LIMIT=${1:-400}
 THREADS=${2:-0}
-GLUE=${GLUE_DIR:-../shared/data/glue}
+GLUE=${GLUE_DIR:?set GLUE_DIR to the folder holding STS-B/ and the other GLUE tasks}
 MODEL=${MODEL:-models/all-MiniLM-L6-v2}
 BUILD=${BUILD:-build}
 SMALL_LIMIT=${SMALL_LIMIT:-16}

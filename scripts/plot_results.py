@@ -314,9 +314,9 @@ def fig_pruning(res, metric):
     return fig
 
 
-ATTENTION_LABELS = {"cls": "mass on [CLS]", "sep": "mass on [SEP]", "punct": "mass on punctuation",
+ATTENTION_LABELS = {"cls": "mass on [CLS]", "sep": "mass on [SEP]", "punct": 'mass on "." and ","',
                     "self": "weight on itself", "prev": "weight on previous token", "next": "weight on next token",
-                    "entropy": "entropy (nats)", "confidence": "largest weight"}
+                    "entropy": "entropy (nats)", "confidence": "largest weight, [CLS]/[SEP] aside"}
 
 
 def fig_attention(res):
@@ -331,7 +331,8 @@ def fig_attention(res):
         ax.set_title(ATTENTION_LABELS.get(k, k), fontsize=8)
     for ax in axes[len(names):]:
         ax.set_visible(False)
-    fig.suptitle(f"{res.title}: what each head attends to, mean over {res.attention_tokens} query tokens", fontsize=9)
+    fig.suptitle(f"{res.title}: what each head attends to, "
+                 f"mean over each sequence's query tokens ({res.attention_tokens} in all), then over sequences", fontsize=9)
     return fig
 
 

@@ -294,7 +294,7 @@ const std::vector<OptionSpec>& plan_options() {
       Opt("sweep", "dataset", &Plan::sweep, &SweepOptions::dataset)
           .default_value("/masks")
           .used_when("sweep.strategy", {"file"})
-          .help("The dataset of an HDF5 `path` that holds the masks, uint8 or bool (N, L, H) or "
+          .help("The dataset of an HDF5 `path` that holds the masks, integers or booleans (N, L, H) or "
                 "(L, H), 1 = head kept."),
 
       Opt("runtime", "device", &Plan::runtime, &RuntimeOptions::device)
@@ -355,14 +355,14 @@ const std::vector<OptionSpec>& plan_options() {
       Opt("runtime", "progress", &Plan::runtime, &RuntimeOptions::progress)
           .default_value("auto")
           .one_of({"auto", "bar", "lines", "none"})
-          .help("Progress display: `bar` redraws one line, `lines` prints a line per step (for log "
-                "files), `none` is silent; `auto` is `bar` on a terminal, otherwise `lines`."),
+          .help("Progress display: `bar` redraws one line, `lines` prints a line at most every 10 s and "
+                "one at the end (for log files), `none` is silent; `auto` is `bar` on a terminal, otherwise `lines`."),
 
       Opt("importance", "method", &Plan::importance, &ImportanceOptions::method)
           .default_value("none")
           .one_of({"none", "michel", "bertology"})
-          .help("`michel`: Michel et al. 2019's per-token |dL/dg|, layers divided by tokens and the last "
-                "by examples, loss summed; `bertology`: Hugging Face run_bertology.py's |accumulated "
+          .help("`michel`: Michel et al. 2019's per-token |g·dL/dg| (a head gated off scores 0), divided "
+                "by tokens (the last layer of a [CLS]-pooled head by examples), loss summed; `bertology`: Hugging Face run_bertology.py's |accumulated "
                 "head-mask gradient| divided by tokens, loss averaged (docs/importance.md)."),
       Opt("importance", "split", &Plan::importance, &ImportanceOptions::split)
           .default_value("auto")
@@ -383,14 +383,15 @@ const std::vector<OptionSpec>& plan_options() {
 
       Opt("attention", "statistics", &Plan::attention, &AttentionOptions::statistics)
           .default_value(false)
-          .help("Mean attention mass on [CLS], [SEP], punctuation, the token itself, the previous and "
-                "the next token; mean entropy; confidence (mean largest weight): one (L, H) dataset "
-                "each, averaged over every real query token (docs/importance.md)."),
+          .help("Mean attention mass on [CLS], [SEP], \".\" and \",\", the token itself, the previous "
+                "and the next token; mean entropy; confidence (mean largest weight outside [CLS] and "
+                "[SEP]): one (L, H) dataset each, a mean over each sequence's real query tokens, then "
+                "over sequences (Clark et al. 2019; docs/importance.md)."),
 
       Opt("pruning", "schedule", &Plan::pruning, &PruningOptions::schedule)
           .default_value("none")
           .one_of({"none", "percent", "count"})
-          .help("`percent`: remove round(f·L·H) heads in total at each f of `fractions` (Michel); "
+          .help("`percent`: remove ⌊f·L·H⌋ heads in total at each f of `fractions` (Michel); "
                 "`count`: `count` more heads per step, scores recomputed each step, until no head "
                 "may go (bertology)."),
       Opt("pruning", "fractions", &Plan::pruning, &PruningOptions::fractions)

@@ -291,7 +291,8 @@ void write_layout(hid_t root, const ResultsHeader& h, const std::vector<uint8_t>
       if (i.scores.size() != L * H || i.raw.size() != L * H)
         throw std::invalid_argument(fmt::format("results: importance {} is not (L, H)", i.method));
       const std::string how =
-          i.method == "michel" ? "Michel et al. 2019: per-token |dL/dg|, layers divided by tokens, the last by examples"
+          i.method == "michel" ? "Michel et al. 2019: per-token |g·dL/dg|, divided by tokens (the last layer of a [CLS]-pooled "
+                               "head by examples)"
                                : "run_bertology.py: |accumulated dL/dg| over batches, divided by tokens";
       H5Handle d = create_dataset(
           imp.get(), {i.method, H5T_IEEE_F64LE, {L, H}, {}, std::nullopt, false,
@@ -332,8 +333,8 @@ void write_layout(hid_t root, const ResultsHeader& h, const std::vector<uint8_t>
 
   if (!h.attention.empty()) {
     H5Handle att = create_group(root, schema::kAttention,
-                                "Attention statistics per head under the full model, averaged over every real query "
-                                "token of the scored examples (docs/importance.md).");
+                                "Attention statistics per head under the full model: a mean over each sequence's real "
+                                "query tokens, then over the sequences of the scored examples (docs/importance.md).");
     write_attr(att.get(), "tokens", h.attention_tokens);
     for (const HeadStatistic& st : h.attention) {
       if (st.values.size() != L * H)

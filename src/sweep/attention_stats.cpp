@@ -9,14 +9,21 @@ AttentionStatistics attention_statistics(const model::BertModel& model, const st
   c10::InferenceMode guard;
   const int64_t L = model.n_layers(), H = model.n_heads();
   static const std::vector<std::pair<std::string, std::string>> kinds = {
-      {"cls", "Mean attention mass on [CLS] per query token, (L, H)."},
-      {"sep", "Mean attention mass on [SEP] tokens per query token, (L, H)."},
-      {"punct", "Mean attention mass on punctuation tokens per query token, (L, H)."},
-      {"self", "Mean attention weight of a query token on itself, (L, H)."},
-      {"prev", "Mean attention weight on the previous token (0 for the first), (L, H)."},
-      {"next", "Mean attention weight on the next token (0 for the last), (L, H)."},
-      {"entropy", "Mean entropy (nats) of a query token's attention distribution, (L, H)."},
-      {"confidence", "Mean largest attention weight of a query token (Voita et al. 2019), (L, H)."},
+      {"cls", "Attention mass on [CLS], mean over a sequence's query tokens, then over sequences, (L, H)."},
+      {"sep", "Attention mass on [SEP] tokens, mean over a sequence's query tokens, then over sequences, (L, H)."},
+      {"punct", "Attention mass on '.' and ',' tokens (Clark et al. 2019), mean over a sequence's query tokens, "
+                "then over sequences, (L, H)."},
+      {"self", "Attention weight of a query token on itself, mean over a sequence's query tokens, then over "
+               "sequences, (L, H)."},
+      {"prev", "Attention weight on the previous token (0 for the first), mean over a sequence's query tokens, "
+               "then over sequences, (L, H)."},
+      {"next", "Attention weight on the next token (0 for the last), mean over a sequence's query tokens, then "
+               "over sequences, (L, H)."},
+      {"entropy", "Entropy (nats) of a query token's attention distribution, mean over a sequence's query tokens, "
+                  "then over sequences, (L, H)."},
+      {"confidence", "Largest attention weight of a query token on a token other than [CLS] and [SEP] (Voita et "
+                     "al. 2019 leave out the end-of-sentence token), mean over a sequence's query tokens, then over "
+                     "sequences, (L, H)."},
   };
   std::vector<at::Tensor> sums(kinds.size());
   for (at::Tensor& s : sums) s = at::zeros({L, H}, at::kDouble);
@@ -33,7 +40,10 @@ AttentionStatistics attention_statistics(const model::BertModel& model, const st
     const at::Tensor key_punct = punct_table.index_select(0, ids.reshape({-1})).view({B, T}) * real;
     std::vector<at::Tensor> probs;
     model.forward(b.input, at::ones({L, H}), nullptr, &probs);
-    const at::Tensor q = real.view({B, 1, T});  // weights of the query tokens
+    // Each real query token weighs 1/(its sequence's length): a sequence's mean, then the mean over
+    // sequences, as Clark et al. average, so long sequences do not count for more.
+    const at::Tensor q = (real / real.sum(1, true)).view({B, 1, T});
+    const at::Tensor not_special = (real - key_cls - key_sep).view({B, 1, 1, T});
     for (int64_t l = 0; l < L; ++l) {
       const at::Tensor& p = probs[l];  // (B, H, T, T)
       auto mass = [&](const at::Tensor& keys) { return (p * keys.view({B, 1, 1, T})).sum(-1); };  // (B, H, T)
@@ -42,7 +52,7 @@ AttentionStatistics attention_statistics(const model::BertModel& model, const st
       const at::Tensor next = at::cat({at::diagonal(p, 1, -2, -1), zero}, -1);
       const at::Tensor per_query[] = {
           mass(key_cls), mass(key_sep), mass(key_punct), at::diagonal(p, 0, -2, -1), prev, next,
-          -at::xlogy(p, p).sum(-1), std::get<0>(p.max(-1)),
+          -at::xlogy(p, p).sum(-1), std::get<0>((p * not_special).max(-1)),
       };
       for (size_t k = 0; k < kinds.size(); ++k) {
         sums[k][l] += (per_query[k] * q).sum(at::IntArrayRef{0, 2}).to(at::kDouble);
@@ -52,7 +62,7 @@ AttentionStatistics attention_statistics(const model::BertModel& model, const st
     out.tokens += b.real_tokens;
   }
   for (size_t k = 0; k < kinds.size(); ++k) {
-    out.stats.push_back({kinds[k].first, kinds[k].second, sums[k] / static_cast<double>(std::max<int64_t>(1, out.tokens))});
+    out.stats.push_back({kinds[k].first, kinds[k].second, sums[k] / static_cast<double>(std::max<int64_t>(1, out.sequences))});
   }
   return out;
 }

@@ -1,9 +1,11 @@
 #pragma once
 // Attention statistics per head over a dataset, under the full model (Clark et al. 2019, "What does
 // BERT look at?"; Voita et al. 2019): for each query token, the attention mass on [CLS], on [SEP],
-// on punctuation tokens, on the token itself, on the previous and on the next token; the entropy of
-// its attention distribution (nats) and its confidence (the largest weight, Voita et al.). Each is
-// averaged over every real query token of every sequence (padding excluded), per layer and head.
+// on "." and "," (Clark et al.'s punctuation), on the token itself, on the previous and on the next
+// token; the entropy of its attention distribution (nats) and its confidence (Voita et al.: the
+// largest weight, leaving out the special tokens, as they leave out the end-of-sentence token that
+// idle heads park their attention on). Averaged as Clark et al. do: over a sequence's real query
+// tokens (padding excluded), then over sequences, per layer and head.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,6 +30,7 @@ struct AttentionStatistics {
 };
 
 // token_is_punct: per vocabulary id, 1 for a punctuation token (text::is_punctuation_token).
+// The statistics' values are (L, H); tokens counts the real query tokens, sequences the sequences.
 AttentionStatistics attention_statistics(const model::BertModel& model, const std::vector<Batch>& batches, const std::vector<uint8_t>& token_is_punct,
                                          int32_t cls_id, int32_t sep_id);
 

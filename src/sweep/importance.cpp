@@ -126,8 +126,19 @@ Importance gradient_importance(const model::BertModel& model, const HeadSpec& he
     r.examples += p.examples;
   }
   r.mean_loss = N > 0 ? loss_sum / static_cast<double>(N) : 0.0;
+  if (michel) {
+    // The authors' code saves a head's context after its mask has been applied, so the product it
+    // scores is g·(context·grad): a head gated off scores 0 and does not weigh in its layer's l2
+    // norm when a pruning step recomputes the importance under its mask.
+    acc *= gates.to(at::kDouble).abs();
+  }
   r.raw = acc / static_cast<double>(std::max<int64_t>(1, r.tokens));
-  if (michel && L > 0) r.raw[L - 1] = acc[L - 1] / static_cast<double>(std::max<int64_t>(1, r.examples));
+  if (michel && L > 0 && head.pooling == model::Pooling::Cls) {
+    // With [CLS] pooling only [CLS]'s last-layer output reaches the loss, so that layer's sum has one
+    // term per sequence, and the authors divide it by the examples; with mean or max pooling every
+    // token's does, and the real tokens stay the divisor there as in the other layers.
+    r.raw[L - 1] = acc[L - 1] / static_cast<double>(std::max<int64_t>(1, r.examples));
+  }
   r.scores = r.raw.clone();
   if (options.normalize) {
     r.scores = normalize_layers(r.scores);

@@ -2,10 +2,11 @@
 // Gradient importance of every head at once (one backward pass per batch): the expected magnitude of
 // dL/dg_h, L the task loss on gold labels and g_h the head's gate at its current value. Two published
 // variants, which differ in where the absolute value is taken and how scores are normalised:
-//   michel     Michel et al. 2019 (are-16-heads-really-better-than-1): |dL/dg| per token (the
-//              gradient of a per-token gate, i.e. the dot of a head's context with its gradient),
-//              summed; layers 0..L-2 divided by the real tokens, the last layer by the examples (their
-//              models read only [CLS] there); loss summed over the batch; optional per-layer l2.
+//   michel     Michel et al. 2019 (are-16-heads-really-better-than-1): |g·dL/dg| per token (the
+//              dot of a head's gated context with its gradient), summed, so a gated-off head scores
+//              0; layers divided by the real tokens, except the last layer of a [CLS]-pooled head,
+//              divided by the examples (only [CLS] reaches the loss there); loss summed over the
+//              batch; optional per-layer l2.
 //   bertology  Hugging Face's run_bertology.py (Prasanna et al. 2020): the gradient of one (L, H) head
 //              mask, whose .grad is never zeroed between batches, so each batch adds |the running sum
 //              of batch gradients|; divided by the real tokens; loss averaged over the batch; then

@@ -32,7 +32,9 @@ PruningCurve prune_curve(const std::string& name, int L, int H, const PruningSch
       if (!(f >= 0 && f <= 1) || f <= last)
         throw std::invalid_argument(fmt::format("pruning: fractions must increase within [0, 1], got {}", f));
       last = f;
-      targets.push_back(static_cast<int64_t>(std::llround(f * static_cast<double>(LH))));
+      // Rounded down, as Michel et al.'s int(percent / 100 * n_heads); the 1e-9 keeps a product such
+      // as 0.29 * 100 = 28.999999999999996 from losing a head to binary fractions.
+      targets.push_back(static_cast<int64_t>(std::floor(f * static_cast<double>(LH) + 1e-9)));
     }
   } else if (schedule.kind == "count") {
     if (schedule.count < 1) throw std::invalid_argument("pruning: count must be at least 1");

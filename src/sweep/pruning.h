@@ -3,7 +3,7 @@
 // each removing more heads, in the order some head scores give (least important first). The curve's
 // masks are generated before the sweep and scored with every other mask; the scores fill the curve
 // afterwards (sweep_stats.h).
-//   percent  at each fraction f of `fractions`, round(f·L·H) heads are removed in total (Michel);
+//   percent  at each fraction f of `fractions`, ⌊f·L·H⌋ heads are removed in total (Michel: rounded down);
 //   count    `count` more heads each step until no head may go (bertology; its stop at a fraction
 //            of the baseline is read off the scored curve, not used to cut it).
 // Scores come from a provider called with the current mask: a fixed ranking ignores it; with

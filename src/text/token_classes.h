@@ -8,8 +8,9 @@
 
 namespace hs::text {
 
-// Punctuation: non-empty, and every character (after a "##" continuation prefix) is punctuation as
-// BERT's tokenizer splits it (unicode.h). Special tokens such as [CLS] are not.
+// Punctuation as Clark et al. 2019 ("What does BERT look at?") count it for attention: the tokens
+// "." and ",", the sentence and clause boundaries that their heads attend to. Special tokens such as
+// [CLS] are not punctuation, nor are other punctuation marks.
 bool is_punctuation_token(const std::string& token);
 
 // is_punctuation_token for every id of the tokenizer's vocabulary: (V) of 0/1.

@@ -63,7 +63,10 @@ def main() -> int:
                 assert (v >= 0).all() and (v <= 1 + 1e-9).all(), k
         assert (att["entropy"][()] >= 0).all()
         assert (att["cls"][()] + att["sep"][()] <= 1 + 1e-9).all()
-        assert (att["confidence"][()] >= att["self"][()] - 1e-9).all()  # the largest weight bounds any one
+        # Confidence is the largest weight on a token other than [CLS] and [SEP], so per query it is
+        # at most the mass left after those two, and so is its mean.
+        assert (att["confidence"][()] <= 1 - att["cls"][()] - att["sep"][()] + 1e-9).all()
+        assert (att["confidence"][()] > 0).all()
     print(f"{path}: analyses ok (agreement {rho:.3f})")
     return 0
 

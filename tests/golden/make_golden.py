@@ -761,8 +761,11 @@ def make_importance(model_dir, glue_dir, out_dir):
     The loss is the squared error between the cosine of the two mean-pooled sentence embeddings and
     gold / 5; batches are IMPORTANCE_BATCH consecutive pairs, each sentence its own row (a0, b0, a1,
     b1, ...), padded to the batch's longest. michel: a 5-D head mask (L, rows, H, T, 1), one gate
-    per query token, whose gradient is Michel et al.'s per-token dot of context and its gradient;
-    loss summed. bertology: run_bertology.py's loop verbatim: one (L, H) head mask whose .grad is
+    per query token, whose gradient is Michel et al.'s per-token dot of context and its gradient,
+    times the head's gate (their code saves the context after the mask: a pruned head scores 0);
+    loss summed; every layer divided by the real tokens, since with mean pooling every token's
+    last-layer output reaches the loss (their division of the last layer by the examples is for
+    [CLS]-pooled models, which michel_cls.* checks: the same similarity head pooled from [CLS]). bertology: run_bertology.py's loop verbatim: one (L, H) head mask whose .grad is
     never zeroed, head_importance += head_mask.grad.abs() after every batch; loss averaged.
     """
     tok = load_slow_tokenizer(model_dir)
@@ -782,33 +785,38 @@ def make_importance(model_dir, glue_dir, out_dir):
         gold = torch.tensor([float(r[9]) / 5.0 for r in chunk])
         batches.append((enc, gold))
 
-    def losses(enc, gold, head_mask):
+    def losses(enc, gold, head_mask, cls_pooling=False):
         out = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
                     token_type_ids=enc["token_type_ids"], head_mask=head_mask).last_hidden_state
-        pooled = torch.nn.functional.normalize(mean_pool(out, enc["attention_mask"]), p=2, dim=1, eps=1e-12)
+        pooled = out[:, 0] if cls_pooling else mean_pool(out, enc["attention_mask"])
+        pooled = torch.nn.functional.normalize(pooled, p=2, dim=1, eps=1e-12)
         cos = (pooled[0::2] * pooled[1::2]).sum(-1)
         return (cos - gold) ** 2
 
-    result = {}
-    for mname, mask in (("full", np.ones((N_LAYERS, N_HEADS), dtype=np.float32)), ("pruned", pruned)):
-        m = torch.from_numpy(mask)
-        # michel
+    def michel(m, cls_pooling):
         acc = torch.zeros(N_LAYERS, N_HEADS, dtype=torch.float64)
         tokens, examples, loss_sum = 0, 0, 0.0
         for enc, gold in batches:
             R, T = enc["input_ids"].shape
             g = m.view(N_LAYERS, 1, N_HEADS, 1, 1).expand(N_LAYERS, R, N_HEADS, T, 1).clone().requires_grad_(True)
-            ls = losses(enc, gold, g)
+            ls = losses(enc, gold, g, cls_pooling)
             loss_sum += float(ls.sum())
             ls.sum().backward()
-            acc += g.grad.double().abs().sum(dim=(1, 3, 4))
+            acc += (g.grad.double() * g.detach().double()).abs().sum(dim=(1, 3, 4))
             tokens += int(enc["attention_mask"].sum())
             examples += len(gold)
         raw = acc / tokens
-        raw[-1] = acc[-1] / examples
+        if cls_pooling:  # only [CLS]'s last-layer output reaches the loss: the authors divide by examples
+            raw[-1] = acc[-1] / examples
         norm = raw / (raw.pow(2).sum(-1).pow(0.5).unsqueeze(-1) + 1e-20)
-        result[f"michel.{mname}"] = {"raw": raw.tolist(), "normalized": norm.tolist(),
-                                     "tokens": tokens, "examples": examples, "mean_loss": loss_sum / examples}
+        return {"raw": raw.tolist(), "normalized": norm.tolist(),
+                "tokens": tokens, "examples": examples, "mean_loss": loss_sum / examples}
+
+    result = {}
+    for mname, mask in (("full", np.ones((N_LAYERS, N_HEADS), dtype=np.float32)), ("pruned", pruned)):
+        m = torch.from_numpy(mask)
+        result[f"michel.{mname}"] = michel(m, False)
+        result[f"michel_cls.{mname}"] = michel(m, True)
         # bertology (run_bertology.compute_heads_importance, without the entropy part)
         head_mask = m.clone().requires_grad_(True)
         head_importance = torch.zeros(N_LAYERS, N_HEADS, dtype=torch.float64)
@@ -841,11 +849,11 @@ ATTENTION_PAIRS = 16  # first STS-B dev pairs, each sentence encoded alone
 
 def make_attention(model_dir, glue_dir, out_dir):
     """Per-head attention statistics (Clark et al. 2019, Voita et al. 2019) from transformers'
-    output_attentions: for each real query token, the mass on [CLS], on [SEP], on punctuation tokens
-    (every character of the token, after "##", passes BERT's _is_punctuation), the weight on itself,
-    on the previous and next token, the entropy (nats) and the largest weight; averaged over every
-    real query token of the 32 sentences. float64 arithmetic on the float32 probabilities."""
-    from transformers.models.bert.tokenization_bert import _is_punctuation
+    output_attentions: for each real query token, the mass on [CLS], on [SEP], on "." and ","
+    (Clark et al.'s punctuation), the weight on itself, on the previous and next token, the entropy
+    (nats) and the largest weight on a token other than [CLS] and [SEP] (Voita et al.'s confidence
+    leaves out the end-of-sentence token); averaged over each sentence's real query tokens, then over
+    the 32 sentences, as Clark et al. average. float64 arithmetic on the float32 probabilities."""
     tok = load_slow_tokenizer(model_dir)
     model = BertModel.from_pretrained(str(model_dir), attn_implementation="eager", torch_dtype=torch.float32).eval()
     path = glue_dir / "STS-B" / "dev.tsv"
@@ -853,17 +861,15 @@ def make_attention(model_dir, glue_dir, out_dir):
     enc = tok([s for r in rows for s in (r[7], r[8])], padding="longest", truncation=True, max_length=MAX_LENGTH,
               return_tensors="pt")
     vocab = tok.convert_ids_to_tokens(list(range(tok.vocab_size)))
-    def punct(t):
-        body = t[2:] if t.startswith("##") else t
-        return len(body) > 0 and all(_is_punctuation(c) for c in body)
-    punct_ids = torch.tensor([punct(t) for t in vocab], dtype=torch.float64)
+    punct_ids = torch.tensor([t in (".", ",") for t in vocab], dtype=torch.float64)
     with torch.no_grad():
         att = model(**enc, output_attentions=True).attentions
     ids, real = enc["input_ids"], enc["attention_mask"].double()
     B, T = ids.shape
     keys = {"cls": (ids == tok.cls_token_id).double() * real, "sep": (ids == tok.sep_token_id).double() * real,
             "punct": punct_ids[ids] * real}
-    q = real.view(B, 1, T)
+    q = (real / real.sum(1, keepdim=True)).view(B, 1, T)  # each sentence's mean over its tokens
+    not_special = (real - keys["cls"] - keys["sep"]).view(B, 1, 1, T)
     tokens = float(real.sum())
     out = {k: [] for k in ("cls", "sep", "punct", "self", "prev", "next", "entropy", "confidence")}
     for p in att:
@@ -877,10 +883,10 @@ def make_attention(model_dir, glue_dir, out_dir):
             "prev": torch.cat([zero, torch.diagonal(p, -1, -2, -1)], -1),
             "next": torch.cat([torch.diagonal(p, 1, -2, -1), zero], -1),
             "entropy": -torch.special.xlogy(p, p).sum(-1),
-            "confidence": p.max(-1).values,
+            "confidence": (p * not_special).max(-1).values,
         }
         for k, v in per_query.items():
-            out[k].append(((v * q).sum((0, 2)) / tokens).tolist())
+            out[k].append(((v * q).sum((0, 2)) / B).tolist())
     doc = {
         "description": "Attention statistics per head of all-MiniLM-L6-v2 over the sentences of the first STS-B dev "
                        "pairs (make_golden.py make_attention); (L, H) lists.",
@@ -902,9 +908,9 @@ def main():
     ap.add_argument("--model", type=Path, default=REPO / "models" / "all-MiniLM-L6-v2",
                     help="Hugging Face model folder (default: models/all-MiniLM-L6-v2)")
     ap.add_argument("--glue", type=Path,
-                    default=Path(os.environ["GLUE_DIR"]) if os.environ.get("GLUE_DIR")
-                    else REPO.parent / "shared" / "data" / "glue",
-                    help="GLUE data folder with <TASK>/dev.tsv (default: $GLUE_DIR or ../shared/data/glue)")
+                    default=Path(os.environ["GLUE_DIR"]) if os.environ.get("GLUE_DIR") else None,
+                    required=not os.environ.get("GLUE_DIR"),
+                    help="GLUE data folder with <TASK>/dev.tsv (default: $GLUE_DIR)")
     ap.add_argument("--out", type=Path, default=HERE, help="output folder (default: tests/golden)")
     ap.add_argument("--only", choices=["forward", "tokenizer", "stsb", "heads", "importance", "attention"], action="append",
                     help="write only these fixture groups (repeatable; default: all)")

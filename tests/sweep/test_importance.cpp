@@ -45,21 +45,26 @@ CATCH_TEST_CASE("gradient importance equals Hugging Face's, both variants, full 
   const auto& [model, task, tok, head, inputs, gold] = std::tie(s.model, s.task, s.tok, s.head, s.inputs, s.gold);
   const at::Tensor pruned = from_json(ref["pruned_mask"]).to(at::kFloat);
 
-  for (const std::string method : {"michel", "bertology"}) {
+  // michel_cls: the same similarity head pooled from [CLS], where only [CLS]'s last-layer output
+  // reaches the loss and that layer is divided by the examples instead of the tokens.
+  hs::sweep::HeadSpec cls_head = head;
+  cls_head.pooling = hs::model::Pooling::Cls;
+  for (const std::string variant : {"michel", "michel_cls", "bertology"}) {
+    const std::string method = variant == "bertology" ? "bertology" : "michel";
     for (const std::string mask : {"full", "pruned"}) {
-      CATCH_INFO(method << " under the " << mask << " mask");
-      const nlohmann::json& r = ref["results"][method + "." + mask];
+      CATCH_INFO(variant << " under the " << mask << " mask");
+      const nlohmann::json& r = ref["results"][variant + "." + mask];
       hs::sweep::ImportanceOptions opts;
       opts.method = method;
       opts.batch_size = ref["batch_size"].get<int64_t>();
       const at::Tensor gates = mask == "full" ? at::ones({6, 12}) : pruned;
-      const hs::sweep::Importance got =
-          hs::sweep::gradient_importance(model, head, task, inputs, gold, gates, tok.pad_id(), opts);
+      const hs::sweep::Importance got = hs::sweep::gradient_importance(
+          model, variant == "michel_cls" ? cls_head : head, task, inputs, gold, gates, tok.pad_id(), opts);
       CATCH_CHECK(got.tokens == r["tokens"].get<int64_t>());
       CATCH_CHECK(got.examples == 24);
       const double raw_diff = max_rel_diff(got.raw, from_json(r["raw"]));
       const double norm_diff = (got.scores - from_json(r["normalized"])).abs().max().item<double>();
-      CATCH_WARN(method << " " << mask << ": max relative raw difference " << raw_diff
+      CATCH_WARN(variant << " " << mask << ": max relative raw difference " << raw_diff
                         << ", max normalised difference " << norm_diff);
       CATCH_CHECK(raw_diff <= 1e-4);
       CATCH_CHECK(norm_diff <= 1e-4);
@@ -67,6 +72,8 @@ CATCH_TEST_CASE("gradient importance equals Hugging Face's, both variants, full 
       // Normalisation by hand: michel's rows have unit l2 norm; bertology spans [0, 1].
       if (method == "michel") {
         CATCH_CHECK(got.scores.pow(2).sum(1).sqrt().sub(1).abs().max().item<double>() < 1e-9);
+        // Michel's score is taken after the gate: a gated-off head scores exactly 0.
+        CATCH_CHECK(got.raw.masked_select(gates.to(at::kDouble) == 0).abs().sum().item<double>() == 0.0);
       } else {
         CATCH_CHECK(got.scores.min().item<double>() == 0.0);
         CATCH_CHECK(got.scores.max().item<double>() == 1.0);
