@@ -14,7 +14,14 @@ __global__ void probe_kernel() {}
 cudaError_t kernel_image_for(int index) {
   int previous = 0;
   HS_CUDA_CHECK(cudaGetDevice(&previous));
-  HS_CUDA_CHECK(cudaSetDevice(index));
+  // A device in exclusive-process mode that another process holds, or in prohibited mode, refuses
+  // to become current (CUDA 12+ makes its context here): that is this device's answer, not a
+  // failure of the query, and the current device stays as it was.
+  const cudaError_t set = cudaSetDevice(index);
+  if (set != cudaSuccess) {
+    cudaGetLastError();
+    return set;
+  }
   cudaFuncAttributes attributes;
   const cudaError_t err = cudaFuncGetAttributes(&attributes, probe_kernel);
   // A missing image is not a sticky error, but it is the last error until read: the next launch

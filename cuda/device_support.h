@@ -8,7 +8,8 @@
 namespace hs::gpu {
 
 // cudaSuccess when device `index` has an image of this build's kernels it can run; otherwise the
-// runtime's reason (cudaErrorNoKernelImageForDevice, typically). Leaves no error behind for the
+// runtime's reason: cudaErrorNoKernelImageForDevice, typically, or the reason the device cannot be
+// made current (busy in exclusive-process mode, prohibited). Leaves no error behind for the
 // next launch check, and the calling thread's current device as it was.
 cudaError_t kernel_image_for(int index);
 

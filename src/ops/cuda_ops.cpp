@@ -48,6 +48,9 @@ std::string cuda_device_name(int index) {
 std::string cuda_device_unusable(int index) {
   const cudaError_t err = gpu::kernel_image_for(index);
   if (err == cudaSuccess) return "";
+  if (err == cudaErrorDevicesUnavailable)
+    return std::string(cudaGetErrorString(err)) +
+           " (its compute mode is exclusive-process and another process holds it, or prohibited)";
   const cudaDeviceProp* prop = at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(index));
   // The tensor-core attention and cp.async need sm_80, so an older GPU is out of reach of any build.
   const std::string cc = std::to_string(prop->major) + "." + std::to_string(prop->minor);
