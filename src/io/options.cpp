@@ -246,7 +246,14 @@ const std::vector<OptionSpec>& plan_options() {
       Opt("task", "limit", &Plan::task, &TaskOptions::limit)
           .default_value(0)
           .at_least(0)
-          .help("Keep only the first `limit` rows of the split (0 = all rows), for quick runs."),
+          .help("Score only `limit` rows of the split (0 = all rows), chosen by `task.sample`."),
+      Opt("task", "sample", &Plan::task, &TaskOptions::sample)
+          .default_value("first")
+          .one_of({"first", "random"})
+          .help("Which `limit` rows: `first` reads only the file's first rows; `random` draws them "
+                "uniformly without replacement (seeded by `runtime.seed`) and keeps them in file "
+                "order. GLUE files are grouped by source (STS-B dev opens with 625 caption pairs), so "
+                "the first rows are one genre."),
 
       // The names are masks::strategies(); a masks test checks that the two lists agree.
       Opt("sweep", "strategy", &Plan::sweep, &SweepOptions::strategies)
@@ -361,9 +368,10 @@ const std::vector<OptionSpec>& plan_options() {
       Opt("importance", "method", &Plan::importance, &ImportanceOptions::method)
           .default_value("none")
           .one_of({"none", "michel", "bertology"})
-          .help("`michel`: Michel et al. 2019's per-token |g·dL/dg| (a head gated off scores 0), divided "
-                "by tokens (the last layer of a [CLS]-pooled head by examples), loss summed; `bertology`: Hugging Face run_bertology.py's |accumulated "
-                "head-mask gradient| divided by tokens, loss averaged (docs/importance.md)."),
+          .help("`michel`: Michel et al. 2019's per-token |g·dL/dg| (a head gated off scores 0), "
+                "divided by tokens (the last layer of a [CLS]-pooled head by examples), loss summed; "
+                "`bertology`: Hugging Face run_bertology.py's |accumulated head-mask gradient| divided "
+                "by tokens, loss averaged (docs/importance.md)."),
       Opt("importance", "split", &Plan::importance, &ImportanceOptions::split)
           .default_value("auto")
           .help("Data the gradients are taken on: `auto` is what the method's authors used (`train` "
@@ -371,7 +379,12 @@ const std::vector<OptionSpec>& plan_options() {
       Opt("importance", "limit", &Plan::importance, &ImportanceOptions::limit)
           .default_value(0)
           .at_least(0)
-          .help("The split's first N examples (0: all)."),
+          .help("N examples of the split (0: all), chosen by `importance.sample`."),
+      Opt("importance", "sample", &Plan::importance, &ImportanceOptions::sample)
+          .default_value("first")
+          .one_of({"first", "random"})
+          .help("Which `limit` examples: the split's first, or drawn at random as `task.sample` "
+                "draws (seeded by `runtime.seed` + 1), kept in file order (batches follow it)."),
       Opt("importance", "batch_size", &Plan::importance, &ImportanceOptions::batch_size)
           .default_value(32)
           .at_least(1)

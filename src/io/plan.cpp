@@ -24,7 +24,7 @@ bool ModelOptions::operator==(const ModelOptions& o) const {
 }
 bool TaskOptions::operator==(const TaskOptions& o) const {
   return name == o.name && data_dir == o.data_dir && split == o.split &&
-         max_seq_len == o.max_seq_len && limit == o.limit;
+         max_seq_len == o.max_seq_len && limit == o.limit && sample == o.sample;
 }
 bool SweepOptions::operator==(const SweepOptions& o) const {
   return strategies == o.strategies && sparsities == o.sparsities && samples == o.samples &&
@@ -36,7 +36,8 @@ bool RuntimeOptions::operator==(const RuntimeOptions& o) const {
          executor == o.executor && seed == o.seed && progress == o.progress;
 }
 bool ImportanceOptions::operator==(const ImportanceOptions& o) const {
-  return method == o.method && split == o.split && limit == o.limit && batch_size == o.batch_size &&
+  return method == o.method && split == o.split && limit == o.limit && sample == o.sample &&
+         batch_size == o.batch_size &&
          normalize == o.normalize;
 }
 bool PruningOptions::operator==(const PruningOptions& o) const {

@@ -26,6 +26,7 @@ struct TaskOptions {
   std::string name, data_dir, split;
   int max_seq_len = 0;
   int64_t limit = 0;  // 0 = all rows
+  std::string sample;  // first | random: which `limit` rows
   bool operator==(const TaskOptions& o) const;
 };
 
@@ -67,6 +68,7 @@ struct ImportanceOptions {
   std::string method;  // none | michel | bertology
   std::string split;   // auto (the method's published choice) or a split of the task
   int64_t limit = 0;   // 0 = every example of the split
+  std::string sample;  // first | random: which `limit` examples
   int64_t batch_size = 0;
   bool normalize = true;
   bool operator==(const ImportanceOptions& o) const;

@@ -29,6 +29,7 @@
 #include "sweep/attention_stats.h"
 #include "sweep/importance.h"
 #include "sweep/run_analyses.h"
+#include "sweep/sample_rows.h"
 #include "sweep/sweep_stats.h"
 #include "sweep/workers.h"
 #include "text/token_classes.h"
@@ -262,7 +263,8 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   check_model_options(plan, device, dir.config, dir.path);
   const data::TaskSpec& task = data::find_task(plan.task.name);
   const HeadSpec head = resolve_head(dir, task, plan.model.head, plan.model.pooling, plan.where);
-  const data::Dataset dataset = data::load_split(task, plan.task.data_dir, plan.task.split, plan.task.limit);
+  const data::Dataset dataset = load_rows(task, plan.task.data_dir, plan.task.split, plan.task.limit,
+                                          plan.task.sample, static_cast<uint64_t>(plan.runtime.seed));
   if (dataset.examples.empty()) hs::input_error("{}: no examples to score", dataset.path);
   check_positions(plan, dir);
   const text::Tokenizer tok = text::Tokenizer::from_model_dir(dir.path);

@@ -10,6 +10,7 @@
 #include "metrics/ablation.h"
 #include "sweep/importance.h"
 #include "sweep/pruning.h"
+#include "sweep/sample_rows.h"
 #include "util/error.h"
 
 namespace hs::sweep {
@@ -19,7 +20,9 @@ ImportanceSource::ImportanceSource(const io::Plan& plan, const data::TaskSpec& t
     : plan_(plan), task_(task), model_(model), head_(head), pad_id_(tok.pad_id()) {
   const io::ImportanceOptions& o = plan.importance;
   split_ = o.split != "auto" ? o.split : o.method == "michel" ? "train" : "dev";
-  const data::Dataset data = data::load_split(task, plan.task.data_dir, split_, o.limit);
+  // runtime.seed + 1: a draw of its own, even where the split is the one the sweep scores.
+  const data::Dataset data = load_rows(task, plan.task.data_dir, split_, o.limit, o.sample,
+                                       static_cast<uint64_t>(plan.runtime.seed) + 1);
   if (data.examples.empty()) plan.where.fail("importance.split", "{} ({}) has no examples", split_, data.path);
   for (const data::Example& ex : data.examples) gold_.push_back(ex.label);
   inputs_ = build_inputs(data, tok, head, plan.task.max_seq_len);
