@@ -228,6 +228,11 @@ const std::vector<OptionSpec>& plan_options() {
           .one_of({"auto", "mean", "cls"})
           .help("How token states become a sentence embedding. `auto`: the checkpoint's "
                 "1_Pooling/config.json, or `mean` when it has none."),
+      Opt("model", "labels", &Plan::model, &ModelOptions::labels)
+          .default_value(std::vector<std::string>{"auto"})
+          .help("The task label of each classifier output, in output order, e.g. `[contradiction, "
+                "entailment, neutral]` for an MNLI checkpoint of the original BERT code. `auto`: "
+                "config.json's id2label names, or the task's order when they are generic (LABEL_0, ...)."),
 
       Opt("task", "name", &Plan::task, &TaskOptions::name)
           .required()

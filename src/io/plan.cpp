@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace hs::io {
 
 bool ModelOptions::operator==(const ModelOptions& o) const {
-  return path == o.path && head == o.head && pooling == o.pooling;
+  return path == o.path && head == o.head && pooling == o.pooling && labels == o.labels;
 }
 bool TaskOptions::operator==(const TaskOptions& o) const {
   return name == o.name && data_dir == o.data_dir && split == o.split &&

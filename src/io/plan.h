@@ -19,6 +19,7 @@ struct ModelOptions {
   std::string path;
   std::string head;     // auto | classification | regression | similarity
   std::string pooling;  // auto | mean | cls
+  std::vector<std::string> labels;  // {"auto"}: config.json's id2label; else the task label of each output
   bool operator==(const ModelOptions& o) const;
 };
 

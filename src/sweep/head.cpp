@@ -40,7 +40,8 @@ bool generic_label(const std::string& name, int k) {
 // generically (LABEL_0, ... or 0, ...), in which case the index order is taken to be the task's
 // (Hugging Face's GLUE label order). Names that are neither would give a label order that is a
 // guess, so they are refused: a checkpoint trained with its classes swapped scores as if inverted.
-std::vector<int> map_classes(const model::ModelDir& dir, const data::TaskSpec& task) {
+std::vector<int> map_classes(const model::ModelDir& dir, const data::TaskSpec& task,
+                             const std::vector<std::string>& labels, const io::OptionWhere& where) {
   const auto& id2label = dir.config.id2label;
   const int K = dir.config.num_labels;
   if (K != static_cast<int>(task.labels.size())) {
@@ -49,6 +50,23 @@ std::vector<int> map_classes(const model::ModelDir& dir, const data::TaskSpec& t
   }
   std::vector<int> map(K);
   std::iota(map.begin(), map.end(), 0);
+  if (labels != std::vector<std::string>{"auto"}) {
+    // The user's word for which output is which label, over whatever config.json says.
+    if (static_cast<int>(labels.size()) != K)
+      where.fail("model.labels", "{} labels ({}), but the classifier of {} has {} outputs", labels.size(),
+                 fmt::join(labels, ", "), dir.path, K);
+    std::vector<bool> taken(task.labels.size(), false);
+    for (int k = 0; k < K; ++k) {
+      const auto it = std::find(task.labels.begin(), task.labels.end(), labels[k]);
+      if (it == task.labels.end())
+        where.fail("model.labels", "'{}' is not a label of {} ({})", labels[k], task.name, fmt::join(task.labels, ", "));
+      const size_t label = static_cast<size_t>(it - task.labels.begin());
+      if (taken[label]) where.fail("model.labels", "'{}' is named twice: each output needs its own label", labels[k]);
+      taken[label] = true;
+      map[k] = static_cast<int>(label);
+    }
+    return map;
+  }
   if (static_cast<int>(id2label.size()) != K) return map;  // no names: index order
   bool generic = true;
   for (int k = 0; k < K; ++k) generic = generic && generic_label(id2label[k], k);
@@ -62,9 +80,10 @@ std::vector<int> map_classes(const model::ModelDir& dir, const data::TaskSpec& t
       std::vector<std::string> names;
       for (int j = 0; j < K; ++j) names.push_back(fmt::format("{}: {}", j, id2label[j]));
       hs::input_error("{}/config.json: id2label ({}) does not name {}'s labels ({}) one to one, so which output "
-                      "is which label is unknown; rename them after the task's labels, or LABEL_0 ... LABEL_{} for "
-                      "the task's order",
-                      dir.path, fmt::join(names, ", "), task.name, fmt::join(task.labels, ", "), K - 1);
+                      "is which label is unknown; say it with model.labels (each output's label, in output order: [{}] "
+                      "if they are in the task's order)",
+                      dir.path, fmt::join(names, ", "), task.name, fmt::join(task.labels, ", "),
+                      fmt::join(task.labels, ", "));
     }
     taken[label] = true;
     map[k] = static_cast<int>(label);
@@ -75,7 +94,8 @@ std::vector<int> map_classes(const model::ModelDir& dir, const data::TaskSpec& t
 }  // namespace
 
 HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, const std::string& head,
-                      const std::string& pooling, const io::OptionWhere& where) {
+                      const std::string& pooling, const io::OptionWhere& where,
+                      const std::vector<std::string>& labels) {
   HeadSpec spec;
   const bool regression_task = task.kind == data::TaskKind::Regression;
   std::string kind = head;
@@ -104,7 +124,7 @@ HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, co
         where.fail("model.head", "{}: task {} is a regression task, which a classification head cannot score", shown,
                    task.name);
       spec.kind = HeadKind::Classification;
-      spec.class_map = map_classes(dir, task);
+      spec.class_map = map_classes(dir, task, labels, where);
     }
   } else if (kind == "similarity") {
     if (!task.has_pair() || !regression_task) {
@@ -117,6 +137,9 @@ HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, co
   } else {
     where.fail("model.head", "unknown head '{}'", head);
   }
+  if (spec.kind != HeadKind::Classification && labels != std::vector<std::string>{"auto"})
+    where.fail("model.labels", "{}: only a classification head has labels to name (the head is {})",
+               fmt::join(labels, ", "), head_kind_name(spec.kind));
   if (pooling == "auto") {
     spec.pooling = dir.pooling;
   } else if (pooling == "mean") {

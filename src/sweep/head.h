@@ -25,11 +25,13 @@ struct HeadSpec {
   std::vector<int> class_map;
 };
 
-// head: auto | classification | regression | similarity; pooling: auto | mean | cls | max.
-// Errors (InputError) when the checkpoint and task cannot be combined, naming both, and pointing at
-// model.head in the config through `where`.
+// head: auto | classification | regression | similarity; pooling: auto | mean | cls | max;
+// labels: {"auto"} (config.json's id2label) or the task label of each classifier output, in output
+// order (model.labels). Errors (InputError) when the checkpoint and task cannot be combined, naming
+// both, and pointing at model.head or model.labels in the config through `where`.
 HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, const std::string& head,
-                      const std::string& pooling, const io::OptionWhere& where = {});
+                      const std::string& pooling, const io::OptionWhere& where = {},
+                      const std::vector<std::string>& labels = {"auto"});
 
 // Head outputs from the encoder's last hidden states: (B, K) logits, (B, 1) scores, or (B, C) pooled
 // embeddings.

@@ -233,6 +233,9 @@ std::vector<std::string> check_config_options(const io::Plan& plan) {
   if (ablation_pending)
     notes.push_back(fmt::format("{}: {} does not exist yet; a run needs it (the config itself is valid)",
                                 plan.where("pruning.ablation_from"), plan.pruning.ablation_from));
+  // Whether the checkpoint can score the task, and model.labels against its classifier.
+  resolve_head(dir, data::find_task(plan.task.name), plan.model.head, plan.model.pooling, plan.where,
+               plan.model.labels);
   return notes;
 }
 
@@ -262,7 +265,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
   check_model_options(plan, device, dir.config, dir.path);
   const data::TaskSpec& task = data::find_task(plan.task.name);
-  const HeadSpec head = resolve_head(dir, task, plan.model.head, plan.model.pooling, plan.where);
+  const HeadSpec head = resolve_head(dir, task, plan.model.head, plan.model.pooling, plan.where, plan.model.labels);
   const data::Dataset dataset = load_rows(task, plan.task.data_dir, plan.task.split, plan.task.limit,
                                           plan.task.sample, static_cast<uint64_t>(plan.runtime.seed));
   if (dataset.examples.empty()) hs::input_error("{}: no examples to score", dataset.path);

@@ -30,10 +30,10 @@ struct RemoveAtExit {
 };
 
 std::string baseline_config(const std::string& model, const std::string& task, const std::string& glue,
-                            const std::string& out) {
+                            const std::string& out, const std::string& model_extra = "") {
   return fmt::format(R"(model:
   path: {}
-task:
+{}task:
   name: {}
   data_dir: {}
   limit: 16
@@ -46,19 +46,19 @@ output:
   path: {}
   overwrite: true
 )",
-                     model, task, glue, out);
+                     model, model_extra, task, glue, out);
 }
 
 // Runs the baseline for `task` on its classifier checkpoint and returns what h5py reads back:
 // {"predictions": row 0 of /predictions, "labels": /examples/label, "scores": {metric: /scores/<m>[0]}}.
 nlohmann::json run_baseline(const std::string& minilm, const std::string& glue, const std::string& task,
-                            const std::string& expect_head) {
+                            const std::string& expect_head, const std::string& model_extra = "") {
   const std::string dir = hs::test::temp_dir("heads-" + task);
   const std::string model = dir + "/model";
   const RemoveAtExit cleanup{model};
   hs::test::write_classifier_model_dir(model, minilm, hs::test::golden_dir(), task);
   const std::string out = dir + "/results.h5";
-  hs::test::write_file(dir + "/run.yaml", baseline_config(model, task, glue, out));
+  hs::test::write_file(dir + "/run.yaml", baseline_config(model, task, glue, out, model_extra));
   const auto r = run_cli({"run", dir + "/run.yaml"});
   CATCH_INFO(r.out << r.err);
   CATCH_REQUIRE(r.status == 0);
@@ -96,6 +96,14 @@ CATCH_TEST_CASE("run: an RTE classifier with a reversed id2label stores Hugging 
   const double accuracy = static_cast<double>(correct) / static_cast<double>(expected.size());
   CATCH_CHECK(accuracy == ref["masks"]["full"]["accuracy"].get<double>());
   CATCH_CHECK(got["scores"]["accuracy"].get<double>() == accuracy);
+
+  // model.labels overrides id2label: naming the outputs in the task's order (the reverse of what this
+  // checkpoint was trained with) flips every predicted label.
+  const nlohmann::json told =
+      run_baseline(minilm, glue, "rte", "classification", "  labels: [entailment, not_entailment]\n");
+  const auto flipped = told["predictions"].get<std::vector<double>>();
+  CATCH_REQUIRE(flipped.size() == expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) CATCH_CHECK(flipped[i] == 1 - expected[i]);
 }
 
 CATCH_TEST_CASE("run: an STS-B regression head stores Hugging Face's logits and their correlations",

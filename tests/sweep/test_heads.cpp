@@ -98,6 +98,46 @@ CATCH_TEST_CASE("resolve_head maps a reversed id2label onto the task's label ord
   CATCH_CHECK_THROWS_AS(hs::sweep::resolve_head(dir, stsb, "auto", "auto", where), hs::InputError);
 }
 
+CATCH_TEST_CASE("model.labels names each classifier output's label over config.json's id2label", "[sweep][heads]") {
+  HS_REQUIRE_MODEL(minilm);
+  hs::test::TempDir tmp;
+  hs::test::write_classifier_model_dir(tmp.path(), minilm, hs::test::golden_dir(), "rte");
+  const hs::model::ModelDir dir = hs::model::inspect_model_dir(tmp.path());  // id2label: not_entailment, entailment
+  const hs::data::TaskSpec& rte = hs::data::find_task("rte");
+  hs::io::OptionWhere where;
+  where.set("model.labels", "sweep.yaml:4:11");
+  using Labels = std::vector<std::string>;
+  auto map = [&](const hs::model::ModelDir& d, const Labels& labels) {
+    return hs::sweep::resolve_head(d, rte, "auto", "auto", where, labels).class_map;
+  };
+  CATCH_CHECK(map(dir, {"auto"}) == std::vector<int>{1, 0});
+  CATCH_CHECK(map(dir, {"entailment", "not_entailment"}) == std::vector<int>{0, 1});  // the user's word wins
+  CATCH_CHECK(map(dir, {"not_entailment", "entailment"}) == std::vector<int>{1, 0});
+  // A generic checkpoint trained in another order than the task's (e.g. MNLI under the original
+  // BERT code: contradiction, entailment, neutral) is mapped as told, not in the task's order.
+  hs::model::ModelDir generic = dir;
+  generic.config.id2label = {"LABEL_0", "LABEL_1"};
+  CATCH_CHECK(map(generic, {"auto"}) == std::vector<int>{0, 1});
+  CATCH_CHECK(map(generic, {"not_entailment", "entailment"}) == std::vector<int>{1, 0});
+  // Names id2label cannot place are placed by model.labels.
+  hs::model::ModelDir odd = dir;
+  odd.config.id2label = {"foo", "bar"};
+  CATCH_CHECK(map(odd, {"not_entailment", "entailment"}) == std::vector<int>{1, 0});
+  CATCH_CHECK_THROWS_WITH(map(dir, {"entailment"}),
+                          "sweep.yaml:4:11: model.labels: 1 labels (entailment), but the classifier of " + dir.path +
+                              " has 2 outputs");
+  CATCH_CHECK_THROWS_WITH(map(dir, {"entailment", "neutral"}),
+                          "sweep.yaml:4:11: model.labels: 'neutral' is not a label of rte (entailment, not_entailment)");
+  CATCH_CHECK_THROWS_WITH(map(dir, {"entailment", "entailment"}),
+                          "sweep.yaml:4:11: model.labels: 'entailment' is named twice: each output needs its own label");
+  CATCH_CHECK_THROWS_AS(map(dir, {"entailment", "neutral"}), hs::InputError);
+  // Only a classification head has labels.
+  const hs::model::ModelDir plain = hs::model::inspect_model_dir(minilm);
+  CATCH_CHECK_THROWS_WITH(
+      hs::sweep::resolve_head(plain, hs::data::find_task("stsb"), "auto", "auto", where, Labels{"a"}),
+      "sweep.yaml:4:11: model.labels: a: only a classification head has labels to name (the head is similarity)");
+}
+
 CATCH_TEST_CASE("example_predictions: logits that are not finite give no class", "[sweep][heads]") {
   // argmax would pick the NaN; an overflowed row has no class either. NaN makes the mask's scores
   // undefined (metrics::score) instead of a label that looks real.
