@@ -180,7 +180,8 @@ class Resolver {
 
   // yaml-cpp reads a quote left open as a string that runs on to the end of the file, folding in
   // the lines after it, so the options there would seem missing. No option's value spans lines:
-  // a quoted value (or list item) must close on the line it opens.
+  // a quoted value (or list item) must close on the line it opens, and block scalars (| and >)
+  // are refused.
   void check_quotes_close(const std::string& key, const YAML::Node& v) const {
     if (v.IsSequence()) {
       for (const YAML::Node& item : v) check_quotes_close(key, item);
@@ -191,6 +192,10 @@ class Resolver {
     if (m.is_null() || static_cast<size_t>(m.line) >= lines_.size()) return;
     const std::string& line = lines_[static_cast<size_t>(m.line)];
     const size_t open = static_cast<size_t>(m.column);
+    if (open < line.size() && (line[open] == '|' || line[open] == '>'))
+      // A literal block keeps its line breaks (a path ending in a newline), a folded one joins its
+      // lines with spaces: neither is what a one-line value means.
+      fail(where(m), key, fmt::format("a block scalar ({}) spans lines; write the value on this line", line[open]));
     if (open >= line.size() || (line[open] != '"' && line[open] != '\'')) return;
     const char q = line[open];
     for (size_t i = open + 1; i < line.size(); ++i) {

@@ -338,7 +338,7 @@ const std::vector<OptionSpec>& plan_options() {
                 "CPU runs libtorch's composite."),
       Opt("runtime", "threads", &Plan::runtime, &RuntimeOptions::threads)
           .default_value(0)
-          .at_least(0)
+          .range(0, 4096)
           .help("CPU threads (0 = all cores). Batches are spread over one worker per thread, each "
                 "with single-threaded GEMMs; with fewer batches than threads, workers share the rest."),
       Opt("runtime", "streams", &Plan::runtime, &RuntimeOptions::streams)

@@ -113,6 +113,9 @@ void check_output(const ResolvedOption& r, bool overwrite) {
   const auto st = fs::status(path, ec);
   if (fs::is_directory(st)) fail(r, quoted(path) + " is a folder, not a file name");
   if (!path.empty() && path.back() == '/') fail(r, quoted(path) + " ends in /: a folder name, not a file name");
+  // /dev/null, a pipe: a run could neither resume nor replace it without harm.
+  if (fs::exists(st) && !fs::is_regular_file(st))
+    fail(r, quoted(path) + " is not a regular file (a device, a pipe or a socket), so it cannot hold results");
   // What overwrite would replace: only a results file, never the config, a data or model file.
   if (overwrite && fs::is_regular_file(st) && !is_hdf5_file(path))
     fail(r, quoted(path) + " is not a results file (HDF5), so output.overwrite does not replace it; delete it "

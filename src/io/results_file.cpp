@@ -205,7 +205,9 @@ void read_info(ResultsFile::Impl& r) {
   i.tool = read_attr_string(root, "tool");
   i.created = read_attr_string(root, "created");
   i.n_examples = read_attr_int(root, "n_examples");
-  i.complete = read_attr_int(root, "complete") != 0;
+  const int64_t complete = read_attr_int(root, "complete");
+  if (complete != 0 && complete != 1) input_error("{}: attribute complete is {}, expected 0 or 1", r.path, complete);
+  i.complete = complete == 1;
   h.tool_version = read_attr_string(root, "tool_version");
   h.config_yaml = read_attr_string(root, "config");
   h.model_path = read_attr_string(root, "model_path");

@@ -6,6 +6,7 @@
 
 #include "model/safetensors.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace hs::model {
 
@@ -81,31 +82,31 @@ void read_sentence_transformer(const std::string& dir, ModelDir& out) {
   }
   if (!pooling_dir.empty()) {
     const std::string pooling_path = join(join(dir, pooling_dir), "config.json");
-    if (fs::exists(pooling_path)) out.pooling = parse_pooling(pooling_path);
+    if (regular_file_exists(pooling_path)) out.pooling = parse_pooling(pooling_path);
   }
 }
 
 }  // namespace
 
 ModelDir inspect_model_dir(const std::string& dir) {
-  if (fs::exists(dir) && !fs::is_directory(dir)) input_error("{}: is a file, not a model folder", dir);
+  if (path_exists(dir) && !fs::is_directory(dir)) input_error("{}: is a file, not a model folder", dir);
   if (!fs::is_directory(dir)) input_error("{}: model directory not found", dir);
 
   ModelDir out;
   out.path = dir;
   const std::string config_path = join(dir, "config.json");
-  if (!fs::exists(config_path)) {
+  if (!regular_file_exists(config_path)) {
     input_error("{}: not found (a Hugging Face model folder needs config.json)", config_path);
   }
   out.config = parse_bert_config(config_path);
 
   out.weights_path = join(dir, "model.safetensors");
-  if (!fs::exists(out.weights_path)) {
-    if (fs::exists(join(dir, "model.safetensors.index.json"))) {
+  if (!regular_file_exists(out.weights_path)) {
+    if (path_exists(join(dir, "model.safetensors.index.json"))) {
       input_error("{}: not found; sharded checkpoints (model.safetensors.index.json) are not supported",
                   out.weights_path);
     }
-    if (fs::exists(join(dir, "pytorch_model.bin"))) {
+    if (path_exists(join(dir, "pytorch_model.bin"))) {
       input_error("{}: not found; pytorch_model.bin is not supported (convert the checkpoint to safetensors)",
                   out.weights_path);
     }
@@ -154,7 +155,7 @@ ModelDir inspect_model_dir(const std::string& dir) {
     }
   }
 
-  out.is_sentence_transformer = fs::exists(join(dir, "modules.json"));
+  out.is_sentence_transformer = regular_file_exists(join(dir, "modules.json"));
   if (out.is_sentence_transformer) read_sentence_transformer(dir, out);
   return out;
 }

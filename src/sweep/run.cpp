@@ -261,6 +261,14 @@ void check_model_options(const io::Plan& plan, const c10::Device& device, const 
 RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   io::check_output_is_not_read(plan, output_path(plan, options));
+  {
+    // Before anything opens it: a run would neither resume nor replace /dev/null or a pipe without harm.
+    const std::string out = output_path(plan, options);
+    std::error_code ec;
+    const std::filesystem::file_status st = std::filesystem::status(out, ec);
+    if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st) && !std::filesystem::is_directory(st))
+      hs::input_error("{} is not a regular file (a device, a pipe or a socket), so it cannot hold results", out);
+  }
   const c10::Device device = check_run_options(plan);
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);
   check_model_options(plan, device, dir.config, dir.path);
@@ -403,6 +411,12 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     }
     header.importance = existing.importance;
     header.attention = existing.attention;
+    if (existing.complete && s.n_resumed != static_cast<int64_t>(owned.size())) {
+      // Only a write of the flag by hand, or a damaged file, marks complete with work missing.
+      hs::input_error("{} exists but is damaged (marked complete, but {} of this run's {} masks are not scored in it); "
+                      "delete it or set output.overwrite: true",
+                      path, static_cast<int64_t>(owned.size()) - s.n_resumed, owned.size());
+    }
     if (existing.complete) {
       s.already_complete = true;
       // The summary of the finished run, from the file: its intervals, importance, attention

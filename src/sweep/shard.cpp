@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "io/h5_read.h"
+#include "io/results.h"
 #include "io/results_file.h"
 #include "io/results_identity.h"
 #include "sweep/sweep_stats.h"
@@ -208,8 +210,19 @@ void publish(const std::string& tmp, const std::string& out, bool overwrite) {
 MergeResult merge_results(const std::string& out, const std::vector<std::string>& paths, bool overwrite) {
   if (paths.empty()) input_error("merge: no input files");
   std::error_code ec;
-  if (fs::is_directory(out, ec)) input_error("{}: is a folder, not a results file name", out);
-  if (fs::exists(out, ec) && !overwrite) input_error("{} exists (pass --overwrite to replace it)", out);
+  const fs::file_status out_status = fs::status(out, ec);
+  if (fs::is_directory(out_status)) input_error("{}: is a folder, not a results file name", out);
+  if (fs::exists(out_status)) {
+    // --overwrite replaces a results file that no run is writing, and nothing else: not a config or
+    // data file given in the wrong place, not /dev/null.
+    if (!fs::is_regular_file(out_status))
+      input_error("{} is not a regular file (a device, a pipe or a socket), so it cannot hold results", out);
+    if (!overwrite) input_error("{} exists (pass --overwrite to replace it)", out);
+    if (!io::is_hdf5_file(out))
+      input_error("{} is not a results file (HDF5), so --overwrite does not replace it; delete it first if it should go",
+                  out);
+    if (io::held_by_writer(out)) io::refuse_held_by_writer(out);
+  }
   std::map<std::string, std::string> seen;  // canonical path -> as given
   for (const std::string& p : paths) {
     const std::string key = fs::weakly_canonical(p, ec).string();

@@ -9,6 +9,7 @@
 #include "text/vocab.h"
 #include "text/wordpiece.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace hs::text {
 namespace {
@@ -97,6 +98,7 @@ struct Tokenizer::Impl {
 
 Tokenizer Tokenizer::from_model_dir(const std::string& dir) {
   const std::string vocab_path = dir + "/vocab.txt";
+  (void)regular_file_exists(vocab_path);  // a pipe or a symlink loop is refused here, a missing file by read_file
   const TokenizerConfig cfg = read_tokenizer_config(dir + "/tokenizer_config.json");
   return Tokenizer(Vocab::read_file(vocab_path), cfg.options, cfg.specials, vocab_path);
 }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace hs::text {
 namespace {
@@ -36,7 +37,7 @@ void get_token(const json& j, const char* key, std::string& token, const std::st
 
 TokenizerConfig read_tokenizer_config(const std::string& path) {
   TokenizerConfig cfg;
-  if (!std::filesystem::exists(path)) return cfg;
+  if (!regular_file_exists(path)) return cfg;
   std::ifstream in(path);
   if (!in) hs::input_error("{}: cannot open", path);
   json j;

@@ -3,6 +3,7 @@
 // sweep is refused with one line saying what differs; three shards merged must equal the unsharded
 // run.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -321,6 +322,8 @@ CATCH_TEST_CASE("run: a second run on a file that a run writes is refused, and t
   // The same config would resume the file; with output.overwrite it would replace it.
   require_one_line_error(run_cli({"run", cfg}), refusal);
   require_one_line_error(run_cli({"run", cfg, "--set", "output.overwrite=true"}), refusal);
+  // Nor does a merge replace it.
+  require_one_line_error(run_cli({"merge", out, dir + "/shard-0.h5", "--overwrite"}), refusal);
   CATCH_REQUIRE(::waitpid(first, &status, WNOHANG) == 0);  // still writing, so the refusals were the lock's
   CATCH_REQUIRE(::waitpid(first, &status, 0) == first);
   CATCH_INFO(hs::test::read_file(dir + "/1.err"));
@@ -425,6 +428,23 @@ CATCH_TEST_CASE("run: a file from another sweep is refused with one line saying 
     const std::string cut = copy_edited("cut.h5", "");
     hs::test::write_file(cut, partial.substr(0, 3000));
     require_one_line_error(run_cli({"run", cfg, "--output", cut}), cut + " exists but is not a readable results file (");
+    // Marked complete with masks missing, or with a flag that is neither 0 nor 1: damaged, not done.
+    const std::string flag = copy_edited("flag.h5", "f.attrs['complete'] = 1");
+    require_one_line_error(run_cli({"run", cfg, "--output", flag}),
+                           flag + " exists but is damaged (marked complete, but 4 of this run's 7 masks are not "
+                                  "scored in it); delete it or set output.overwrite: true");
+    const std::string two = copy_edited("two.h5", "f.attrs['complete'] = 2");
+    require_one_line_error(run_cli({"run", cfg, "--output", two}),
+                           two + " exists but is not a readable results file (attribute complete is 2, expected 0 "
+                                 "or 1); delete it or set output.overwrite: true");
+    // Nor can a device or a pipe hold results, to resume or to replace (/dev/null is checked before
+    // anything is written, so a failure here cannot harm it).
+    for (const std::string& set : {"output.overwrite=false", "output.overwrite=true"})
+      require_one_line_error(run_cli({"run", cfg, "--output", "/dev/null", "--set", set}),
+                             "/dev/null is not a regular file (a device, a pipe or a socket), so it cannot hold results");
+    const std::string fifo = dir + "/fifo";
+    CATCH_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    require_one_line_error(run_cli({"validate", cfg, "--set", "output.path=" + fifo}), "is not a regular file");
   }
   CATCH_SECTION("knobs that cannot change results are not compared; overwrite starts over") {
     // runtime.device is compared as where the sweep runs: `auto` here is the CPU the file was made on,
@@ -558,6 +578,14 @@ CATCH_TEST_CASE("run --shard and SLURM arrays, then merge: equal to the unsharde
                          schema + ": results schema version 2 is newer than this headsweep reads (1)");
   require_one_line_error(run_cli({"merge", merged, shards[0], shards[1], shards[2]}),
                          merged + " exists (pass --overwrite to replace it)");
+  // --overwrite replaces a results file, nothing else: not a config given first by mistake, not a device.
+  const std::string yaml = dir + "/not-results.yaml";
+  hs::test::write_file(yaml, "task:\n  name: stsb\n");
+  require_one_line_error(run_cli({"merge", yaml, shards[0], shards[1], shards[2], "--overwrite"}),
+                         yaml + " is not a results file (HDF5), so --overwrite does not replace it");
+  CATCH_CHECK(hs::test::read_file(yaml) == "task:\n  name: stsb\n");
+  require_one_line_error(run_cli({"merge", "/dev/null", shards[0], shards[1], shards[2], "--overwrite"}),
+                         "/dev/null is not a regular file (a device, a pipe or a socket), so it cannot hold results");
   CATCH_CHECK_FALSE(fs::exists(bad));
   CATCH_CHECK(run_cli({"merge", merged, shards[2], shards[0], shards[1], "--overwrite"}).status == 0);
 }

@@ -72,6 +72,11 @@ CATCH_TEST_CASE("a quote left open is named where it opens", "[io][plan][errors]
                           "config.yaml:2:9: model.path: the double quote opened here is not closed on this line");
   CATCH_CHECK_THROWS_WITH(load(with("sweep:\n  strategy: [layer, 'single-head,\n    baseline']\n")),
                           "config.yaml:9:21: sweep.strategy: the single quote opened here is not closed on this line");
+  // Block scalars span lines: | would end the path with a line break, > joins its lines with spaces.
+  CATCH_CHECK_THROWS_WITH(load(with("sweep:\n  path: |\n    masks.txt\n")),
+                          "config.yaml:9:9: sweep.path: a block scalar (|) spans lines; write the value on this line");
+  CATCH_CHECK_THROWS_WITH(load(with("sweep:\n  path: >-\n    masks\n    .txt\n")),
+                          "config.yaml:9:9: sweep.path: a block scalar (>) spans lines; write the value on this line");
   // Escaped quotes inside, and quotes that close, are fine.
   std::string text = kMinimalConfig;
   text.replace(text.find("results/run.h5"), 14, "\"a \\\" b\"");

@@ -1,3 +1,6 @@
+#include <sys/stat.h>
+
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -199,6 +202,23 @@ CATCH_TEST_CASE("missing folder, config or weights", "[model_dir]") {
   CATCH_REQUIRE(dir_error(tmp.path()) ==
                 tmp.file("model.safetensors") +
                     ": not found; sharded checkpoints (model.safetensors.index.json) are not supported");
+}
+
+CATCH_TEST_CASE("paths that cannot be looked at or read are input errors naming them", "[model_dir]") {
+  TempDir tmp;
+  // A symlink loop: std::filesystem would throw its own error, an internal error to the CLI.
+  std::filesystem::create_symlink(tmp.file("config.json"), tmp.file("config.json"));
+  CATCH_REQUIRE(dir_error(tmp.path()) == tmp.file("config.json") + ": cannot access it (Too many levels of symbolic links)");
+  std::filesystem::remove(tmp.file("config.json"));
+  write_file(tmp.file("config.json"), tiny_config().dump());
+  // A pipe would block the read forever.
+  CATCH_REQUIRE(::mkfifo(tmp.file("model.safetensors").c_str(), 0600) == 0);
+  CATCH_REQUIRE(dir_error(tmp.path()) ==
+                tmp.file("model.safetensors") + ": is not a regular file (a folder, a device or a pipe)");
+  std::filesystem::remove(tmp.file("model.safetensors"));
+  std::filesystem::create_directory(tmp.file("model.safetensors"));
+  CATCH_REQUIRE(dir_error(tmp.path()) ==
+                tmp.file("model.safetensors") + ": is not a regular file (a folder, a device or a pipe)");
 }
 
 CATCH_TEST_CASE("weights that are not BERT's", "[model_dir]") {
