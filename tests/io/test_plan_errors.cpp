@@ -162,9 +162,12 @@ CATCH_TEST_CASE("values out of range or not allowed", "[io][plan][errors]") {
   CATCH_REQUIRE_THROWS_WITH(load(with("runtime:\n  token_budget: -1\n")),
                             "config.yaml:9:17: runtime.token_budget: expected 0 (the device's own) or an "
                             "integer of at least 64, got -1");
-  CATCH_REQUIRE_THROWS_WITH(load(with("runtime:\n  threads: 3000000000\n")),
-                            "config.yaml:9:12: runtime.threads: expected an integer from 0 to "
+  CATCH_REQUIRE_THROWS_WITH(load(with("pruning:\n  min_heads_per_layer: 3000000000\n")),
+                            "config.yaml:9:24: pruning.min_heads_per_layer: expected an integer from 0 to "
                             "2147483647, got 3000000000");
+  // Each thread is a worker with its own buffers: thousands would only exhaust the machine.
+  CATCH_REQUIRE_THROWS_WITH(load(with("runtime:\n  threads: 5000\n")),
+                            "config.yaml:9:12: runtime.threads: expected an integer from 0 to 4096, got 5000");
   CATCH_REQUIRE_THROWS_WITH(load(with("runtime:\n  attention: fuse\n")),
                             "config.yaml:9:14: runtime.attention: expected one of auto, fused, kernel; got "
                             "\"fuse\" (did you mean fused?)");
@@ -232,7 +235,7 @@ CATCH_TEST_CASE("override errors name the --set flag", "[io][plan][errors]") {
                             "task.limit=50");
   CATCH_REQUIRE_THROWS_WITH(load(kMinimalConfig, {"task=x"}),
                             "--set task=x: task: is a section; name one of its options (name, "
-                            "data_dir, split, max_seq_len, limit)");
+                            "data_dir, split, max_seq_len, limit, sample)");
   CATCH_REQUIRE_THROWS_WITH(load(kMinimalConfig, {"task.limit=[1"}),
                             "--set task.limit=[1: task.limit: invalid YAML value: end of sequence flow "
                             "not found");
