@@ -32,11 +32,21 @@ CATCH_TEST_CASE("percent schedule: least important heads first", "[sweep][prunin
   CATCH_CHECK(f.masks[2] == std::vector<uint8_t>{1, 0, 0, 0, 1, 0});
   CATCH_CHECK(f.heads_pruned == std::vector<int64_t>{0, 3, 4});
 
-  // Fractions round to whole heads (0.1 of 6 = 0.6 -> 1) and must increase.
+  // Fractions round down to whole heads, as Michel et al.'s int(): 0.1 of 6 = 0.6 -> none, 0.2 of
+  // 6 = 1.2 -> 1. They must increase.
   sched.min_heads_per_layer = 0;
   sched.fractions = {0.1};
   CATCH_CHECK(prune_curve("x", 2, 3, sched, [&](const std::vector<uint8_t>&) { return s; }).heads_pruned ==
-              std::vector<int64_t>{0, 1});
+              std::vector<int64_t>{0});
+  sched.fractions = {0.2, 0.34};
+  CATCH_CHECK(prune_curve("x", 2, 3, sched, [&](const std::vector<uint8_t>&) { return s; }).heads_pruned ==
+              std::vector<int64_t>{0, 1, 2});
+  // A product that binary fractions put just below a whole number (0.29 · 100 = 28.999999999999996)
+  // still counts that number.
+  const std::vector<double> hundred(100, 1.0);
+  sched.fractions = {0.29};
+  CATCH_CHECK(prune_curve("x", 10, 10, sched, [&](const std::vector<uint8_t>&) { return hundred; }).heads_pruned ==
+              std::vector<int64_t>{0, 29});
   sched.fractions = {0.5, 0.2};
   CATCH_CHECK_THROWS_AS(prune_curve("x", 2, 3, sched, [&](const std::vector<uint8_t>&) { return s; }),
                         std::invalid_argument);
