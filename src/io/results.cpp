@@ -130,8 +130,7 @@ void prepare_path(const std::string& path, bool overwrite) {
   const auto st = fs::status(path, ec);
   if (fs::is_directory(st)) input_error("{}: is a folder, not a results file name", path);
   if (!path.empty() && path.back() == '/') input_error("{}: ends in /: a folder name, not a results file name", path);
-  if (fs::exists(st) && !fs::is_regular_file(st))
-    input_error("{} is not a regular file (a device, a pipe or a socket), so it cannot hold results", path);
+  refuse_special_file(path);
   if (fs::exists(st) && !overwrite)
     input_error("{} exists (set output.overwrite: true to replace it)", path);
   // The config, a data file, a mask list: overwrite replaces results files only.
@@ -468,6 +467,13 @@ bool held_by_writer(const std::string& path) {
   const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(fd);  // also drops the lock, if taken
   return held;
+}
+
+void refuse_special_file(const std::string& path) {
+  std::error_code ec;
+  const auto st = fs::status(path, ec);
+  if (fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st))
+    input_error("{} is not a regular file (a device, a pipe or a socket), so it cannot hold results", path);
 }
 
 void refuse_held_by_writer(const std::string& path) {

@@ -109,6 +109,11 @@ bool held_by_writer(const std::string& path);
 // InputError "PATH is open for writing in another process ...": the one refusal of a results file
 // that a run still writes, whether it was to be resumed or replaced.
 [[noreturn]] void refuse_held_by_writer(const std::string& path);
+// InputError "PATH is not a regular file (a device, a pipe or a socket), so it cannot hold results"
+// when PATH exists and is neither a regular file nor a folder (folders have messages of their own):
+// /dev/null or a pipe could neither be resumed nor replaced without harm. Run, the writer and merge
+// all check it before they open anything.
+void refuse_special_file(const std::string& path);
 
 struct WriterOptions {
   bool overwrite = false;  // replace an existing file; otherwise an existing file is an InputError

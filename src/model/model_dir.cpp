@@ -89,8 +89,9 @@ void read_sentence_transformer(const std::string& dir, ModelDir& out) {
 }  // namespace
 
 ModelDir inspect_model_dir(const std::string& dir) {
-  if (path_exists(dir) && !fs::is_directory(dir)) input_error("{}: is a file, not a model folder", dir);
-  if (!fs::is_directory(dir)) input_error("{}: model directory not found", dir);
+  const fs::file_status dir_status = path_status(dir);
+  if (fs::exists(dir_status) && !fs::is_directory(dir_status)) input_error("{}: is a file, not a model folder", dir);
+  if (!fs::is_directory(dir_status)) input_error("{}: model directory not found", dir);
 
   ModelDir out;
   out.path = dir;

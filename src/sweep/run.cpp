@@ -260,14 +260,10 @@ void check_model_options(const io::Plan& plan, const c10::Device& device, const 
 
 RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  io::check_output_is_not_read(plan, output_path(plan, options));
   {
-    // Before anything opens it: a run would neither resume nor replace /dev/null or a pipe without harm.
     const std::string out = output_path(plan, options);
-    std::error_code ec;
-    const std::filesystem::file_status st = std::filesystem::status(out, ec);
-    if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st) && !std::filesystem::is_directory(st))
-      hs::input_error("{} is not a regular file (a device, a pipe or a socket), so it cannot hold results", out);
+    io::check_output_is_not_read(plan, out);
+    io::refuse_special_file(out);  // before anything opens it to resume it
   }
   const c10::Device device = check_run_options(plan);
   const model::ModelDir dir = model::inspect_model_dir(plan.model.path);

@@ -212,11 +212,10 @@ MergeResult merge_results(const std::string& out, const std::vector<std::string>
   std::error_code ec;
   const fs::file_status out_status = fs::status(out, ec);
   if (fs::is_directory(out_status)) input_error("{}: is a folder, not a results file name", out);
+  io::refuse_special_file(out);
   if (fs::exists(out_status)) {
     // --overwrite replaces a results file that no run is writing, and nothing else: not a config or
-    // data file given in the wrong place, not /dev/null.
-    if (!fs::is_regular_file(out_status))
-      input_error("{} is not a regular file (a device, a pipe or a socket), so it cannot hold results", out);
+    // data file given in the wrong place.
     if (!overwrite) input_error("{} exists (pass --overwrite to replace it)", out);
     if (!io::is_hdf5_file(out))
       input_error("{} is not a results file (HDF5), so --overwrite does not replace it; delete it first if it should go",
