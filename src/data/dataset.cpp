@@ -12,6 +12,7 @@
 #include "data/layout.h"
 #include "data/tsv.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace hs::data {
 namespace {
@@ -68,10 +69,13 @@ std::string find_split_file(const TaskSpec& task, const std::string& data_dir,
   const std::string& file = task.split_file(split).file;
   const std::vector<fs::path> tried = {fs::path(data_dir) / task.dir_name / file,
                                        fs::path(data_dir) / file};
+  std::string not_regular;  // a folder, device or pipe in a tried place: named, since a read would block
   for (const fs::path& p : tried) {
-    std::error_code ec;
-    if (fs::is_regular_file(p, ec)) return p.string();
+    const fs::file_status st = path_status(p.string());
+    if (fs::is_regular_file(st)) return p.string();
+    if (fs::exists(st) && not_regular.empty()) not_regular = p.string();
   }
+  if (!not_regular.empty()) input_error("{}: is not a regular file (a folder, a device or a pipe)", not_regular);
   input_error("no {} file for task {}: tried {} and {}", split, task.name, tried[0].string(),
               tried[1].string());
 }

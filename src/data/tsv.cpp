@@ -2,10 +2,13 @@
 
 #include "text/unicode.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace hs::data {
 
-TsvReader::TsvReader(std::string path) : path_(std::move(path)), in_(path_, std::ios::binary) {
+TsvReader::TsvReader(std::string path) : path_(std::move(path)) {
+  regular_file_exists(path_);  // opening a pipe would block until something writes to it
+  in_.open(path_, std::ios::binary);
   if (!in_) input_error("{}: cannot open for reading", path_);
 }
 

@@ -144,8 +144,14 @@ MaskSet read_text(const std::string& path, int L, int H) {
 MaskSet read_mask_file(const std::string& path, const std::string& dataset, int L, int H,
                        const io::OptionWhere& where) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) where.fail("sweep.path", "{} does not exist", io::quoted(path));
-  if (fs::is_directory(path, ec)) where.fail("sweep.path", "{} is a folder, not a file", io::quoted(path));
+  const fs::file_status st = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    where.fail("sweep.path", "{} cannot be accessed ({})", io::quoted(path), ec.message());
+  if (!fs::exists(st)) where.fail("sweep.path", "{} does not exist", io::quoted(path));
+  if (fs::is_directory(st)) where.fail("sweep.path", "{} is a folder, not a file", io::quoted(path));
+  // A pipe could be read only once, and the format is found by reading the file's first bytes.
+  if (!fs::is_regular_file(st))
+    where.fail("sweep.path", "{} is not a regular file (a device or a pipe)", io::quoted(path));
   const std::string stem = fs::path(path).filename().string();
   if (io::is_hdf5_file(path)) {
     const std::string name = dataset.empty() ? "/masks" : dataset;

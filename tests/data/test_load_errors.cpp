@@ -1,4 +1,8 @@
 // Malformed input fails with "FILE:LINE: what is wrong"; nothing is skipped.
+#include <sys/stat.h>
+
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 
 #include "data/dataset.h"
@@ -118,6 +122,25 @@ CATCH_TEST_CASE("missing files name every path tried", "[data]") {
                             Contains(root + "/MNLI/dev_mismatched.tsv"));
   CATCH_REQUIRE_THROWS_WITH(load_file(find_task("rte"), root + "/nope.tsv", "dev"),
                             StartsWith(root + "/nope.tsv: cannot open"));
+}
+
+CATCH_TEST_CASE("a pipe or a folder where a split file belongs is named, not read", "[data]") {
+  // Opening a pipe blocks until something writes to it: the reader must refuse it before opening.
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("STS-B"));
+  const std::string fifo = dir.file("STS-B/dev.tsv");
+  CATCH_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CATCH_REQUIRE_THROWS_WITH(load_split(find_task("stsb"), dir.path(), "dev"),
+                            fifo + ": is not a regular file (a folder, a device or a pipe)");
+  CATCH_REQUIRE_THROWS_WITH(load_file(find_task("stsb"), fifo, "dev"),
+                            fifo + ": is not a regular file (a folder, a device or a pipe)");
+  // A regular file in the other place is used.
+  const std::string flat = dir.write("dev.tsv", std::string(kStsbHeader) + "0\tg\tf\t2012\t1\ts\ts\ta\tb\t1.5\n");
+  CATCH_CHECK(load_split(find_task("stsb"), dir.path(), "dev").path == flat);
+  std::filesystem::remove(flat);
+  std::filesystem::create_directories(dir.file("dev.tsv"));
+  CATCH_REQUIRE_THROWS_WITH(load_split(find_task("stsb"), dir.path(), "dev"),
+                            fifo + ": is not a regular file (a folder, a device or a pipe)");
 }
 
 CATCH_TEST_CASE("headers, empty files, splits and limits", "[data]") {

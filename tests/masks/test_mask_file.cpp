@@ -2,6 +2,7 @@
 // fixtures/make_fixtures.py, and a real results file), and every error with its message. The
 // fixtures are for a model of L = 2 layers of H = 3 heads.
 #include <cstdlib>
+#include <sys/stat.h>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -218,6 +219,21 @@ CATCH_TEST_CASE("file: HDF5 errors name the dataset", "[masks][file][errors]") {
   CATCH_REQUIRE_THROWS_WITH(read_mask_file(fixture("nope.h5"), "", L, H),
                             "sweep.path: \"" + fixture("nope.h5") + "\" does not exist");
   CATCH_REQUIRE_THROWS_WITH(read_mask_file(fixture(""), "", L, H), Contains("is a folder, not a file"));
+}
+
+CATCH_TEST_CASE("file: a pipe, a device or a symlink loop is refused before anything reads it", "[masks][file][errors]") {
+  TempDir tmp;
+  // Reading a pipe would block until something writes to it, and its bytes could be read only once.
+  const std::string fifo = tmp.file("masks.txt");
+  CATCH_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CATCH_REQUIRE_THROWS_WITH(read_mask_file(fifo, "", L, H),
+                            "sweep.path: \"" + fifo + "\" is not a regular file (a device or a pipe)");
+  CATCH_REQUIRE_THROWS_WITH(read_mask_file("/dev/null", "", L, H),
+                            "sweep.path: \"/dev/null\" is not a regular file (a device or a pipe)");
+  const std::string loop = tmp.file("loop.txt");
+  fs::create_symlink(loop, loop);
+  CATCH_REQUIRE_THROWS_WITH(read_mask_file(loop, "", L, H),
+                            "sweep.path: \"" + loop + "\" cannot be accessed (Too many levels of symbolic links)");
 }
 
 CATCH_TEST_CASE("file: another run's results file gives back its masks and names", "[masks][file]") {
