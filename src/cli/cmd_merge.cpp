@@ -1,7 +1,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "sweep/run.h"
+#include "sweep/report.h"
 #include "sweep/shard.h"
 
 namespace hs::cli {

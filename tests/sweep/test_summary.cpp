@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "sweep/run.h"
+#include "sweep/report.h"
 
 using hs::sweep::format_ranking;
 using Scores = std::map<std::string, double>;
