@@ -68,6 +68,9 @@ void add_run_command(CLI::App& app, int* status) {
       if (std::filesystem::exists(out, ec)) {
         fmt::print(stderr, "headsweep: {}: the masks scored so far are kept in {}; run the same command again to "
                    "resume\n", e.what(), out);
+      } else if (std::filesystem::exists(out + ".importance", ec)) {
+        fmt::print(stderr, "headsweep: {} before the results file was made: the importances computed so far are kept "
+                   "in {}.importance; run the same command again to resume\n", e.what(), out);
       } else {
         fmt::print(stderr, "headsweep: {} before the results file was made\n", e.what());
       }

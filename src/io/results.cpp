@@ -138,19 +138,7 @@ void prepare_path(const std::string& path, bool overwrite) {
     input_error("{} is not a results file (HDF5), so output.overwrite does not replace it; delete it first if it "
                 "should go",
                 path);
-  const fs::path parent = fs::path(path).parent_path();
-  if (parent.empty()) return;
-  for (fs::path p = parent; !p.empty(); p = p.parent_path()) {
-    const auto pst = fs::status(p, ec);
-    if (fs::exists(pst)) {
-      if (!fs::is_directory(pst))
-        input_error("{}: cannot create the results file: {} is not a folder", path, p.string());
-      break;
-    }
-    if (p == p.parent_path()) break;
-  }
-  fs::create_directories(parent, ec);
-  if (ec) input_error("{}: cannot create folder {}: {}", path, parent.string(), ec.message());
+  create_parent_folders(path);
 }
 
 // HDF5's innermost message for a failed open says e.g. "... error message = 'Permission denied'
@@ -467,6 +455,23 @@ bool held_by_writer(const std::string& path) {
   const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(fd);  // also drops the lock, if taken
   return held;
+}
+
+void create_parent_folders(const std::string& path) {
+  const fs::path parent = fs::path(path).parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  for (fs::path p = parent; !p.empty(); p = p.parent_path()) {
+    const auto pst = fs::status(p, ec);
+    if (fs::exists(pst)) {
+      if (!fs::is_directory(pst))
+        input_error("{}: cannot create the results file: {} is not a folder", path, p.string());
+      break;
+    }
+    if (p == p.parent_path()) break;
+  }
+  fs::create_directories(parent, ec);
+  if (ec) input_error("{}: cannot create folder {}: {}", path, parent.string(), ec.message());
 }
 
 void refuse_special_file(const std::string& path) {

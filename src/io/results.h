@@ -115,6 +115,10 @@ bool held_by_writer(const std::string& path);
 // all check it before they open anything.
 void refuse_special_file(const std::string& path);
 
+// Creates the folders above the results file PATH that do not exist yet; InputError naming PATH when
+// one of them is a file, or cannot be created.
+void create_parent_folders(const std::string& path);
+
 struct WriterOptions {
   bool overwrite = false;  // replace an existing file; otherwise an existing file is an InputError
   // The mask rows this run will write. Their /predictions chunks are allocated when the file is

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "util/error.h"
+#include "util/fd_io.h"
 
 namespace hs::sweep {
 namespace {
@@ -46,34 +47,7 @@ std::vector<char> header(const std::vector<int64_t>& masks, int64_t S, int64_t X
   return h;
 }
 
-void write_all(int fd, const void* data, size_t n, int64_t offset, const std::string& path) {
-  const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    const ssize_t w = ::pwrite(fd, p, n, offset);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) hs::input_error("{}: cannot write the group's outputs: {}", path, std::strerror(errno));
-    p += w;
-    n -= static_cast<size_t>(w);
-    offset += w;
-  }
-}
-
-bool read_all(int fd, void* data, size_t n, int64_t offset) {
-  char* p = static_cast<char*>(data);
-  while (n > 0) {
-    const ssize_t r = ::pread(fd, p, n, offset);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return false;
-    p += r;
-    n -= static_cast<size_t>(r);
-    offset += r;
-  }
-  return true;
-}
-
-void sync(int fd, const std::string& path) {
-  if (::fdatasync(fd) != 0) hs::input_error("{}: cannot sync the group's outputs: {}", path, std::strerror(errno));
-}
+constexpr const char* kWhat = "the group's outputs";
 
 }  // namespace
 
@@ -136,8 +110,8 @@ std::vector<bool> FileGroupStore::begin(const std::vector<int64_t>& masks, const
   if (fd_ < 0) hs::input_error("{}: cannot create the group's outputs file: {}", path_, std::strerror(errno));
   std::vector<char> start = head;
   start.resize(static_cast<size_t>(offsets_[0]), 0);  // done bytes 0, padding
-  write_all(fd_, start.data(), start.size(), 0, path_);
-  sync(fd_, path_);
+  write_all(fd_, start.data(), start.size(), 0, path_, kWhat);
+  sync_data(fd_, path_, kWhat);
   return have;
 }
 
@@ -147,12 +121,12 @@ void FileGroupStore::batch_done(size_t bi, const std::vector<at::Tensor>& output
   std::vector<at::Tensor> parts;
   for (const at::Tensor& o : outputs) parts.push_back(o.index_select(0, rows));
   const at::Tensor block = at::stack(parts).to(at::kFloat).contiguous();  // (k, B, X)
-  write_all(fd_, block.data_ptr(), static_cast<size_t>(block.numel()) * 4, offsets_[bi], path_);
+  write_all(fd_, block.data_ptr(), static_cast<size_t>(block.numel()) * 4, offsets_[bi], path_, kWhat);
   // The rows reach the disk before the byte that says they are there.
-  sync(fd_, path_);
+  sync_data(fd_, path_, kWhat);
   const uint8_t one = 1;
-  write_all(fd_, &one, 1, done_at_ + static_cast<int64_t>(bi), path_);
-  sync(fd_, path_);
+  write_all(fd_, &one, 1, done_at_ + static_cast<int64_t>(bi), path_, kWhat);
+  sync_data(fd_, path_, kWhat);
 }
 
 void FileGroupStore::end() { discard(); }

@@ -28,6 +28,7 @@
 #include "sweep/executor.h"
 #include "sweep/attention_stats.h"
 #include "sweep/importance.h"
+#include "sweep/importance_store.h"
 #include "sweep/run_analyses.h"
 #include "sweep/sample_rows.h"
 #include "sweep/sweep_stats.h"
@@ -347,12 +348,19 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   // curves come first: the curves' masks belong to the sweep (and to its identity on resume).
   const model::BertModel model = model::BertModel::load(dir);
   std::optional<ImportanceSource> importance_source;
+  std::optional<ImportanceStore> importance_store;  // until the run has finished
   std::optional<io::HeadImportance> importance;
   if (plan.importance.method != "none") {
     importance_source.emplace(plan, task, model, head, tok);
-    fmt::print(stderr, "headsweep: {} importance on {} {} ({} examples)\n", plan.importance.method, task.name,
-               importance_source->split(), importance_source->examples());
-    importance = importance_source->at(std::vector<uint8_t>(static_cast<size_t>(L) * H, 1));
+    importance_store.emplace(path + ".importance",
+                             fmt::format("{} {} {}", model_sha256, io::config_sha256(header.config_yaml),
+                                         importance_source->data_sha256()),
+                             /*fresh=*/plan.output.overwrite);
+    importance_source->keep_in(&*importance_store);
+    const std::vector<uint8_t> full(static_cast<size_t>(L) * H, 1);
+    fmt::print(stderr, "headsweep: {} importance on {} {} ({} examples){}\n", plan.importance.method, task.name,
+               importance_source->split(), importance_source->examples(), importance_source->kept_note(full));
+    importance = importance_source->at(full);
   }
   const std::vector<io::PruningRecord> curves =
       pruning_curves(plan, task, model_sha256, mask_set, importance ? &*importance : nullptr,
@@ -422,6 +430,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
       if (!shard.sharded()) {
         take_stats(s, summary_stats(header, mask_set.data(), s.scores, existing.bootstrap), plan);
       }
+      if (importance_store) importance_store->remove();
       s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       return s;
     }
@@ -531,6 +540,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
     take_stats(s, write_sweep_stats(writer, header, mask_set.data(), predictions, s.scores, gold), plan);
   }
   writer.finish();
+  if (importance_store) importance_store->remove();
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
 }

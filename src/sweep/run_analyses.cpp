@@ -12,6 +12,7 @@
 #include "sweep/pruning.h"
 #include "sweep/sample_rows.h"
 #include "util/error.h"
+#include "util/sha256.h"
 
 namespace hs::sweep {
 
@@ -28,7 +29,21 @@ ImportanceSource::ImportanceSource(const io::Plan& plan, const data::TaskSpec& t
   inputs_ = build_inputs(data, tok, head, plan.task.max_seq_len);
 }
 
+std::string ImportanceSource::kept_note(const std::vector<uint8_t>& mask) const {
+  return store_ && store_->find(mask) ? " (read back from " + store_->path() + ")" : "";
+}
+
+std::string ImportanceSource::data_sha256() const {
+  Sha256 sha;
+  sha.update(inputs_sha256(inputs_, head_));
+  sha.update(gold_.data(), gold_.size() * sizeof(double));
+  return sha.hex();
+}
+
 io::HeadImportance ImportanceSource::at(const std::vector<uint8_t>& mask) const {
+  if (store_) {
+    if (std::optional<io::HeadImportance> kept = store_->find(mask)) return *kept;
+  }
   const int64_t L = model_.n_layers(), H = model_.n_heads();
   const at::Tensor gates = at::from_blob(const_cast<uint8_t*>(mask.data()), {L, H}, at::kByte).to(at::kFloat);
   ImportanceOptions opts;
@@ -46,6 +61,7 @@ io::HeadImportance ImportanceSource::at(const std::vector<uint8_t>& mask) const 
   h.tokens = imp.tokens;
   h.mean_loss = imp.mean_loss;
   h.normalized = opts.normalize;
+  if (store_) store_->add(mask, h);
   return h;
 }
 
@@ -134,8 +150,8 @@ std::vector<io::PruningRecord> pruning_curves(const io::Plan& plan, const data::
       HeadScores scores = [&](const std::vector<uint8_t>& mask) {
         if (!recompute || std::all_of(mask.begin(), mask.end(), [](uint8_t g) { return g != 0; }))
           return importance->scores;
-        fmt::print(stderr, "headsweep: {} importance under a mask of {} heads\n", plan.importance.method,
-                   std::count(mask.begin(), mask.end(), uint8_t{1}));
+        fmt::print(stderr, "headsweep: {} importance under a mask of {} heads{}\n", plan.importance.method,
+                   std::count(mask.begin(), mask.end(), uint8_t{1}), source->kept_note(mask));
         return source->at(mask).scores;
       };
       add(prune_curve("importance", L, H, sched, scores));

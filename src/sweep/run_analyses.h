@@ -11,6 +11,7 @@
 #include "masks/mask_set.h"
 #include "model/bert.h"
 #include "sweep/head.h"
+#include "sweep/importance_store.h"
 #include "sweep/inputs.h"
 #include "text/tokenizer.h"
 
@@ -21,8 +22,15 @@ class ImportanceSource {
  public:
   ImportanceSource(const io::Plan& plan, const data::TaskSpec& task, const model::BertModel& model,
                    const HeadSpec& head, const text::Tokenizer& tok);
-  // Importance at `mask` ((L, H), 1 = kept), as the results file stores it.
+  // Importance at `mask` ((L, H), 1 = kept), as the results file stores it: read back from the
+  // store when it holds it, else computed (and then kept there).
   io::HeadImportance at(const std::vector<uint8_t>& mask) const;
+  // Keeps every importance computed from now on in `store`, and reads back what it holds.
+  void keep_in(ImportanceStore* store) { store_ = store; }
+  // " (read back from PATH)" when the store holds the importance at `mask`; "" otherwise.
+  std::string kept_note(const std::vector<uint8_t>& mask) const;
+  // SHA-256 (hex) of the examples and gold labels the importance is taken on: part of the store's key.
+  std::string data_sha256() const;
   const std::string& split() const { return split_; }
   int64_t examples() const { return inputs_.n_examples; }
 
@@ -35,6 +43,7 @@ class ImportanceSource {
   std::string split_;
   ScoringInputs inputs_;
   std::vector<double> gold_;
+  ImportanceStore* store_ = nullptr;
 };
 
 // The curves pruning.* asks for, their masks added to `masks` (each distinct mask once; a curve's

@@ -247,6 +247,54 @@ CATCH_TEST_CASE("run: SIGTERM stops a run after its work in flight, keeping ever
   CATCH_CHECK(hs::io::ResultsFile::open(out).info().complete);
 }
 
+CATCH_TEST_CASE("run: importances computed before a stop are read back by the rerun, which ends as an uninterrupted run",
+                "[cli][e2e][resume]") {
+  HS_REQUIRE_MODEL(model);
+  HS_REQUIRE_GLUE(glue);
+  ::setenv("HDF5_USE_FILE_LOCKING", "FALSE", 1);
+  const std::string dir = hs::test::temp_dir("resume-importance");
+  const std::string out = dir + "/out.h5", ref = dir + "/ref.h5", cfg = dir + "/sweep.yaml";
+  const std::string store = out + ".importance";
+  // A curve recomputed at 9 steps: 10 importances, each of several batches, before the results file exists.
+  hs::test::write_file(cfg, config_text(model, glue, out, "layer", 16,
+                                        "importance:\n  method: michel\n  limit: 24\n  batch_size: 2\n"
+                                        "pruning:\n  schedule: percent\n"
+                                        "  fractions: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]\n"
+                                        "  orders: [importance]\n  recompute: true\n  min_heads_per_layer: 1\n"));
+  const auto uninterrupted = run_cli({"run", cfg, "--output", ref});
+  CATCH_INFO(uninterrupted.out << uninterrupted.err);
+  CATCH_REQUIRE(uninterrupted.status == 0);
+  CATCH_CHECK_FALSE(fs::exists(ref + ".importance"));  // removed once the run has finished
+
+  // Stopped once the full model's importance is kept and the curve's first step has begun.
+  const pid_t pid = spawn({"run", cfg}, dir + "/1.out", dir + "/1.err");
+  wait_until(pid, [&] { return hs::test::read_file(dir + "/1.err").find("importance under a mask of") != std::string::npos; });
+  ::kill(pid, SIGINT);
+  int status = 0;
+  CATCH_REQUIRE(::waitpid(pid, &status, 0) == pid);
+  const std::string err = hs::test::read_file(dir + "/1.err");
+  CATCH_INFO(err);
+  CATCH_REQUIRE(WIFEXITED(status));
+  CATCH_CHECK(WEXITSTATUS(status) == 128 + SIGINT);
+  CATCH_CHECK(err.find("headsweep: stopped by SIGINT before the results file was made: the importances computed so "
+                       "far are kept in " + store + "; run the same command again to resume\n") != std::string::npos);
+  CATCH_CHECK_FALSE(fs::exists(out));
+  CATCH_REQUIRE(fs::exists(store));
+
+  const auto rerun = run_cli({"run", cfg});
+  CATCH_INFO(rerun.out << rerun.err);
+  CATCH_REQUIRE(rerun.status == 0);
+  const std::string kept = " (read back from " + store + ")\n";
+  CATCH_CHECK(rerun.err.find("michel importance on stsb train (24 examples)" + kept) != std::string::npos);
+  size_t read_back = 0;
+  for (size_t at = rerun.err.find(kept); at != std::string::npos; at = rerun.err.find(kept, at + 1)) ++read_back;
+  CATCH_CHECK(read_back >= 1);
+  CATCH_CHECK(read_back < 10);  // the stop came before the curve's last step
+  CATCH_CHECK_FALSE(fs::exists(store));
+  // What was read back is what was computed: the importance, the curve's masks and their scores.
+  CATCH_CHECK(compare_with_h5py(out, ref, "created"));
+}
+
 CATCH_TEST_CASE("run: every scored mask is on disk before the bootstrap starts (trie executor)", "[cli][e2e][resume]") {
   HS_REQUIRE_MODEL(model);
   HS_REQUIRE_GLUE(glue);
