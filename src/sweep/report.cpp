@@ -26,7 +26,7 @@ std::string format_ranking(const std::vector<std::string>& metrics, const std::v
   } else {
     out += "baseline: not in this file\n";
   }
-  // Masks whose change is undefined (NaN: a score over constant predictions, or over model outputs
+  // Masks whose change is undefined (NaN: a score over constant predictions or gold labels, or over model outputs
   // that are not finite; or a NaN baseline) are named apart from the ranking. Without the baseline,
   // the lowest scores come first.
   const double base = has_baseline ? scores[0].at(primary) : 0.0;
@@ -42,8 +42,8 @@ std::string format_ranking(const std::vector<std::string>& metrics, const std::v
   }
   if (!undefined.empty()) {
     const size_t shown = std::min<size_t>(undefined.size(), 5);
-    out += fmt::format("{} of {} masks have no {} (NaN: constant predictions, or model outputs that are not "
-                       "finite): {}{}\n",
+    out += fmt::format("{} of {} masks have no {} (NaN: constant predictions or gold labels, or model outputs "
+                       "that are not finite): {}{}\n",
                        undefined.size(), scored, primary,
                        fmt::join(undefined.begin(), undefined.begin() + static_cast<std::ptrdiff_t>(shown), " "),
                        undefined.size() > shown ? " ..." : "");

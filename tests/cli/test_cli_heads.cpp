@@ -153,7 +153,7 @@ CATCH_TEST_CASE("run: model outputs that overflow leave the masks' scores NaN, a
   const auto r = run_cli({"run", dir + "/run.yaml"});
   CATCH_INFO(r.out << r.err);
   CATCH_REQUIRE(r.status == 0);
-  CATCH_CHECK(r.out.find("7 of 7 masks have no spearman (NaN: constant predictions, or model outputs that are "
+  CATCH_CHECK(r.out.find("7 of 7 masks have no spearman (NaN: constant predictions or gold labels, or model outputs that are "
                          "not finite): baseline -L0 -L1 -L2 -L3 ...") != std::string::npos);
   CATCH_CHECK(r.out.find("masks whose removal hurts") == std::string::npos);  // nothing to rank
   const std::string cmd = fmt::format(

@@ -19,7 +19,7 @@ CATCH_TEST_CASE("format_ranking ranks by the drop and names the masks without a 
   CATCH_INFO(out);
   CATCH_CHECK(out ==
               "baseline:  spearman 0.9000\n"
-              "1 of 4 masks have no spearman (NaN: constant predictions, or model outputs that are not finite): "
+              "1 of 4 masks have no spearman (NaN: constant predictions or gold labels, or model outputs that are not finite): "
               "-L0.H1\n"
               "2 masks whose removal hurts spearman most:\n"
               "   1. L1.H0      spearman 0.7000  (drop +0.2000)\n"
@@ -33,7 +33,7 @@ CATCH_TEST_CASE("format_ranking with a NaN baseline ranks nothing", "[sweep][sum
   CATCH_INFO(out);
   CATCH_CHECK(out ==
               "baseline:  spearman nan\n"
-              "1 of 3 masks have no spearman (NaN: constant predictions, or model outputs that are not finite): "
+              "1 of 3 masks have no spearman (NaN: constant predictions or gold labels, or model outputs that are not finite): "
               "baseline\n");
 }
 
