@@ -82,6 +82,9 @@ std::vector<std::string> read_string_items(hid_t loc, hid_t obj_type, hsize_t n,
     const size_t size = H5Tget_size(obj_type);
     H5Handle mem(H5Tcopy(H5T_C_S1));
     H5Tset_size(mem.get(), size);
+    // Null-padded in memory, as numpy's bytes arrays are in the file: C_S1's null termination would
+    // give a string that fills its width one byte less.
+    H5Tset_strpad(mem.get(), H5T_STR_NULLPAD);
     std::vector<char> buf(size * n);
     check(read(mem.get(), buf.data()), loc, "cannot read " + what);
     for (hsize_t i = 0; i < n; ++i) {

@@ -198,6 +198,9 @@ CATCH_TEST_CASE("file: HDF5 datasets of integers or bools, (N, L, H) or (L, H)",
   const MaskSet other = read_mask_file(fixture("named.h5"), "/other", L, H);
   CATCH_CHECK(other.names() == std::vector<std::string>{"baseline", "named.h5#0", "named.h5#1"});
   CATCH_CHECK(row(other, 1) == kM2);
+  // Fixed-length names (numpy bytes arrays), the longest filling its width, are read whole.
+  const MaskSet fixed = read_mask_file(fixture("named_fixed.h5"), "", L, H);
+  CATCH_CHECK(fixed.names() == std::vector<std::string>{"baseline", "-L0.H0", "-L1.H0-L1.H1"});
 }
 
 CATCH_TEST_CASE("file: HDF5 errors name the dataset", "[masks][file][errors]") {
