@@ -159,7 +159,14 @@ std::string check_option_value(const OptionSpec& spec, const Value& v) {
       break;
     }
     case OptionType::String: {
-      const std::string problem = check_choice(spec, std::get<std::string>(v));
+      const std::string& text = std::get<std::string>(v);
+      // An empty path (`path: ""`, or `${OUTDIR}` with OUTDIR set but empty) names nothing, and
+      // output.path would become a hidden file in the working folder. Options whose default is ""
+      // take "" as "not set".
+      const auto* fallback = spec.default_value ? std::get_if<std::string>(&*spec.default_value) : nullptr;
+      if (text.empty() && spec.choices.empty() && !(fallback && fallback->empty()))
+        return "expected a non-empty string, got \"\"";
+      const std::string problem = check_choice(spec, text);
       if (!problem.empty()) return problem;
       break;
     }

@@ -280,7 +280,7 @@ const std::vector<OptionSpec>& plan_options() {
                 "from zero)."),
       Opt("sweep", "samples", &Plan::sweep, &SweepOptions::samples)
           .default_value(10)
-          .at_least(1)
+          .range(1, 1000000)
           .used_when("sweep.strategy", {"random"})
           .help("Distinct random masks per sparsity."),
       Opt("sweep", "seed", &Plan::sweep, &SweepOptions::seed)
@@ -392,7 +392,7 @@ const std::vector<OptionSpec>& plan_options() {
                 "draws (seeded by `runtime.seed` + 1), kept in file order (batches follow it)."),
       Opt("importance", "batch_size", &Plan::importance, &ImportanceOptions::batch_size)
           .default_value(32)
-          .at_least(1)
+          .range(1, 65536)
           .help("Examples per backward pass, taken in file order (bertology's scores depend on it)."),
       Opt("importance", "normalize", &Plan::importance, &ImportanceOptions::normalize)
           .default_value(true)

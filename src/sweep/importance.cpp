@@ -79,7 +79,7 @@ Importance gradient_importance(const model::BertModel& model, const HeadSpec& he
   // Batches are independent given the gates, so they run on parallel_items' workers; what each
   // contributes is kept per batch and combined in batch order afterwards, so the result does not
   // depend on the thread count (bertology's running sum needs that order anyway).
-  const int64_t n_batches = (N + per_batch - 1) / per_batch;
+  const int64_t n_batches = N / per_batch + (N % per_batch != 0);  // (N + per_batch - 1) could overflow
   struct Part {
     at::Tensor abs_sum, sum;  // (L, H): Σ|grad| over rows and tokens, and Σ grad
     double loss = 0;

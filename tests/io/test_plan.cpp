@@ -157,13 +157,18 @@ CATCH_TEST_CASE("dump_config writes every option and reloads to the same plan", 
 CATCH_TEST_CASE("dump_config quotes exactly the strings that need it", "[io][plan]") {
   Plan p = load(kMinimalConfig);
   for (const std::string path :
-       {"cpu", "/data/glue", "./rel", "cuda:1", "2024", "1.5", "yes", "Null", "~", "", " padded ", "a: b",
+       {"cpu", "/data/glue", "./rel", "cuda:1", "2024", "1.5", "yes", "Null", "~", " padded ", "a: b",
         "x #y", "-x", "[x]", "e:", "quote\"d", "back\\slash", "new\nline", "${HOME}", "\u00e9t\u00e9"}) {
     CATCH_CAPTURE(path);
     p.output.path = path;
     const std::string dump = dump_config(p);
     CATCH_CHECK(load(dump) == p);
   }
+  // "" only where it is allowed (the option's default: "not set").
+  p.output.path = "o.h5";
+  p.pruning.ablation_from = "";
+  CATCH_CHECK(dump_config(p).find("  ablation_from: \"\"\n") != std::string::npos);
+  CATCH_CHECK(load(dump_config(p)) == p);
   p.output.path = "/data/glue";
   CATCH_CHECK(dump_config(p).find("  path: /data/glue\n") != std::string::npos);
   p.output.path = "2024";

@@ -189,6 +189,12 @@ CATCH_TEST_CASE("values out of range or not allowed", "[io][plan][errors]") {
   CATCH_REQUIRE_THROWS_WITH(load(with("runtime:\n  progress: Bar\n")),
                             "config.yaml:9:13: runtime.progress: expected one of auto, bar, lines, "
                             "none; got \"Bar\" (did you mean bar?)");
+  // A typo of 1000 for 1000000000 would fill the memory while the masks are drawn.
+  CATCH_REQUIRE_THROWS_WITH(load(with("sweep:\n  strategy: random\n  samples: 1000000000\n")),
+                            "config.yaml:10:12: sweep.samples: expected an integer from 1 to 1000000, got 1000000000");
+  CATCH_REQUIRE_THROWS_WITH(load(with("importance:\n  method: michel\n  batch_size: 9223372036854775807\n")),
+                            "config.yaml:10:15: importance.batch_size: expected an integer from 1 to 65536, got "
+                            "9223372036854775807");
   CATCH_REQUIRE_THROWS_WITH(load("model: {path: m}\ntask: {name: mnlx, data_dir: d}\noutput: {path: o}\n"),
                             "config.yaml:2:14: task.name: unknown task \"mnlx\" (did you mean mnli?); "
                             "known tasks: cola, sst2, mrpc, stsb, mnli");
@@ -217,6 +223,18 @@ CATCH_TEST_CASE("environment variables without a value", "[io][plan][errors]") {
       load("model:\n  path: m\ntask:\n  name: cola\n  data_dir: ${HS_TEST_NOT_SET}/glue\n"),
       "config.yaml:5:13: task.data_dir: environment variable HS_TEST_NOT_SET is not set (write "
       "${HS_TEST_NOT_SET:-default} to give a default)");
+}
+
+CATCH_TEST_CASE("an empty path names nothing: refused, also when it comes from a variable", "[io][plan][errors]") {
+  CATCH_REQUIRE_THROWS_WITH(load("model:\n  path: m\ntask:\n  name: cola\n  data_dir: d\noutput:\n  path: \"\"\n"),
+                            "config.yaml:7:9: output.path: expected a non-empty string, got \"\"");
+  ::setenv("HS_TEST_EMPTY", "", 1);
+  CATCH_REQUIRE_THROWS_WITH(load("model:\n  path: ${HS_TEST_EMPTY}\ntask:\n  name: cola\n  data_dir: d\n"
+                                 "output:\n  path: o.h5\n"),
+                            "config.yaml:2:9: model.path: expected a non-empty string, got \"\"");
+  ::unsetenv("HS_TEST_EMPTY");
+  // Where "" is the default, it means "not set".
+  CATCH_CHECK(load(with("pruning:\n  ablation_from: \"\"\n")).pruning.ablation_from.empty());
 }
 
 CATCH_TEST_CASE("override errors name the --set flag", "[io][plan][errors]") {

@@ -144,7 +144,7 @@ CATCH_TEST_CASE("strategy parameters: ranges and required options", "[io][plan][
   CATCH_REQUIRE_THROWS_WITH(load(with(random + "  sparsities: 0.5\n")),
                             "config.yaml:10:15: sweep.sparsities: expected a list of numbers, got \"0.5\"");
   CATCH_REQUIRE_THROWS_WITH(load(with(random + "  samples: 0\n")),
-                            "config.yaml:10:12: sweep.samples: expected an integer of at least 1, got 0");
+                            "config.yaml:10:12: sweep.samples: expected an integer from 1 to 1000000, got 0");
   CATCH_REQUIRE_THROWS_WITH(load(with(random + "  samples: 1.5\n")),
                             "config.yaml:10:12: sweep.samples: expected an integer, got \"1.5\"");
   CATCH_REQUIRE_THROWS_WITH(load(with(random + "  seed: abc\n")),
