@@ -134,6 +134,7 @@ cmake -S . -B "$B" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_P
 export LD_LIBRARY_PATH=$PWD/$NVLIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # PyTorch 2.11's libtorch exports std::filesystem functions built against GCC 13's libstdc++; with an
 # older one (Debian 12's), the tests' temporary-folder cleanup needs the system's library first.
-export LD_PRELOAD=$(g++ -print-file-name=libstdc++.so.6)
+LD_PRELOAD=$(g++ -print-file-name=libstdc++.so.6)
+export LD_PRELOAD
 cmake --build "$B" --parallel "$(nproc)"
 ctest --test-dir "$B" --output-on-failure -j"$(nproc)"

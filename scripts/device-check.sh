@@ -13,7 +13,7 @@
 # (every step's full output). TORCH_DIR names PyTorch's package folder (default: python3's torch);
 # HEADSWEEP_COMMIT names the commit in the table where the checkout has no .git.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 OUT_DIR=${1:-/tmp/headsweep-device-check}
 BUDGET=${DEVICE_CHECK_SECONDS:-480}
 mkdir -p "$OUT_DIR"

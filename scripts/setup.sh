@@ -3,7 +3,6 @@
 # then configures and builds build/headsweep. Safe to run again: finished steps are skipped.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-ROOT=$PWD
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 # CI set to anything but false or 0, as CI services set it.
