@@ -42,7 +42,7 @@ void add_info_command(CLI::App& app, int* status) {
     fmt::print("weight prefix  \"{}\"\n", dir.weight_prefix);
     fmt::print("pooler         {}\n", dir.has_pooler ? "yes" : "no");
     if (dir.has_classifier) {
-      fmt::print("task head      classifier, {} labels{}\n", c.num_labels,
+      fmt::print("task head      classifier, {} label{}{}\n", c.num_labels, c.num_labels == 1 ? "" : "s",
                  c.id2label.empty() ? "" : fmt::format(" ({})", fmt::join(c.id2label, ", ")));
     } else {
       fmt::print("task head      none (sentence similarity by cosine of {}-pooled embeddings{})\n", model::pooling_name(dir.pooling),

@@ -53,8 +53,8 @@ std::vector<int> map_classes(const model::ModelDir& dir, const data::TaskSpec& t
   if (labels != std::vector<std::string>{"auto"}) {
     // The user's word for which output is which label, over whatever config.json says.
     if (static_cast<int>(labels.size()) != K)
-      where.fail("model.labels", "{} labels ({}), but the classifier of {} has {} outputs", labels.size(),
-                 fmt::join(labels, ", "), dir.path, K);
+      where.fail("model.labels", "{} label{} ({}), but the classifier of {} has {} outputs", labels.size(),
+                 labels.size() == 1 ? "" : "s", fmt::join(labels, ", "), dir.path, K);
     std::vector<bool> taken(task.labels.size(), false);
     for (int k = 0; k < K; ++k) {
       const auto it = std::find(task.labels.begin(), task.labels.end(), labels[k]);

@@ -8,6 +8,12 @@
 #include <fmt/ranges.h>
 
 namespace hs::sweep {
+namespace {
+
+// "1 mask", "2 masks".
+std::string counted(int64_t n, const char* noun) { return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s"); }
+
+}  // namespace
 
 std::string format_ranking(const std::vector<std::string>& metrics, const std::vector<std::string>& mask_names,
                            const std::vector<std::map<std::string, double>>& scores, int top_k,
@@ -51,8 +57,8 @@ std::string format_ranking(const std::vector<std::string>& metrics, const std::v
   if (order.empty()) return out;
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return drop(a) > drop(b); });
   const int k = std::min<int>(top_k, static_cast<int>(order.size()));
-  out += has_baseline ? fmt::format("{} masks whose removal hurts {} most:\n", k, primary)
-                      : fmt::format("{} masks with the lowest {}:\n", k, primary);
+  out += has_baseline ? fmt::format("{} whose removal hurts {} most:\n", counted(k, "mask"), primary)
+                      : fmt::format("{} with the lowest {}:\n", counted(k, "mask"), primary);
   for (int i = 0; i < k; ++i) {
     const int64_t n = order[i];
     std::string name = mask_names[n];
@@ -128,7 +134,7 @@ std::string format_summary(const RunSummary& s, int top_k) {
   std::string out = fmt::format("{} on {} {} ({} examples, {} head): ", s.model_id, s.task, s.split, s.n_examples, s.head);
   const std::string part =
       s.shard.sharded() ? fmt::format("shard {} of {}, {} of {} masks", s.shard.index, s.shard.count, s.n_owned, s.n_masks)
-                        : fmt::format("{} masks", s.n_masks);
+                        : counted(s.n_masks, "mask");
   if (s.already_complete) {
     out += fmt::format("{} ({}), already complete: nothing to do (output.overwrite: true runs it again)\n", part,
                        s.strategy);

@@ -124,7 +124,7 @@ CATCH_TEST_CASE("model.labels names each classifier output's label over config.j
   odd.config.id2label = {"foo", "bar"};
   CATCH_CHECK(map(odd, {"not_entailment", "entailment"}) == std::vector<int>{1, 0});
   CATCH_CHECK_THROWS_WITH(map(dir, {"entailment"}),
-                          "sweep.yaml:4:11: model.labels: 1 labels (entailment), but the classifier of " + dir.path +
+                          "sweep.yaml:4:11: model.labels: 1 label (entailment), but the classifier of " + dir.path +
                               " has 2 outputs");
   CATCH_CHECK_THROWS_WITH(map(dir, {"entailment", "neutral"}),
                           "sweep.yaml:4:11: model.labels: 'neutral' is not a label of rte (entailment, not_entailment)");
