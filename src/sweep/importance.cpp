@@ -51,6 +51,15 @@ at::Tensor example_losses(const HeadSpec& head, const data::TaskSpec& task, cons
   return at::cross_entropy_loss(out, at::tensor(cls, at::kLong), {}, at::Reduction::None);
 }
 
+std::vector<double> values_of(const at::Tensor& t /* (L, H) float64 */) {
+  const at::Tensor c = t.contiguous();
+  return {c.data_ptr<double>(), c.data_ptr<double>() + c.numel()};
+}
+
+at::Tensor tensor_of(const std::vector<double>& v, int64_t L, int64_t H) {
+  return at::tensor(v, at::kDouble).view({L, H});
+}
+
 }  // namespace
 
 at::Tensor normalize_layers(const at::Tensor& scores) {
@@ -63,7 +72,8 @@ at::Tensor normalize_global(const at::Tensor& scores) {
 
 Importance gradient_importance(const model::BertModel& model, const HeadSpec& head, const data::TaskSpec& task,
                                const ScoringInputs& inputs, const std::vector<double>& gold,
-                               const at::Tensor& gates, int32_t pad_id, const ImportanceOptions& options) {
+                               const at::Tensor& gates, int32_t pad_id, const ImportanceOptions& options,
+                               ImportanceParts* kept) {
   const bool michel = options.method == "michel";
   if (!michel && options.method != "bertology")
     throw std::invalid_argument("importance: unknown method '" + options.method + "' (michel or bertology)");
@@ -80,13 +90,14 @@ Importance gradient_importance(const model::BertModel& model, const HeadSpec& he
   // contributes is kept per batch and combined in batch order afterwards, so the result does not
   // depend on the thread count (bertology's running sum needs that order anyway).
   const int64_t n_batches = N / per_batch + (N % per_batch != 0);  // (N + per_batch - 1) could overflow
-  struct Part {
-    at::Tensor abs_sum, sum;  // (L, H): Σ|grad| over rows and tokens, and Σ grad
-    double loss = 0;
-    int64_t tokens = 0, examples = 0;
-  };
-  std::vector<Part> parts(static_cast<size_t>(n_batches));
+  std::vector<ImportancePart> parts(static_cast<size_t>(n_batches));
   parallel_items(parts.size(), [&](size_t k) {
+    if (kept) {
+      if (std::optional<ImportancePart> done = kept->find(static_cast<int64_t>(k))) {
+        parts[k] = std::move(*done);
+        return;
+      }
+    }
     const int64_t first = static_cast<int64_t>(k) * per_batch;
     std::vector<int64_t> examples, rows;
     for (int64_t e = first; e < std::min(N, first + per_batch); ++e) {
@@ -102,23 +113,24 @@ Importance gradient_importance(const model::BertModel& model, const HeadSpec& he
     const at::Tensor losses = example_losses(head, task, inputs, rows, examples, gold, out);
     (michel ? losses.sum() : losses.mean()).backward();
     const at::Tensor grad = g.grad().to(at::kDouble);  // (L, R, T, H); zero at padding
-    Part& p = parts[k];
-    p.abs_sum = grad.abs().sum(at::IntArrayRef{1, 2});
-    p.sum = grad.sum(at::IntArrayRef{1, 2});
+    ImportancePart& p = parts[k];
+    p.abs_sum = values_of(grad.abs().sum(at::IntArrayRef{1, 2}));
+    p.sum = values_of(grad.sum(at::IntArrayRef{1, 2}));
     p.loss = losses.sum().item<double>();
     p.tokens = b.real_tokens;
     p.examples = static_cast<int64_t>(examples.size());
+    if (kept) kept->add(static_cast<int64_t>(k), p);
   });
   Importance r;
   r.method = options.method;
   at::Tensor acc = at::zeros({L, H}, at::kDouble);
   at::Tensor running = at::zeros({L, H}, at::kDouble);  // bertology: the head mask's never-zeroed .grad
   double loss_sum = 0;
-  for (const Part& p : parts) {
+  for (const ImportancePart& p : parts) {
     if (michel) {
-      acc += p.abs_sum;
+      acc += tensor_of(p.abs_sum, L, H);
     } else {
-      running += p.sum;
+      running += tensor_of(p.sum, L, H);
       acc += running.abs();
     }
     loss_sum += p.loss;

@@ -16,6 +16,7 @@
 // task's score range; sentence-transformers' CosineSimilarityLoss), or the gold class for
 // classification tasks.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,25 @@ struct ImportanceOptions {
   bool normalize = true;          // the method's published normalisation (see above); false: raw
 };
 
+// What one batch of examples contributes to an importance, before the batches are combined in order.
+struct ImportancePart {
+  std::vector<double> abs_sum;  // (L, H) row-major: Σ|grad| over the batch's rows and tokens
+  std::vector<double> sum;      // (L, H) row-major: Σ grad
+  double loss = 0;              // summed over the batch's examples
+  int64_t tokens = 0, examples = 0;
+};
+
+// Where one importance computation's finished batches are kept, so that a stopped computation
+// resumes at its unfinished ones. Called from parallel_items' workers, concurrently.
+class ImportanceParts {
+ public:
+  virtual ~ImportanceParts() = default;
+  // Batch k's part, when a run before this one finished it.
+  virtual std::optional<ImportancePart> find(int64_t batch) const = 0;
+  // Batch k has finished with `part`.
+  virtual void add(int64_t batch, const ImportancePart& part) = 0;
+};
+
 struct Importance {
   std::string method;
   at::Tensor raw;     // (L, H) float64: accumulated and divided, before normalisation
@@ -46,11 +66,13 @@ struct Importance {
 // inputs/gold: the examples to differentiate on (all of them, in dataset order); task: for the
 // similarity target's scale. Batches run on parallel_items' workers; the result does not depend on
 // their number. gates (L, H): the mask the gradient is taken at (ones: the full model;
-// a pruning step passes its current mask). Throws std::invalid_argument for an unknown method.
+// a pruning step passes its current mask). kept: the batches finished by an earlier run are taken
+// from it instead of computed, and each batch computed is added to it (null: none). Throws
+// std::invalid_argument for an unknown method.
 Importance gradient_importance(const model::BertModel& model, const HeadSpec& head,
                                const data::TaskSpec& task, const ScoringInputs& inputs,
                                const std::vector<double>& gold, const at::Tensor& gates, int32_t pad_id,
-                               const ImportanceOptions& options);
+                               const ImportanceOptions& options, ImportanceParts* kept = nullptr);
 
 // Per-layer l2 normalisation: each layer's row divided by its l2 norm (+1e-20), as both reference
 // implementations do it.

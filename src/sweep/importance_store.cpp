@@ -65,6 +65,27 @@ std::string record_line(const std::string& mask, const io::HeadImportance& h) {
   return j.dump() + "\n";
 }
 
+std::string part_line(const std::string& mask, int64_t batch, const ImportancePart& p) {
+  const json j = {{"mask", mask},
+                  {"batch", batch},
+                  {"abs_sum", to_bits(p.abs_sum)},
+                  {"sum", to_bits(p.sum)},
+                  {"loss", bits_of(p.loss)},
+                  {"tokens", p.tokens},
+                  {"examples", p.examples}};
+  return j.dump() + "\n";
+}
+
+ImportancePart parse_part(const json& j) {
+  ImportancePart p;
+  p.abs_sum = from_bits(j.at("abs_sum"));
+  p.sum = from_bits(j.at("sum"));
+  p.loss = double_of(j.at("loss").get<uint64_t>());
+  p.tokens = j.at("tokens").get<int64_t>();
+  p.examples = j.at("examples").get<int64_t>();
+  return p;
+}
+
 io::HeadImportance parse_record(const json& j) {
   io::HeadImportance h;
   h.method = j.at("method").get<std::string>();
@@ -112,7 +133,11 @@ ImportanceStore::ImportanceStore(std::string path, std::string key, bool fresh)
       if (!ours) break;
     } else {
       try {
-        records_[j.at("mask").get<std::string>()] = parse_record(j);
+        const std::string mask = j.at("mask").get<std::string>();
+        if (j.contains("batch"))
+          parts_[mask][j.at("batch").get<int64_t>()] = parse_part(j);
+        else
+          records_[mask] = parse_record(j);
       } catch (const json::exception&) {
         break;
       }
@@ -120,11 +145,14 @@ ImportanceStore::ImportanceStore(std::string path, std::string key, bool fresh)
     pos = nl + 1;
   }
   if (ours) {
+    // The batches of an importance that was finished afterwards are of no more use.
+    for (const auto& kv : records_) parts_.erase(kv.first);
     end_ = static_cast<int64_t>(pos);
     if (::ftruncate(fd_, end_) != 0) input_error("{}: cannot truncate {}: {}", path_, kWhat, std::strerror(errno));
     return;
   }
   records_.clear();
+  parts_.clear();
   if (::ftruncate(fd_, 0) != 0) input_error("{}: cannot truncate {}: {}", path_, kWhat, std::strerror(errno));
   end_ = 0;
   write_at_end(json({{"format", kFormat}, {"key", key_}}).dump() + "\n");
@@ -133,23 +161,61 @@ ImportanceStore::ImportanceStore(std::string path, std::string key, bool fresh)
 ImportanceStore::~ImportanceStore() {
   if (fd_ < 0) return;
   // A store that kept nothing is of no use to a rerun.
-  if (records_.empty()) ::unlink(path_.c_str());
+  if (records_.empty() && parts_.empty()) ::unlink(path_.c_str());
   ::close(fd_);
 }
 
 std::optional<io::HeadImportance> ImportanceStore::find(const std::vector<uint8_t>& mask) const {
+  const std::lock_guard<std::mutex> lock(mutex_);
   const auto it = records_.find(mask_text(mask));
   if (it == records_.end()) return std::nullopt;
   return it->second;
 }
 
 void ImportanceStore::add(const std::vector<uint8_t>& mask, const io::HeadImportance& h) {
+  const std::lock_guard<std::mutex> lock(mutex_);
   const std::string key = mask_text(mask);
   write_at_end(record_line(key, h));
   records_[key] = h;
+  parts_.erase(key);
+}
+
+class ImportanceStore::Parts : public ImportanceParts {
+ public:
+  Parts(ImportanceStore& store, std::string mask) : store_(store), mask_(std::move(mask)) {}
+
+  std::optional<ImportancePart> find(int64_t batch) const override {
+    const std::lock_guard<std::mutex> lock(store_.mutex_);
+    const auto m = store_.parts_.find(mask_);
+    if (m == store_.parts_.end()) return std::nullopt;
+    const auto it = m->second.find(batch);
+    if (it == m->second.end()) return std::nullopt;
+    return it->second;
+  }
+
+  void add(int64_t batch, const ImportancePart& part) override {
+    const std::lock_guard<std::mutex> lock(store_.mutex_);
+    store_.write_at_end(part_line(mask_, batch, part));
+    store_.parts_[mask_][batch] = part;
+  }
+
+ private:
+  ImportanceStore& store_;
+  std::string mask_;
+};
+
+std::unique_ptr<ImportanceParts> ImportanceStore::parts(const std::vector<uint8_t>& mask) {
+  return std::make_unique<Parts>(*this, mask_text(mask));
+}
+
+size_t ImportanceStore::parts_kept(const std::vector<uint8_t>& mask) const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = parts_.find(mask_text(mask));
+  return it == parts_.end() ? 0 : it->second.size();
 }
 
 void ImportanceStore::remove() {
+  const std::lock_guard<std::mutex> lock(mutex_);
   if (fd_ < 0) return;
   ::unlink(path_.c_str());
   ::close(fd_);

@@ -30,7 +30,11 @@ ImportanceSource::ImportanceSource(const io::Plan& plan, const data::TaskSpec& t
 }
 
 std::string ImportanceSource::kept_note(const std::vector<uint8_t>& mask) const {
-  return store_ && store_->find(mask) ? " (read back from " + store_->path() + ")" : "";
+  if (!store_) return "";
+  if (store_->find(mask)) return " (read back from " + store_->path() + ")";
+  const size_t batches = store_->parts_kept(mask);
+  if (batches == 0) return "";
+  return fmt::format(" ({} batch{} read back from {})", batches, batches == 1 ? "" : "es", store_->path());
 }
 
 std::string ImportanceSource::data_sha256() const {
@@ -50,7 +54,8 @@ io::HeadImportance ImportanceSource::at(const std::vector<uint8_t>& mask) const 
   opts.method = plan_.importance.method;
   opts.batch_size = plan_.importance.batch_size;
   opts.normalize = plan_.importance.normalize;
-  const Importance imp = gradient_importance(model_, head_, task_, inputs_, gold_, gates, pad_id_, opts);
+  const std::unique_ptr<ImportanceParts> kept = store_ ? store_->parts(mask) : nullptr;
+  const Importance imp = gradient_importance(model_, head_, task_, inputs_, gold_, gates, pad_id_, opts, kept.get());
   io::HeadImportance h;
   h.method = opts.method;
   const at::Tensor scores = imp.scores.contiguous(), raw = imp.raw.contiguous();

@@ -1,13 +1,16 @@
-// ImportanceStore: what it keeps comes back exactly (bit for bit, NaN included), only to a run with
-// the same key; a record cut short by a crash is dropped and the store goes on; a second run on the
-// same file is refused while the first holds it; remove() and an empty store leave no file.
+// ImportanceStore: what it keeps (whole importances, and the finished batches of one) comes back
+// exactly (bit for bit, NaN included), only to a run with the same key; a record cut short by a
+// crash is dropped and the store goes on; a second run on the same file is refused while the first
+// holds it; remove() and an empty store leave no file.
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -162,4 +165,60 @@ CATCH_TEST_CASE("the store's folder is made when the output's is missing", "[swe
   ImportanceStore store(path, "sweep A", false);
   store.add(kFull, importance(1));
   CATCH_CHECK(fs::exists(path));
+}
+
+namespace {
+
+hs::sweep::ImportancePart part(double base) {
+  hs::sweep::ImportancePart p;
+  p.abs_sum = {base / 3, 1e-310, std::numeric_limits<double>::quiet_NaN(), 4, 5, 6};
+  p.sum = {-base / 7, 2, 3, 4, 5, 6};
+  p.loss = base / 9;
+  p.tokens = 40 + static_cast<int64_t>(base);
+  p.examples = 5;
+  return p;
+}
+
+void check_same(const hs::sweep::ImportancePart& a, const hs::sweep::ImportancePart& b) {
+  CATCH_CHECK(same_bits(a.abs_sum, b.abs_sum));
+  CATCH_CHECK(same_bits(a.sum, b.sum));
+  CATCH_CHECK(std::memcmp(&a.loss, &b.loss, sizeof(double)) == 0);
+  CATCH_CHECK(a.tokens == b.tokens);
+  CATCH_CHECK(a.examples == b.examples);
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("an importance's finished batches are kept until the whole importance is", "[sweep][importance_store]") {
+  hs::test::TempDir dir;
+  const std::string path = dir.file("out.h5.importance");
+  {
+    ImportanceStore store(path, "sweep A", false);
+    std::unique_ptr<hs::sweep::ImportanceParts> parts = store.parts(kPruned);
+    // Added from the importance's workers at once.
+    std::vector<std::thread> workers;
+    for (int k = 0; k < 8; ++k) workers.emplace_back([&, k] { parts->add(k, part(k)); });
+    for (std::thread& t : workers) t.join();
+    CATCH_CHECK(store.parts_kept(kPruned) == 8);
+    CATCH_CHECK(store.parts_kept(kFull) == 0);
+    CATCH_CHECK(store.size() == 0);
+  }
+  CATCH_REQUIRE(fs::exists(path));  // batches alone are worth keeping
+  {
+    ImportanceStore store(path, "sweep A", false);
+    CATCH_REQUIRE(store.parts_kept(kPruned) == 8);
+    const std::unique_ptr<hs::sweep::ImportanceParts> parts = store.parts(kPruned);
+    for (int k = 0; k < 8; ++k) {
+      CATCH_REQUIRE(parts->find(k));
+      check_same(*parts->find(k), part(k));
+    }
+    CATCH_CHECK_FALSE(parts->find(8));
+    CATCH_CHECK_FALSE(store.parts(kFull)->find(0));
+    // The whole importance replaces its batches.
+    store.add(kPruned, importance(1));
+    CATCH_CHECK(store.parts_kept(kPruned) == 0);
+  }
+  ImportanceStore store(path, "sweep A", false);
+  CATCH_CHECK(store.parts_kept(kPruned) == 0);
+  CATCH_CHECK(store.size() == 1);
 }
