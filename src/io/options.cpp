@@ -474,8 +474,9 @@ const std::vector<OptionSpec>& plan_options() {
           .help("The HDF5 results file (docs/hdf5-schema.md); missing parent folders are created."),
       Opt("output", "overwrite", &Plan::output, &OutputOptions::overwrite)
           .default_value(false)
-          .help("Replace `output.path` when it exists; otherwise an existing file of the same sweep is "
-                "resumed (or left alone when complete) and any other is refused (docs/cluster.md)."),
+          .help("Replace `output.path` when it is an existing results file (HDF5; any other file is "
+                "refused, never replaced); otherwise an existing file of the same sweep is resumed (or "
+                "left alone when complete) and any other is refused (docs/cluster.md)."),
   };
   return table;
 }
