@@ -109,7 +109,7 @@ ImportanceStore::ImportanceStore(std::string path, std::string key, bool fresh)
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd_);
     fd_ = -1;
-    input_error("{}: another run is computing the importance for the same results file; wait for it to finish, or "
+    input_error("{}: held by another run of the same results file, which is still going; wait for it to finish, or "
                 "give this run another output.path",
                 path_);
   }

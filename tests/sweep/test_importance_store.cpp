@@ -151,7 +151,7 @@ CATCH_TEST_CASE("a second run on the same store is refused while the first holds
   first->add(kFull, importance(1));
   CATCH_REQUIRE_THROWS_AS(ImportanceStore(path, "sweep A", false), hs::InputError);
   CATCH_REQUIRE_THROWS_WITH(ImportanceStore(path, "sweep A", true),
-                            Catch::Matchers::StartsWith(path + ": another run is computing the importance"));
+                            Catch::Matchers::StartsWith(path + ": held by another run of the same results file"));
   // The refused runs changed nothing.
   first->add(kPruned, importance(2));
   first.reset();
