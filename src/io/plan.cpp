@@ -14,6 +14,7 @@
 #include "io/options.h"
 #include "io/suggest.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace fs = std::filesystem;
 
@@ -88,18 +89,23 @@ void check_split(const ResolvedOption& r, const std::string& task, const PlanCon
   if (!problem.empty()) fail(r, problem);
 }
 
+// A symlink loop or an unsearchable folder is named as such, not reported as a missing path.
+fs::file_status option_path_status(const ResolvedOption& r, const std::string& path) {
+  const PathLook look = look_at_path(path);
+  if (!look.problem.empty()) fail(r, quoted(path) + " cannot be accessed (" + look.problem + ")");
+  return look.status;
+}
+
 void check_file(const ResolvedOption& r) {
   const std::string& path = std::get<std::string>(r.value);
-  std::error_code ec;
-  const auto st = fs::status(path, ec);
+  const auto st = option_path_status(r, path);
   if (!fs::exists(st)) fail(r, quoted(path) + " does not exist");
   if (fs::is_directory(st)) fail(r, quoted(path) + " is a folder, not a file");
 }
 
 void check_folder(const ResolvedOption& r) {
   const std::string& path = std::get<std::string>(r.value);
-  std::error_code ec;
-  const auto st = fs::status(path, ec);
+  const auto st = option_path_status(r, path);
   if (!fs::exists(st)) fail(r, quoted(path) + " does not exist");
   if (!fs::is_directory(st)) fail(r, quoted(path) + " is not a folder");
 }
@@ -109,8 +115,7 @@ void check_folder(const ResolvedOption& r) {
 // when it was made by the same sweep and refuses it otherwise (sweep/run.cpp, docs/cluster.md).
 void check_output(const ResolvedOption& r, bool overwrite) {
   const std::string& path = std::get<std::string>(r.value);
-  std::error_code ec;
-  const auto st = fs::status(path, ec);
+  const auto st = option_path_status(r, path);
   if (fs::is_directory(st)) fail(r, quoted(path) + " is a folder, not a file name");
   if (!path.empty() && path.back() == '/') fail(r, quoted(path) + " ends in /: a folder name, not a file name");
   // /dev/null, a pipe: a run could neither resume nor replace it without harm.
@@ -121,7 +126,7 @@ void check_output(const ResolvedOption& r, bool overwrite) {
     fail(r, quoted(path) + " is not a results file (HDF5), so output.overwrite does not replace it; delete it "
             "first if it should go");
   for (fs::path p = fs::path(path).parent_path(); !p.empty(); p = p.parent_path()) {
-    const auto pst = fs::status(p, ec);
+    const auto pst = option_path_status(r, p.string());
     if (fs::exists(pst)) {
       if (!fs::is_directory(pst)) fail(r, quoted(p.string()) + " is not a folder");
       break;

@@ -21,6 +21,7 @@
 #include "io/results_identity.h"
 #include "io/results_schema.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace fs = std::filesystem;
 
@@ -126,8 +127,7 @@ void check_shapes(const ResultsHeader& h, const std::vector<uint8_t>& masks,
 
 // The user-facing checks, before HDF5 touches anything.
 void prepare_path(const std::string& path, bool overwrite) {
-  std::error_code ec;
-  const auto st = fs::status(path, ec);
+  const auto st = path_status(path);
   if (fs::is_directory(st)) input_error("{}: is a folder, not a results file name", path);
   if (!path.empty() && path.back() == '/') input_error("{}: ends in /: a folder name, not a results file name", path);
   refuse_special_file(path);
@@ -460,9 +460,8 @@ bool held_by_writer(const std::string& path) {
 void create_parent_folders(const std::string& path) {
   const fs::path parent = fs::path(path).parent_path();
   if (parent.empty()) return;
-  std::error_code ec;
   for (fs::path p = parent; !p.empty(); p = p.parent_path()) {
-    const auto pst = fs::status(p, ec);
+    const auto pst = path_status(p.string());
     if (fs::exists(pst)) {
       if (!fs::is_directory(pst))
         input_error("{}: cannot create the results file: {} is not a folder", path, p.string());
@@ -470,13 +469,13 @@ void create_parent_folders(const std::string& path) {
     }
     if (p == p.parent_path()) break;
   }
+  std::error_code ec;
   fs::create_directories(parent, ec);
   if (ec) input_error("{}: cannot create folder {}: {}", path, parent.string(), ec.message());
 }
 
 void refuse_special_file(const std::string& path) {
-  std::error_code ec;
-  const auto st = fs::status(path, ec);
+  const auto st = path_status(path);
   if (fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st))
     input_error("{} is not a regular file (a device, a pipe or a socket), so it cannot hold results", path);
 }

@@ -15,6 +15,7 @@
 #include "masks/npy.h"
 #include "text/unicode.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace fs = std::filesystem;
 
@@ -143,10 +144,9 @@ MaskSet read_text(const std::string& path, int L, int H) {
 
 MaskSet read_mask_file(const std::string& path, const std::string& dataset, int L, int H,
                        const io::OptionWhere& where) {
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
-    where.fail("sweep.path", "{} cannot be accessed ({})", io::quoted(path), ec.message());
+  const PathLook look = look_at_path(path);
+  if (!look.problem.empty()) where.fail("sweep.path", "{} cannot be accessed ({})", io::quoted(path), look.problem);
+  const fs::file_status st = look.status;
   if (!fs::exists(st)) where.fail("sweep.path", "{} does not exist", io::quoted(path));
   if (fs::is_directory(st)) where.fail("sweep.path", "{} is a folder, not a file", io::quoted(path));
   // A pipe could be read only once, and the format is found by reading the file's first bytes.

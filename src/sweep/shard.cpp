@@ -19,6 +19,7 @@
 #include "io/results_identity.h"
 #include "sweep/sweep_stats.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 namespace fs = std::filesystem;
 
@@ -209,8 +210,7 @@ void publish(const std::string& tmp, const std::string& out, bool overwrite) {
 
 MergeResult merge_results(const std::string& out, const std::vector<std::string>& paths, bool overwrite) {
   if (paths.empty()) input_error("merge: no input files");
-  std::error_code ec;
-  const fs::file_status out_status = fs::status(out, ec);
+  const fs::file_status out_status = path_status(out);
   if (fs::is_directory(out_status)) input_error("{}: is a folder, not a results file name", out);
   io::refuse_special_file(out);
   if (fs::exists(out_status)) {
@@ -222,6 +222,7 @@ MergeResult merge_results(const std::string& out, const std::vector<std::string>
                   out);
     if (io::held_by_writer(out)) io::refuse_held_by_writer(out);
   }
+  std::error_code ec;
   std::map<std::string, std::string> seen;  // canonical path -> as given
   for (const std::string& p : paths) {
     const std::string key = fs::weakly_canonical(p, ec).string();

@@ -10,14 +10,28 @@
 
 namespace hs {
 
-// The status of `path` (following symlinks); not_found when it is missing or under something that is
-// not a folder. Any other failure to look: InputError "PATH: cannot access it (REASON)".
-inline std::filesystem::file_status path_status(const std::string& path) {
+// What looking at a path found: its status (following symlinks), and why it could not be looked at.
+// A missing path, or one under something that is not a folder, is not_found with no problem; a
+// symlink loop or a folder without search permission is a problem, for the caller to report with
+// whatever names the path (a config key, a file position).
+struct PathLook {
+  std::filesystem::file_status status;
+  std::string problem;  // empty when the path could be looked at
+};
+
+inline PathLook look_at_path(const std::string& path) {
   std::error_code ec;
-  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  PathLook out{std::filesystem::status(path, ec), {}};
   if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
-    input_error("{}: cannot access it ({})", path, ec.message());
-  return st;
+    out.problem = ec.message();
+  return out;
+}
+
+// The status of `path`; InputError "PATH: cannot access it (REASON)" when it cannot be looked at.
+inline std::filesystem::file_status path_status(const std::string& path) {
+  PathLook look = look_at_path(path);
+  if (!look.problem.empty()) input_error("{}: cannot access it ({})", path, look.problem);
+  return look.status;
 }
 
 inline bool path_exists(const std::string& path) { return std::filesystem::exists(path_status(path)); }

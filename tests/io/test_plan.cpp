@@ -191,6 +191,17 @@ CATCH_TEST_CASE("load_plan reads a file and names it in errors", "[io][plan]") {
                                 ": cannot read the config: No such file or directory");
 }
 
+namespace {
+
+// A config of the three paths check_paths looks at: model.path at 2:9, task.data_dir at 5:13,
+// output.path at 7:9.
+std::string paths_config(const std::string& model, const std::string& data, const std::string& out) {
+  return "model:\n  path: " + model + "\ntask:\n  name: cola\n  data_dir: " + data + "\noutput:\n  path: " + out +
+         "\n";
+}
+
+}  // namespace
+
 CATCH_TEST_CASE("check_paths checks folders and the output file up front", "[io][plan]") {
   TempDir dir;
   fs::create_directories(dir.file("model"));
@@ -200,58 +211,75 @@ CATCH_TEST_CASE("check_paths checks folders and the output file up front", "[io]
   PlanContext ctx = hs::io::test::test_context();
   ctx.check_paths = true;
   const std::string d = dir.path();
-  auto config = [&](const std::string& model, const std::string& data, const std::string& out) {
-    return "model:\n  path: " + model + "\ntask:\n  name: cola\n  data_dir: " + data +
-           "\noutput:\n  path: " + out + "\n";
-  };
-  CATCH_CHECK_NOTHROW(load_plan_text(config(d + "/model", d + "/glue", d + "/new/sub/r.h5"), "c.yaml", {}, ctx));
+  CATCH_CHECK_NOTHROW(load_plan_text(paths_config(d + "/model", d + "/glue", d + "/new/sub/r.h5"), "c.yaml", {}, ctx));
   CATCH_REQUIRE_THROWS_WITH(
-      load_plan_text(config(d + "/nomodel", d + "/glue", d + "/r.h5"), "c.yaml", {}, ctx),
+      load_plan_text(paths_config(d + "/nomodel", d + "/glue", d + "/r.h5"), "c.yaml", {}, ctx),
       "c.yaml:2:9: model.path: \"" + d + "/nomodel\" does not exist");
   CATCH_REQUIRE_THROWS_WITH(
-      load_plan_text(config(d + "/model", d + "/file", d + "/r.h5"), "c.yaml", {}, ctx),
+      load_plan_text(paths_config(d + "/model", d + "/file", d + "/r.h5"), "c.yaml", {}, ctx),
       "c.yaml:5:13: task.data_dir: \"" + d + "/file\" is not a folder");
   // An existing output file is for the run to resume or refuse (it compares the file with the
   // sweep), not an error of the config.
-  CATCH_CHECK_NOTHROW(load_plan_text(config(d + "/model", d + "/glue", d + "/taken.h5"), "c.yaml", {}, ctx));
+  CATCH_CHECK_NOTHROW(load_plan_text(paths_config(d + "/model", d + "/glue", d + "/taken.h5"), "c.yaml", {}, ctx));
   const hid_t h5 = H5Fcreate(dir.file("results.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   CATCH_REQUIRE(h5 >= 0);
   H5Fclose(h5);
-  CATCH_CHECK_NOTHROW(load_plan_text(config(d + "/model", d + "/glue", d + "/results.h5"), "c.yaml",
+  CATCH_CHECK_NOTHROW(load_plan_text(paths_config(d + "/model", d + "/glue", d + "/results.h5"), "c.yaml",
                                      {"output.overwrite=true"}, ctx));
   // overwrite replaces an HDF5 file only: not the config, a data file or a mask list.
   CATCH_REQUIRE_THROWS_WITH(
-      load_plan_text(config(d + "/model", d + "/glue", d + "/taken.h5"), "c.yaml", {"output.overwrite=true"}, ctx),
+      load_plan_text(paths_config(d + "/model", d + "/glue", d + "/taken.h5"), "c.yaml", {"output.overwrite=true"}, ctx),
       "c.yaml:7:9: output.path: \"" + d +
           "/taken.h5\" is not a results file (HDF5), so output.overwrite does not replace it; delete it first if it "
           "should go");
   CATCH_REQUIRE_THROWS_WITH(
-      load_plan_text(config(d + "/model", d + "/glue", d + "/new/"), "c.yaml", {}, ctx),
+      load_plan_text(paths_config(d + "/model", d + "/glue", d + "/new/"), "c.yaml", {}, ctx),
       "c.yaml:7:9: output.path: \"" + d + "/new/\" ends in /: a folder name, not a file name");
   // Nor is the output one of the files the run reads, whatever overwrite says.
   const std::string masks = "\nsweep:\n  strategy: file\n  path: " + d + "/results.h5\n";
   CATCH_REQUIRE_THROWS_WITH(
-      load_plan_text(config(d + "/model", d + "/glue", d + "/results.h5") + masks, "c.yaml", {}, ctx),
+      load_plan_text(paths_config(d + "/model", d + "/glue", d + "/results.h5") + masks, "c.yaml", {}, ctx),
       "c.yaml:7:9: output.path: \"" + d + "/results.h5\" is the file sweep.path reads; the results must go "
       "elsewhere");
   CATCH_REQUIRE_THROWS_WITH(
-      load_plan_text(config(d + "/model", d + "/glue", d + "/./results.h5"), "c.yaml",
+      load_plan_text(paths_config(d + "/model", d + "/glue", d + "/./results.h5"), "c.yaml",
                      {"pruning.schedule=percent", "pruning.orders=ablation", "pruning.ablation_from=" + d + "/results.h5"},
                      ctx),
       "c.yaml:7:9: output.path: \"" + d + "/./results.h5\" is the file pruning.ablation_from reads; the results "
       "must go elsewhere");
   // --output (or a shard's file) in place of output.path: the error points at the input's key.
-  const Plan p = load_plan_text(config(d + "/model", d + "/glue", d + "/other.h5") + masks, "c.yaml", {}, ctx);
+  const Plan p = load_plan_text(paths_config(d + "/model", d + "/glue", d + "/other.h5") + masks, "c.yaml", {}, ctx);
   CATCH_CHECK_NOTHROW(hs::io::check_output_is_not_read(p, d + "/other.h5"));
   CATCH_REQUIRE_THROWS_WITH(hs::io::check_output_is_not_read(p, d + "/results.h5"),
                             "c.yaml:11:9: sweep.path: \"" + d + "/results.h5\" is the file sweep.path reads; the "
                             "results must go elsewhere");
   CATCH_REQUIRE_THROWS_WITH(
-      load_plan_text(config(d + "/model", d + "/glue", d + "/model"), "c.yaml", {}, ctx),
+      load_plan_text(paths_config(d + "/model", d + "/glue", d + "/model"), "c.yaml", {}, ctx),
       "c.yaml:7:9: output.path: \"" + d + "/model\" is a folder, not a file name");
   CATCH_REQUIRE_THROWS_WITH(
-      load_plan_text(config(d + "/model", d + "/glue", d + "/file/r.h5"), "c.yaml", {}, ctx),
+      load_plan_text(paths_config(d + "/model", d + "/glue", d + "/file/r.h5"), "c.yaml", {}, ctx),
       "c.yaml:7:9: output.path: \"" + d + "/file\" is not a folder");
+}
+
+CATCH_TEST_CASE("check_paths names a symlink loop as one, not as a missing path", "[io][plan]") {
+  TempDir dir;
+  fs::create_directories(dir.file("model"));
+  fs::create_directories(dir.file("glue"));
+  fs::create_symlink(dir.file("loop"), dir.file("loop"));
+  PlanContext ctx = hs::io::test::test_context();
+  ctx.check_paths = true;
+  const std::string d = dir.path();
+  const std::string loop = "\"" + d + "/loop\" cannot be accessed (Too many levels of symbolic links)";
+  CATCH_REQUIRE_THROWS_WITH(load_plan_text(paths_config(d + "/loop", d + "/glue", d + "/r.h5"), "c.yaml", {}, ctx),
+                            "c.yaml:2:9: model.path: " + loop);
+  CATCH_REQUIRE_THROWS_WITH(load_plan_text(paths_config(d + "/model", d + "/loop", d + "/r.h5"), "c.yaml", {}, ctx),
+                            "c.yaml:5:13: task.data_dir: " + loop);
+  // The output itself, and a folder on its way.
+  CATCH_REQUIRE_THROWS_WITH(load_plan_text(paths_config(d + "/model", d + "/glue", d + "/loop"), "c.yaml", {}, ctx),
+                            "c.yaml:7:9: output.path: " + loop);
+  CATCH_REQUIRE_THROWS_WITH(
+      load_plan_text(paths_config(d + "/model", d + "/glue", d + "/loop/sub/r.h5"), "c.yaml", {}, ctx),
+      "c.yaml:7:9: output.path: \"" + d + "/loop/sub/r.h5\" cannot be accessed (Too many levels of symbolic links)");
 }
 
 CATCH_TEST_CASE("is_known_task accepts aliases", "[io][plan]") {

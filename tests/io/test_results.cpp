@@ -332,6 +332,13 @@ CATCH_TEST_CASE("unwritable paths are InputErrors naming the path", "[io][result
   CATCH_REQUIRE_THROWS_WITH(s.create(dir.path()),
                             dir.path() + ": is a folder, not a results file name");
 
+  // A symlink loop is named as one, as the file and as a folder on its way.
+  const std::string loop = dir.file("loop");
+  fs::create_symlink(loop, loop);
+  CATCH_REQUIRE_THROWS_WITH(s.create(loop), loop + ": cannot access it (Too many levels of symbolic links)");
+  CATCH_REQUIRE_THROWS_WITH(s.create(loop + "/sub/x.h5"),
+                            loop + "/sub/x.h5: cannot access it (Too many levels of symbolic links)");
+
   if (::geteuid() != 0) {  // root ignores permissions
     const fs::path locked = dir.file("locked");
     fs::create_directories(locked);

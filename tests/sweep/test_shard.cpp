@@ -228,6 +228,10 @@ CATCH_TEST_CASE("merge joins shards into the unsharded file", "[sweep][shard][me
   int entries = 0;
   for (const auto& e : fs::directory_iterator(dir.path())) entries += 1;
   CATCH_CHECK(entries == 4);
+  // An output that cannot be looked at is named with the reason, not taken for a new file.
+  fs::create_symlink(dir.file("loop.h5"), dir.file("loop.h5"));
+  CATCH_REQUIRE_THROWS_WITH(merge_results(dir.file("loop.h5"), {a, b, c}, true),
+                            dir.file("loop.h5") + ": cannot access it (Too many levels of symbolic links)");
 }
 
 CATCH_TEST_CASE("merge refuses overlaps, gaps and files of other sweeps, naming the files", "[sweep][shard][merge]") {
