@@ -188,6 +188,16 @@ for name in cpu["scores"]:
 d = np.abs(gpu["predictions"][:] - cpu["predictions"][:])
 print(f"predictions: max |cuda - cpu| {d.max():.2e} over {d.size} values")
 assert d.max() < 1e-4
+# Gradient importance and attention statistics ran on the GPU too, in float32.
+# (/importance/ablation and *_vs_ablation come from the sweep's scores, compared above.)
+for group in ("importance", "attention"):
+    for name in cpu[group]:
+        if "ablation" in name:
+            continue
+        a, b = gpu[group][name][:], cpu[group][name][:]
+        excess = np.abs(a - b) - (1e-6 + 1e-3 * np.abs(b))
+        print(f"{group}/{name}: max |cuda - cpu| {np.max(np.abs(a - b)):.2e}")
+        assert excess.max() <= 0, f"{group}/{name}"
 PY
 cat "$LOGS/run_compare.log"
 

@@ -317,7 +317,8 @@ const std::vector<OptionSpec>& plan_options() {
                 "the CPU. A GPU the kernels were not compiled for (compute capability below 8.0, or "
                 "outside CMAKE_CUDA_ARCHITECTURES) is refused by `cuda`, and passed over by `auto` with "
                 "a line in the log saying why. Gradient importance "
-                "and attention statistics always run on the CPU. The results file stores it as where "
+                "and attention statistics run on the same device, in float32 whatever `runtime.dtype` "
+                "is. The results file stores it as where "
                 "the sweep ran, `cpu` or `cuda`, and a run resumes or merges only with files of the same."),
       Opt("runtime", "dtype", &Plan::runtime, &RuntimeOptions::dtype)
           .default_value("fp32")

@@ -217,12 +217,22 @@ AttentionBias AttentionBias::repeat(int64_t k) const {
   return {additive.repeat({k, 1, 1, 1}), key_lens.repeat({k}), real_key.repeat({k, 1, 1, 1})};
 }
 
+namespace {
+
+// headsweep's CUDA kernels have no backward: where autograd records through these tensors (gradient
+// importance), a CUDA model takes the libtorch composites, as the CPU does.
+bool runs_cuda_kernels(const at::Tensor& a, const at::Tensor& b) {
+  return a.is_cuda() && !(at::GradMode::is_enabled() && (a.requires_grad() || (b.defined() && b.requires_grad())));
+}
+
+}  // namespace
+
 at::Tensor BertModel::layer(int l, const at::Tensor& x, const AttentionBias& bias, const at::Tensor& gates,
                             at::Tensor* probs_out) const {
   const LayerWeights& w = weights_.layers.at(l);
   const int64_t B = x.size(0), T = x.size(1), C = config_.hidden_size;
   const int64_t H = config_.num_attention_heads, D = C / H;
-  if (x.is_cuda() && !probs_out && gates.dim() <= 2) {
+  if (runs_cuda_kernels(x, gates) && !probs_out && gates.dim() <= 2) {
     // The gated attention kernel: whole-head gates only; probabilities and per-token gates take
     // the composite below.
     const at::Tensor g = gates.dim() == 1 ? gates.view({1, H}) : gates;
@@ -335,7 +345,7 @@ at::Tensor BertModel::finish_layer(int l, const at::Tensor& attn, const at::Tens
 at::Tensor BertModel::attention_residual(int l, const at::Tensor& attn, const at::Tensor& x) const {
   const LayerWeights& w = weights_.layers.at(l);
   const int64_t C = config_.hidden_size;
-  if (attn.is_cuda()) {
+  if (runs_cuda_kernels(attn, x)) {
     // The fused residual + LayerNorm kernel: one head, no gates.
     const int64_t rows = x.size(0) * x.size(1);
     return ops::head_mix_ln(attn.reshape({1, rows, C}), {}, {}, x.reshape({rows, C}), w.ln1_w, w.ln1_b,
@@ -348,7 +358,7 @@ at::Tensor BertModel::attention_residual(int l, const at::Tensor& attn, const at
 at::Tensor BertModel::feed_forward(int l, const at::Tensor& h) const {
   const LayerWeights& w = weights_.layers.at(l);
   const int64_t C = config_.hidden_size;
-  if (h.is_cuda()) {
+  if (runs_cuda_kernels(h, h)) {
     // Fused kernels: bias + GELU on the intermediate, bias + residual + LayerNorm after the second GEMM.
     const int64_t rows = h.size(0) * h.size(1);
     const at::Tensor h2 = h.reshape({rows, C});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "ops/cuda_ops.h"
 #include "ops/tensor_checks.h"
@@ -70,7 +71,11 @@ at::Tensor gated_attn_fwd_cpu(const at::Tensor& q, const at::Tensor& k, const at
 at::Tensor gated_attn_fwd(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const at::Tensor& key_lens,
                           const at::Tensor& gates, const at::Tensor& gate_row, double scale) {
   check_args(q, k, v, key_lens, gates, gate_row);
-  if (q.is_cuda()) return gated_attn_fwd_cuda(q, k, v, key_lens, gates, gate_row, scale);
+  if (q.is_cuda()) {
+    for (const auto& [t, name] : {std::pair{&q, "q"}, {&k, "k"}, {&v, "v"}, {&gates, "gates"}})
+      check_no_autograd(*t, name);
+    return gated_attn_fwd_cuda(q, k, v, key_lens, gates, gate_row, scale);
+  }
   return gated_attn_fwd_cpu(q, k, v, key_lens, gates, gate_row, scale);
 }
 

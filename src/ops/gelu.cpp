@@ -19,7 +19,10 @@ void bias_gelu_(at::Tensor& x, const at::Tensor& bias, bool tanh_approx) {
     HS_CHECK_SAME_DEVICE(bias, x);
     HS_CHECK_CONTIGUOUS(bias);
   }
-  if (x.is_cuda()) return bias_gelu_cuda_(x, bias, tanh_approx);
+  if (x.is_cuda()) {
+    check_no_autograd(x, "x");
+    return bias_gelu_cuda_(x, bias, tanh_approx);
+  }
   bias_gelu_cpu_(x, bias, tanh_approx);
 }
 

@@ -50,7 +50,12 @@ at::Tensor head_mix_ln(const at::Tensor& proj, const at::Tensor& gates, const at
                        const at::Tensor& residual, const at::Tensor& ln_weight, const at::Tensor& ln_bias,
                        double eps) {
   check_args(proj, gates, bias, residual, ln_weight, ln_bias);
-  if (proj.is_cuda()) return head_mix_ln_cuda(proj, gates, bias, residual, ln_weight, ln_bias, eps);
+  if (proj.is_cuda()) {
+    check_no_autograd(proj, "proj");
+    check_no_autograd(gates, "gates");
+    check_no_autograd(residual, "residual");
+    return head_mix_ln_cuda(proj, gates, bias, residual, ln_weight, ln_bias, eps);
+  }
   return head_mix_ln_cpu(proj, gates, bias, residual, ln_weight, ln_bias, eps);
 }
 

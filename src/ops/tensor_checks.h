@@ -14,6 +14,14 @@
 
 namespace hs::ops {
 
+// headsweep's CUDA kernels have no backward. A tensor autograd is recording for (a gate of gradient
+// importance, or anything computed from one) must take the libtorch composite, which has one;
+// through a kernel its gradient would silently stop.
+inline void check_no_autograd(const at::Tensor& x, const char* name) {
+  TORCH_CHECK(!(x.defined() && at::GradMode::is_enabled() && x.requires_grad()), name,
+              " requires grad, but the CUDA kernels have no backward: use the libtorch composite");
+}
+
 // Gates of H heads: undefined (all ones) or (rows, H) float32.
 inline void check_gates(const at::Tensor& gates, int64_t H) {
   if (!gates.defined()) return;

@@ -26,20 +26,23 @@ AttentionStatistics attention_statistics(const model::BertModel& model, const st
                      "sequences, (L, H)."},
   };
   std::vector<at::Tensor> sums(kinds.size());
-  for (at::Tensor& s : sums) s = at::zeros({L, H}, at::kDouble);
+  // On the model's device, so a GPU run copies each statistic back once rather than per batch.
+  for (at::Tensor& s : sums) s = at::zeros({L, H}, at::TensorOptions(model.device()).dtype(at::kDouble));
   const at::Tensor punct_table =
       at::from_blob(const_cast<uint8_t*>(token_is_punct.data()), {static_cast<int64_t>(token_is_punct.size())}, at::kByte)
-          .to(at::kFloat);
+          .to(model.device(), at::kFloat);
+  const at::Tensor all_heads = at::ones({L, H}, at::TensorOptions(model.device()).dtype(at::kFloat));
   AttentionStatistics out;
   for (const Batch& b : batches) {
-    const at::Tensor& ids = b.input.input_ids;  // (B, T)
+    const model::EncoderInput input = model::to_device(b.input, model.device());
+    const at::Tensor& ids = input.input_ids;  // (B, T)
     const int64_t B = ids.size(0), T = ids.size(1);
-    const at::Tensor real = b.input.attention_mask.to(at::kFloat);  // (B, T)
+    const at::Tensor real = input.attention_mask.to(at::kFloat);  // (B, T)
     const at::Tensor key_cls = (ids == cls_id).to(at::kFloat) * real;
     const at::Tensor key_sep = (ids == sep_id).to(at::kFloat) * real;
     const at::Tensor key_punct = punct_table.index_select(0, ids.reshape({-1})).view({B, T}) * real;
     std::vector<at::Tensor> probs;
-    model.forward(b.input, at::ones({L, H}), nullptr, &probs);
+    model.forward(input, all_heads, nullptr, &probs);
     // Each real query token weighs 1/(its sequence's length): a sequence's mean, then the mean over
     // sequences, as Clark et al. average, so long sequences do not count for more.
     const at::Tensor q = (real / real.sum(1, true)).view({B, 1, T});
@@ -62,7 +65,7 @@ AttentionStatistics attention_statistics(const model::BertModel& model, const st
     out.tokens += b.real_tokens;
   }
   for (size_t k = 0; k < kinds.size(); ++k) {
-    out.stats.push_back({kinds[k].first, kinds[k].second, sums[k] / static_cast<double>(std::max<int64_t>(1, out.sequences))});
+    out.stats.push_back({kinds[k].first, kinds[k].second, (sums[k] / static_cast<double>(std::max<int64_t>(1, out.sequences))).cpu()});
   }
   return out;
 }

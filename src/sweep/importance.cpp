@@ -26,16 +26,16 @@ at::Tensor example_losses(const HeadSpec& head, const data::TaskSpec& task, cons
         if (examples[i] == s.example) (s.slot == 0 ? first : second)[i] = static_cast<int64_t>(r);
       }
     }
-    const at::Tensor cos = pair_cosine(out.index_select(0, at::tensor(first, at::kLong)),
-                                       out.index_select(0, at::tensor(second, at::kLong)));
+    const at::Tensor cos = pair_cosine(out.index_select(0, at::tensor(first, at::kLong).to(out.device())),
+                                       out.index_select(0, at::tensor(second, at::kLong).to(out.device())));
     if (task.kind == data::TaskKind::Regression) {
       for (double& t : target) t = (t - task.score_min) / (task.score_max - task.score_min);
     }
-    const at::Tensor y = at::tensor(target, at::kDouble).to(at::kFloat);
+    const at::Tensor y = at::tensor(target, at::kDouble).to(out.device(), at::kFloat);
     return (cos - y).pow(2);
   }
   if (head.kind == HeadKind::Regression) {
-    const at::Tensor y = at::tensor(target, at::kDouble).to(at::kFloat);
+    const at::Tensor y = at::tensor(target, at::kDouble).to(out.device(), at::kFloat);
     return (out.select(1, 0) - y).pow(2);
   }
   // Classification: the checkpoint's class whose task label is the gold one.
@@ -48,7 +48,7 @@ at::Tensor example_losses(const HeadSpec& head, const data::TaskSpec& task, cons
       throw std::invalid_argument(fmt::format("importance: no checkpoint class for label {}", label));
     cls[i] = k;
   }
-  return at::cross_entropy_loss(out, at::tensor(cls, at::kLong), {}, at::Reduction::None);
+  return at::cross_entropy_loss(out, at::tensor(cls, at::kLong).to(out.device()), {}, at::Reduction::None);
 }
 
 std::vector<double> values_of(const at::Tensor& t /* (L, H) float64 */) {
@@ -105,14 +105,16 @@ Importance gradient_importance(const model::BertModel& model, const HeadSpec& he
       rows.insert(rows.end(), seqs_of[e].begin(), seqs_of[e].end());
     }
     const Batch b = pack_batch(inputs, rows, pad_id);
-    const int64_t R = b.input.input_ids.size(0), T = b.input.input_ids.size(1);
+    const model::EncoderInput input = model::to_device(b.input, model.device());
+    const int64_t R = input.input_ids.size(0), T = input.input_ids.size(1);
     // One gate per (layer, row, query token, head) at the mask's value: its gradient is the
     // per-token importance, and summed over rows and tokens the gradient of an (L, H) head mask.
-    const at::Tensor g = gates.to(at::kFloat).view({L, 1, 1, H}).expand({L, R, T, H}).clone().set_requires_grad(true);
-    const at::Tensor out = head_outputs(model, head, model.forward(b.input, g), b.input.attention_mask);
+    const at::Tensor g =
+        gates.to(model.device(), at::kFloat).view({L, 1, 1, H}).expand({L, R, T, H}).clone().set_requires_grad(true);
+    const at::Tensor out = head_outputs(model, head, model.forward(input, g), input.attention_mask);
     const at::Tensor losses = example_losses(head, task, inputs, rows, examples, gold, out);
     (michel ? losses.sum() : losses.mean()).backward();
-    const at::Tensor grad = g.grad().to(at::kDouble);  // (L, R, T, H); zero at padding
+    const at::Tensor grad = g.grad().to(at::kCPU, at::kDouble);  // (L, R, T, H); zero at padding
     ImportancePart& p = parts[k];
     p.abs_sum = values_of(grad.abs().sum(at::IntArrayRef{1, 2}));
     p.sum = values_of(grad.sum(at::IntArrayRef{1, 2}));
@@ -120,7 +122,7 @@ Importance gradient_importance(const model::BertModel& model, const HeadSpec& he
     p.tokens = b.real_tokens;
     p.examples = static_cast<int64_t>(examples.size());
     if (kept) kept->add(static_cast<int64_t>(k), p);
-  });
+  }, model.device());
   Importance r;
   r.method = options.method;
   at::Tensor acc = at::zeros({L, H}, at::kDouble);

@@ -347,19 +347,37 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   // so a broken checkpoint leaves no file behind and changes none. Gradient importance and pruning
   // curves come first: the curves' masks belong to the sweep (and to its identity on resume).
   const model::BertModel model = model::BertModel::load(dir);
+  // The sweep runs on runtime.device in runtime.dtype. Gradient importance and attention statistics
+  // run on the same device in float32, through the libtorch composites (the path checked against
+  // Hugging Face): gradients and small attention masses want float32, and autograd needs the
+  // composites, since headsweep's CUDA kernels have no backward.
+  const at::ScalarType sweep_dtype = model::dtype_named(plan.runtime.dtype);
+  const model::CudaAttention cuda_attention = model::cuda_attention_named(plan.runtime.attention);
+  const model::BertModel device_model = device.is_cpu() ? model : model.to(device, sweep_dtype, cuda_attention);
+  const model::BertModel analysis_model = device.is_cpu() || sweep_dtype == at::kFloat
+                                              ? device_model
+                                              : model.to(device, at::kFloat, cuda_attention);
+  const int cpu_threads = model::compute_threads();
+  if (!device.is_cpu()) {
+    // The GPU's host threads are the streams' workers (sweep/workers.h); the CPU ops between
+    // launches are tiny, so each takes one intra-op thread, until the sweep is done.
+    model::set_compute_threads(1);
+    set_gpu_streams(plan.runtime.streams);
+  }
   std::optional<ImportanceSource> importance_source;
   std::optional<ImportanceStore> importance_store;  // until the run has finished
   std::optional<io::HeadImportance> importance;
   if (plan.importance.method != "none") {
-    importance_source.emplace(plan, task, model, head, tok);
+    importance_source.emplace(plan, task, analysis_model, head, tok);
     importance_store.emplace(path + ".importance",
                              fmt::format("{} {} {}", model_sha256, io::config_sha256(header.config_yaml),
                                          importance_source->data_sha256()),
                              /*fresh=*/plan.output.overwrite);
     importance_source->keep_in(&*importance_store);
     const std::vector<uint8_t> full(static_cast<size_t>(L) * H, 1);
-    fmt::print(stderr, "headsweep: {} importance on {} {} ({} examples){}\n", plan.importance.method, task.name,
-               importance_source->split(), importance_source->examples(), importance_source->kept_note(full));
+    fmt::print(stderr, "headsweep: {} importance on {} {} ({} examples{}){}\n", plan.importance.method, task.name,
+               importance_source->split(), importance_source->examples(),
+               device.is_cpu() ? "" : ", on " + device.str() + " in float32", importance_source->kept_note(full));
     importance = importance_source->at(full);
   }
   const std::vector<io::PruningRecord> curves =
@@ -431,6 +449,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
         take_stats(s, summary_stats(header, mask_set.data(), s.scores, existing.bootstrap), plan);
       }
       if (importance_store) importance_store->remove();
+      model::set_compute_threads(cpu_threads);
       s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       return s;
     }
@@ -465,9 +484,9 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   // Analyses of the full model go into the file when it is created; a resumed file has them.
   if (importance && !resume) header.importance.push_back(*importance);
   if (plan.attention.statistics && !resume) {
-    // On the CPU model, in the CPU's batches even when the sweep's are a GPU's: the statistics hold
-    // every layer's (B, H, T, T) probabilities of a batch at once.
-    const AttentionStatistics a = attention_statistics(model, device.is_cpu() ? problem.batches : batches_for(false),
+    // In the CPU's batches even when the sweep's are a GPU's: the statistics hold every layer's
+    // (B, H, T, T) probabilities of a batch at once.
+    const AttentionStatistics a = attention_statistics(analysis_model, device.is_cpu() ? problem.batches : batches_for(false),
                                                        text::punctuation_token_table(tok), tok.cls_id(), tok.sep_id());
     for (const AttentionStatistic& st : a.stats) {
       const at::Tensor v = st.values.contiguous();
@@ -478,18 +497,7 @@ RunSummary run_plan(const io::Plan& plan, const RunOptions& options) {
   s.importance = header.importance;
   s.attention = header.attention;
 
-  // The sweep runs on runtime.device; gradient importance and attention statistics above ran on
-  // the CPU model (float32 composites, the path checked against Hugging Face).
-  const model::BertModel device_model =
-      device.is_cpu() ? model
-                      : model.to(device, model::dtype_named(plan.runtime.dtype),
-                                 model::cuda_attention_named(plan.runtime.attention));
-  const int cpu_threads = model::compute_threads();
   if (!device.is_cpu()) {
-    // The GPU's host threads are the streams' workers (sweep/workers.h); the CPU ops between
-    // launches are tiny, so each takes one intra-op thread, until the sweep is done.
-    model::set_compute_threads(1);
-    set_gpu_streams(plan.runtime.streams);
     problem.model = &device_model;
     for (Batch& b : problem.batches) b.input = model::to_device(b.input, device);
     fmt::print(stderr, "headsweep: sweeping on {} {} ({}, {} attention, batches of up to {} tokens)\n", device.str(),

@@ -5,8 +5,9 @@
 // first GPU run measured 1.0e-4 with cosines 1.5e-6 apart). bf16's and fp16's cosines and metrics
 // are held to four times what the first GPU run measured, and the rank agreement of each head's
 // effect with the CPU's is reported. The batches run on runtime.streams' default of two streams, and a second case checks
-// that one and three streams agree. A third compares the labels of a classification sweep (RTE).
-// Skips without a device.
+// that one and three streams agree. A third compares the labels of a classification sweep (RTE). A
+// fourth runs gradient importance and attention statistics on CUDA (float32, the libtorch composites
+// under autograd) against the CPU. Skips without a device.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -28,10 +29,14 @@
 #include "ops/gated_attn.h"
 #include "glue_inputs.h"
 #include "sweep_runs.h"
+#include "ops/head_mix.h"
+#include "sweep/attention_stats.h"
 #include "sweep/executor.h"
+#include "sweep/importance.h"
 #include "sweep/run.h"
 #include "sweep/workers.h"
 #include "test_env.h"
+#include "text/token_classes.h"
 
 namespace {
 
@@ -301,4 +306,62 @@ CATCH_TEST_CASE("a classification sweep on CUDA predicts the CPU's labels", "[cu
     CATCH_CHECK(decided_differ == 0);
   });
   std::filesystem::remove_all(dir);
+}
+
+CATCH_TEST_CASE("gradient importance and attention statistics on CUDA give the CPU's", "[cuda]") {
+  // What `headsweep run` does on a GPU: both analyses on a float32 copy of the model on the device,
+  // through the libtorch composites (the CUDA kernels have no backward). With TF32 off they must
+  // agree with the CPU to float32 rounding: raw importance within 1e-4 relative (summed over a few
+  // thousand tokens), statistics within 1e-5. STS-B's similarity head and RTE's classifier (whose
+  // last layer michel divides by the examples), both methods, the full and a pruned mask.
+  if (hs::ops::cuda_device_count() == 0) HS_SKIP_WITHOUT_DEVICE();
+  HS_REQUIRE_MODEL(model_dir);
+  HS_REQUIRE_GLUE(glue);
+  at::globalContext().setAllowTF32CuBLAS(false);
+  at::globalContext().setAllowTF32CuDNN(false);
+  const at::Device cuda(at::kCUDA, 0);
+  const std::string rte_dir = (std::filesystem::temp_directory_path() / "headsweep-test-cuda-importance").string();
+  hs::test::write_classifier_model_dir(rte_dir, model_dir, hs::test::golden_dir(), "rte");
+  const hs::test::GlueInputs stsb(model_dir, glue, 48);
+  const hs::test::GlueInputs rte(rte_dir, glue, 24, "rte");
+  at::Tensor pruned = at::ones({6, 12});
+  pruned[0][3] = 0;
+  pruned[5].slice(0, 0, 6) = 0;
+  for (const hs::test::GlueInputs* s : {&stsb, &rte}) {
+    const hs::model::BertModel gpu_model = s->model.to(cuda, at::kFloat, hs::model::CudaAttention::Fused);
+    for (const std::string method : {"michel", "bertology"}) {
+      for (const at::Tensor& gates : {at::ones({6, 12}), pruned}) {
+        hs::sweep::ImportanceOptions opts;
+        opts.method = method;
+        opts.batch_size = 8;
+        const hs::sweep::Importance want =
+            hs::sweep::gradient_importance(s->model, s->head, s->task, s->inputs, s->gold, gates, s->tok.pad_id(), opts);
+        const hs::sweep::Importance got =
+            hs::sweep::gradient_importance(gpu_model, s->head, s->task, s->inputs, s->gold, gates, s->tok.pad_id(), opts);
+        const double rel = ((got.raw - want.raw).abs() / want.raw.abs().clamp_min(1e-12)).max().item<double>();
+        CATCH_WARN(s->task.name << " " << method << ": max relative difference of raw importance, CUDA vs CPU: " << rel);
+        CATCH_CHECK(got.raw.device().is_cpu());
+        CATCH_CHECK(rel < 1e-4);
+        CATCH_CHECK(got.tokens == want.tokens);
+        CATCH_CHECK(got.examples == want.examples);
+        CATCH_CHECK(std::abs(got.mean_loss - want.mean_loss) <= 1e-5 * std::abs(want.mean_loss));
+      }
+    }
+    const std::vector<uint8_t> punct = hs::text::punctuation_token_table(s->tok);
+    const auto batches = hs::sweep::make_batches(s->inputs, 2048, s->tok.pad_id());
+    const auto want = hs::sweep::attention_statistics(s->model, batches, punct, s->tok.cls_id(), s->tok.sep_id());
+    const auto got = hs::sweep::attention_statistics(gpu_model, batches, punct, s->tok.cls_id(), s->tok.sep_id());
+    CATCH_REQUIRE(got.stats.size() == want.stats.size());
+    CATCH_CHECK(got.tokens == want.tokens);
+    for (size_t k = 0; k < want.stats.size(); ++k) {
+      CATCH_INFO(s->task.name << " attention statistic " << want.stats[k].name);
+      CATCH_CHECK(got.stats[k].values.device().is_cpu());
+      CATCH_CHECK((got.stats[k].values - want.stats[k].values).abs().max().item<double>() < 1e-5);
+    }
+  }
+  // A CUDA kernel given a tensor autograd records for would silently stop its gradient: refused.
+  const at::Tensor proj = at::ones({1, 4, 8}, at::TensorOptions(cuda)).requires_grad_(true);
+  CATCH_CHECK_THROWS_WITH(hs::ops::head_mix_ln(proj, {}, {}, {}, {}, {}, 1e-12),
+                          Catch::Matchers::Contains("proj requires grad, but the CUDA kernels have no backward"));
+  std::filesystem::remove_all(rte_dir);
 }
