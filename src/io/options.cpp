@@ -375,7 +375,8 @@ const std::vector<OptionSpec>& plan_options() {
           .default_value("none")
           .one_of({"none", "michel", "bertology"})
           .help("`michel`: Michel et al. 2019's per-token |g·dL/dg| (a head gated off scores 0), "
-                "divided by tokens (the last layer of a [CLS]-pooled head by examples), loss summed; "
+                "divided by tokens (the last layer of a head that reads only [CLS], such as a "
+                "classifier on the pooler, by examples), loss summed; "
                 "`bertology`: Hugging Face run_bertology.py's |accumulated head-mask gradient| divided "
                 "by tokens, loss averaged (docs/importance.md)."),
       Opt("importance", "split", &Plan::importance, &ImportanceOptions::split)

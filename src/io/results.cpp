@@ -280,8 +280,8 @@ void write_layout(hid_t root, const ResultsHeader& h, const std::vector<uint8_t>
       if (i.scores.size() != L * H || i.raw.size() != L * H)
         throw std::invalid_argument(fmt::format("results: importance {} is not (L, H)", i.method));
       const std::string how =
-          i.method == "michel" ? "Michel et al. 2019: per-token |g·dL/dg|, divided by tokens (the last layer of a [CLS]-pooled "
-                               "head by examples)"
+          i.method == "michel" ? "Michel et al. 2019: per-token |g·dL/dg|, divided by tokens (the last layer of a head that "
+                               "reads only [CLS], such as a classifier, by examples)"
                                : "run_bertology.py: |accumulated dL/dg| over batches, divided by tokens";
       H5Handle d = create_dataset(
           imp.get(), {i.method, H5T_IEEE_F64LE, {L, H}, {}, std::nullopt, false,

@@ -166,6 +166,10 @@ at::Tensor head_outputs(const model::BertModel& model, const HeadSpec& head, con
   }
 }
 
+bool reads_cls_only(const HeadSpec& head) {
+  return head.kind != HeadKind::Similarity || head.pooling == model::Pooling::Cls;
+}
+
 int64_t head_output_width(const model::BertModel& model, const HeadSpec& head) {
   if (head.kind == HeadKind::Similarity) return model.config().hidden_size;
   return model.weights().classifier_w.size(0);

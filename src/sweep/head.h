@@ -38,6 +38,10 @@ HeadSpec resolve_head(const model::ModelDir& dir, const data::TaskSpec& task, co
 at::Tensor head_outputs(const model::BertModel& model, const HeadSpec& head, const at::Tensor& h /* (B, T, C) */,
                         const at::Tensor& attention_mask /* (B, T) */);
 
+// Whether only [CLS]'s last-layer output reaches head_outputs: a classifier or regressor reads BERT's
+// pooler, tanh(W h[CLS] + b), whatever `pooling` says; a similarity head does when it pools [CLS].
+bool reads_cls_only(const HeadSpec& head);
+
 // Width of head_outputs: K, 1 or C.
 int64_t head_output_width(const model::BertModel& model, const HeadSpec& head);
 

@@ -147,10 +147,11 @@ Importance gradient_importance(const model::BertModel& model, const HeadSpec& he
     acc *= gates.to(at::kDouble).abs();
   }
   r.raw = acc / static_cast<double>(std::max<int64_t>(1, r.tokens));
-  if (michel && L > 0 && head.pooling == model::Pooling::Cls) {
-    // With [CLS] pooling only [CLS]'s last-layer output reaches the loss, so that layer's sum has one
-    // term per sequence, and the authors divide it by the examples; with mean or max pooling every
-    // token's does, and the real tokens stay the divisor there as in the other layers.
+  if (michel && L > 0 && reads_cls_only(head)) {
+    // Where only [CLS]'s last-layer output reaches the loss (a classifier on BERT's pooler, as in the
+    // authors' MNLI runs, or [CLS] pooling), that layer's sum has one term per sequence, and the
+    // authors divide it by the examples; with mean or max pooling every token's does, and the real
+    // tokens stay the divisor there as in the other layers.
     r.raw[L - 1] = acc[L - 1] / static_cast<double>(std::max<int64_t>(1, r.examples));
   }
   r.scores = r.raw.clone();

@@ -4,9 +4,9 @@
 // variants, which differ in where the absolute value is taken and how scores are normalised:
 //   michel     Michel et al. 2019 (are-16-heads-really-better-than-1): |g·dL/dg| per token (the
 //              dot of a head's gated context with its gradient), summed, so a gated-off head scores
-//              0; layers divided by the real tokens, except the last layer of a [CLS]-pooled head,
-//              divided by the examples (only [CLS] reaches the loss there); loss summed over the
-//              batch; optional per-layer l2.
+//              0; layers divided by the real tokens, except the last layer of a head that reads
+//              only [CLS] (a classifier on BERT's pooler, or [CLS] pooling), divided by the
+//              examples; loss summed over the batch; optional per-layer l2.
 //   bertology  Hugging Face's run_bertology.py (Prasanna et al. 2020): the gradient of one (L, H) head
 //              mask, whose .grad is never zeroed between batches, so each batch adds |the running sum
 //              of batch gradients|; divided by the real tokens; loss averaged over the batch; then

@@ -58,7 +58,7 @@ import scipy.stats  # noqa: E402
 import sentence_transformers  # noqa: E402
 import tokenizers  # noqa: E402
 import transformers  # noqa: E402
-from safetensors.numpy import save_file  # noqa: E402
+from safetensors.numpy import load_file, save_file  # noqa: E402
 from sentence_transformers import SentenceTransformer  # noqa: E402
 from glue_reference import cosine_pairs, mean_pool, read_glue_rows  # noqa: E402
 from transformers import (BertForSequenceClassification, BertModel, BertTokenizer,  # noqa: E402
@@ -755,6 +755,47 @@ IMPORTANCE_PAIRS = 24       # first STS-B dev pairs
 IMPORTANCE_BATCH = 8        # examples per backward pass, in file order
 
 
+def michel_importance(batches, losses, m, last_layer_by_examples):
+    """Michel et al.'s variant: a 5-D head mask (L, rows, H, T, 1), one gate per query token, whose
+    gradient times the gate is the per-token dot of a head's context with its gradient (their code
+    takes the context after the mask, so a pruned head scores 0); loss summed per batch; every layer
+    divided by the real tokens, the last by the examples where only [CLS] reaches the loss."""
+    acc = torch.zeros(N_LAYERS, N_HEADS, dtype=torch.float64)
+    tokens, examples, loss_sum = 0, 0, 0.0
+    for enc, gold in batches:
+        R, T = enc["input_ids"].shape
+        g = m.view(N_LAYERS, 1, N_HEADS, 1, 1).expand(N_LAYERS, R, N_HEADS, T, 1).clone().requires_grad_(True)
+        ls = losses(enc, gold, g)
+        loss_sum += float(ls.sum())
+        ls.sum().backward()
+        acc += (g.grad.double() * g.detach().double()).abs().sum(dim=(1, 3, 4))
+        tokens += int(enc["attention_mask"].sum())
+        examples += len(gold)
+    raw = acc / tokens
+    if last_layer_by_examples:
+        raw[-1] = acc[-1] / examples
+    norm = raw / (raw.pow(2).sum(-1).pow(0.5).unsqueeze(-1) + 1e-20)
+    return {"raw": raw.tolist(), "normalized": norm.tolist(),
+            "tokens": tokens, "examples": examples, "mean_loss": loss_sum / examples}
+
+
+def bertology_importance(batches, losses, m):
+    """run_bertology.compute_heads_importance without the entropy part: one (L, H) head mask whose
+    .grad is never zeroed, head_importance += grad.abs() after every batch; loss averaged."""
+    head_mask = m.clone().requires_grad_(True)
+    head_importance = torch.zeros(N_LAYERS, N_HEADS, dtype=torch.float64)
+    tot_tokens = 0.0
+    for enc, gold in batches:
+        loss = losses(enc, gold, head_mask).mean()
+        loss.backward()
+        head_importance += head_mask.grad.double().abs().detach()
+        tot_tokens += float(enc["attention_mask"].float().sum())
+    raw = head_importance / tot_tokens
+    norm = raw / (raw.pow(2).sum(-1).pow(0.5).unsqueeze(-1) + 1e-20)
+    norm = (norm - norm.min()) / (norm.max() - norm.min())
+    return {"raw": raw.tolist(), "normalized": norm.tolist(), "tokens": int(tot_tokens)}
+
+
 def make_importance(model_dir, glue_dir, out_dir):
     """Gradient head importance of the MiniLM similarity head on STS-B, both published variants.
 
@@ -793,53 +834,67 @@ def make_importance(model_dir, glue_dir, out_dir):
         cos = (pooled[0::2] * pooled[1::2]).sum(-1)
         return (cos - gold) ** 2
 
-    def michel(m, cls_pooling):
-        acc = torch.zeros(N_LAYERS, N_HEADS, dtype=torch.float64)
-        tokens, examples, loss_sum = 0, 0, 0.0
-        for enc, gold in batches:
-            R, T = enc["input_ids"].shape
-            g = m.view(N_LAYERS, 1, N_HEADS, 1, 1).expand(N_LAYERS, R, N_HEADS, T, 1).clone().requires_grad_(True)
-            ls = losses(enc, gold, g, cls_pooling)
-            loss_sum += float(ls.sum())
-            ls.sum().backward()
-            acc += (g.grad.double() * g.detach().double()).abs().sum(dim=(1, 3, 4))
-            tokens += int(enc["attention_mask"].sum())
-            examples += len(gold)
-        raw = acc / tokens
-        if cls_pooling:  # only [CLS]'s last-layer output reaches the loss: the authors divide by examples
-            raw[-1] = acc[-1] / examples
-        norm = raw / (raw.pow(2).sum(-1).pow(0.5).unsqueeze(-1) + 1e-20)
-        return {"raw": raw.tolist(), "normalized": norm.tolist(),
-                "tokens": tokens, "examples": examples, "mean_loss": loss_sum / examples}
-
     result = {}
     for mname, mask in (("full", np.ones((N_LAYERS, N_HEADS), dtype=np.float32)), ("pruned", pruned)):
         m = torch.from_numpy(mask)
-        result[f"michel.{mname}"] = michel(m, False)
-        result[f"michel_cls.{mname}"] = michel(m, True)
-        # bertology (run_bertology.compute_heads_importance, without the entropy part)
-        head_mask = m.clone().requires_grad_(True)
-        head_importance = torch.zeros(N_LAYERS, N_HEADS, dtype=torch.float64)
-        tot_tokens = 0.0
-        for enc, gold in batches:
-            loss = losses(enc, gold, head_mask).mean()
-            loss.backward()
-            head_importance += head_mask.grad.double().abs().detach()
-            tot_tokens += float(enc["attention_mask"].float().sum())
-        raw = head_importance / tot_tokens
-        norm = raw / (raw.pow(2).sum(-1).pow(0.5).unsqueeze(-1) + 1e-20)
-        norm = (norm - norm.min()) / (norm.max() - norm.min())
-        result[f"bertology.{mname}"] = {"raw": raw.tolist(), "normalized": norm.tolist(), "tokens": int(tot_tokens)}
+        result[f"michel.{mname}"] = michel_importance(batches, losses, m, last_layer_by_examples=False)
+        result[f"michel_cls.{mname}"] = michel_importance(
+            batches, lambda enc, gold, g: losses(enc, gold, g, cls_pooling=True), m, last_layer_by_examples=True)
+        result[f"bertology.{mname}"] = bertology_importance(batches, losses, m)
+    rte_path = classifier_importance(model_dir, glue_dir, out_dir, tok, pruned, result)
     doc = {
         "description": "Gradient head importance of all-MiniLM-L6-v2 on the first STS-B dev pairs "
-                       "(make_golden.py make_importance); (L, H) lists, layer-major.",
+                       "(make_golden.py make_importance), and of the RTE classifier of heads.json "
+                       "(*_classifier.*) on the first RTE dev pairs; (L, H) lists, layer-major.",
         "pairs": IMPORTANCE_PAIRS, "batch_size": IMPORTANCE_BATCH, "pruned_mask": pruned.astype(int).tolist(),
         "source": {"file": "STS-B/dev.tsv", "sha256": sha256_file(path)},
+        "classifier_source": {"file": "RTE/dev.tsv", "sha256": sha256_file(rte_path),
+                              "classifier": "rte in heads.safetensors (BertForSequenceClassification on the "
+                                            "checkpoint's pooler)"},
         "versions": versions(),
         "results": result,
     }
     (out_dir / "importance.json").write_text(json.dumps(doc, indent=1) + "\n")
     print(f"importance: michel full L0 {[round(x, 5) for x in result['michel.full']['raw'][0][:4]]} ...")
+
+
+def classifier_importance(model_dir, glue_dir, out_dir, tok, pruned, result):
+    """Both variants for a classifier on BERT's pooler: the RTE head of heads.safetensors on the first
+    IMPORTANCE_PAIRS RTE dev pairs (one row each), cross-entropy on the gold class. Only [CLS]'s
+    last-layer output reaches the pooler, so michel divides the last layer by the examples, as the
+    authors' code does for BERT on MNLI; the other layers by the real tokens. Adds
+    michel_classifier.* and bertology_classifier.* to result; returns the data file's path."""
+    key, folder, n_rows, cols, label_col, task_labels, id2label, _ = HEADS_TASKS[0]
+    assert key == "rte"
+    heads = load_file(str(out_dir / "heads.safetensors"))
+    model = BertForSequenceClassification.from_pretrained(
+        str(model_dir), attn_implementation="eager", torch_dtype=torch.float32, num_labels=len(id2label),
+        id2label=id2label, label2id={v: k for k, v in id2label.items()})
+    with torch.no_grad():
+        model.classifier.weight.copy_(torch.from_numpy(heads["rte.classifier.weight"]))
+        model.classifier.bias.copy_(torch.from_numpy(heads["rte.classifier.bias"]))
+    model.eval()
+    model.requires_grad_(False)
+    path = glue_dir / folder / "dev.tsv"
+    rows = read_glue_rows(path, True, n_rows)[:IMPORTANCE_PAIRS]
+    batches = []
+    for first in range(0, len(rows), IMPORTANCE_BATCH):
+        chunk = rows[first:first + IMPORTANCE_BATCH]
+        enc = tok([r[cols[0]] for r in chunk], [r[cols[1]] for r in chunk], truncation="longest_first",
+                  max_length=HEADS_MAX_LENGTH, padding="longest", return_tensors="pt")
+        gold = torch.tensor([model.config.label2id[r[label_col]] for r in chunk])
+        batches.append((enc, gold))
+
+    def losses(enc, gold, head_mask):
+        logits = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                       token_type_ids=enc["token_type_ids"], head_mask=head_mask).logits
+        return torch.nn.functional.cross_entropy(logits, gold, reduction="none")
+
+    for mname, mask in (("full", np.ones((N_LAYERS, N_HEADS), dtype=np.float32)), ("pruned", pruned)):
+        m = torch.from_numpy(mask)
+        result[f"michel_classifier.{mname}"] = michel_importance(batches, losses, m, last_layer_by_examples=True)
+        result[f"bertology_classifier.{mname}"] = bertology_importance(batches, losses, m)
+    return path
 
 
 # ---------------------------------------------------------------- attention statistics

@@ -15,11 +15,14 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "sweep/head.h"
 #include "sweep/importance.h"
 #include "data/glue_tasks.h"
 #include "model/model_dir.h"
 #include "model/threads.h"
+#include "classifier_checkpoint.h"
 #include "glue_inputs.h"
+#include "temp_dir.h"
 #include "test_env.h"
 #include "text/tokenizer.h"
 
@@ -34,6 +37,28 @@ at::Tensor from_json(const nlohmann::json& rows) {
 
 double max_rel_diff(const at::Tensor& ours, const at::Tensor& ref) {
   return ((ours - ref).abs() / ref.abs().clamp_min(1e-12)).max().item<double>();
+}
+
+// got against one golden entry r (importance.json's results.<variant>.<mask>) computed under `gates`.
+void check_golden(const hs::sweep::Importance& got, const nlohmann::json& r, const std::string& what,
+                  const std::string& method, const at::Tensor& gates /* (L, H) */) {
+  CATCH_CHECK(got.tokens == r["tokens"].get<int64_t>());
+  CATCH_CHECK(got.examples == 24);
+  const double raw_diff = max_rel_diff(got.raw, from_json(r["raw"]));
+  const double norm_diff = (got.scores - from_json(r["normalized"])).abs().max().item<double>();
+  CATCH_WARN(what << ": max relative raw difference " << raw_diff << ", max normalised difference " << norm_diff);
+  CATCH_CHECK(raw_diff <= 1e-4);
+  CATCH_CHECK(norm_diff <= 1e-4);
+  if (r.contains("mean_loss")) CATCH_CHECK(got.mean_loss == Approx(r["mean_loss"].get<double>()).epsilon(1e-5));
+  // Normalisation by hand: michel's rows have unit l2 norm; bertology spans [0, 1].
+  if (method == "michel") {
+    CATCH_CHECK(got.scores.pow(2).sum(1).sqrt().sub(1).abs().max().item<double>() < 1e-9);
+    // Michel's score is taken after the gate: a gated-off head scores exactly 0.
+    CATCH_CHECK(got.raw.masked_select(gates.to(at::kDouble) == 0).abs().sum().item<double>() == 0.0);
+  } else {
+    CATCH_CHECK(got.scores.min().item<double>() == 0.0);
+    CATCH_CHECK(got.scores.max().item<double>() == 1.0);
+  }
 }
 
 }  // namespace
@@ -63,24 +88,7 @@ CATCH_TEST_CASE("gradient importance equals Hugging Face's, both variants, full 
       const at::Tensor gates = mask == "full" ? at::ones({6, 12}) : pruned;
       const hs::sweep::Importance got = hs::sweep::gradient_importance(
           model, variant == "michel_cls" ? cls_head : head, task, inputs, gold, gates, tok.pad_id(), opts);
-      CATCH_CHECK(got.tokens == r["tokens"].get<int64_t>());
-      CATCH_CHECK(got.examples == 24);
-      const double raw_diff = max_rel_diff(got.raw, from_json(r["raw"]));
-      const double norm_diff = (got.scores - from_json(r["normalized"])).abs().max().item<double>();
-      CATCH_WARN(variant << " " << mask << ": max relative raw difference " << raw_diff
-                        << ", max normalised difference " << norm_diff);
-      CATCH_CHECK(raw_diff <= 1e-4);
-      CATCH_CHECK(norm_diff <= 1e-4);
-      if (r.contains("mean_loss")) CATCH_CHECK(got.mean_loss == Approx(r["mean_loss"].get<double>()).epsilon(1e-5));
-      // Normalisation by hand: michel's rows have unit l2 norm; bertology spans [0, 1].
-      if (method == "michel") {
-        CATCH_CHECK(got.scores.pow(2).sum(1).sqrt().sub(1).abs().max().item<double>() < 1e-9);
-        // Michel's score is taken after the gate: a gated-off head scores exactly 0.
-        CATCH_CHECK(got.raw.masked_select(gates.to(at::kDouble) == 0).abs().sum().item<double>() == 0.0);
-      } else {
-        CATCH_CHECK(got.scores.min().item<double>() == 0.0);
-        CATCH_CHECK(got.scores.max().item<double>() == 1.0);
-      }
+      check_golden(got, r, variant + " " + mask, method, gates);
     }
   }
   // Batches run on workers; the result does not depend on how many.
@@ -102,6 +110,36 @@ CATCH_TEST_CASE("gradient importance equals Hugging Face's, both variants, full 
   CATCH_CHECK_THROWS_AS(
       hs::sweep::gradient_importance(model, head, task, inputs, gold, at::ones({6, 12}), tok.pad_id(), bad),
       std::invalid_argument);
+}
+
+CATCH_TEST_CASE("gradient importance of a classifier equals Hugging Face's, the last layer divided by examples",
+                "[sweep][importance][golden]") {
+  // A classifier reads only [CLS] through BERT's pooler, whatever model.pooling says (a checkpoint
+  // without a sentence-transformers Pooling module resolves to mean): michel divides its last layer
+  // by the examples, as the authors' code does for BERT on MNLI.
+  HS_REQUIRE_MODEL(model_path);
+  HS_REQUIRE_GLUE(glue);
+  std::ifstream f(hs::test::golden_dir() + "/importance.json");
+  const nlohmann::json ref = nlohmann::json::parse(f);
+  const hs::test::TempDir tmp;
+  hs::test::write_classifier_model_dir(tmp.path(), model_path, hs::test::golden_dir(), "rte");
+  const hs::test::GlueInputs s(tmp.path(), glue, ref["pairs"].get<int64_t>(), "rte");
+  CATCH_REQUIRE(s.head.kind == hs::sweep::HeadKind::Classification);
+  CATCH_REQUIRE(s.head.pooling == hs::model::Pooling::Mean);
+  CATCH_CHECK(hs::sweep::reads_cls_only(s.head));
+  const at::Tensor pruned = from_json(ref["pruned_mask"]).to(at::kFloat);
+  for (const std::string method : {"michel", "bertology"}) {
+    for (const std::string mask : {"full", "pruned"}) {
+      CATCH_INFO(method << " classifier under the " << mask << " mask");
+      hs::sweep::ImportanceOptions opts;
+      opts.method = method;
+      opts.batch_size = ref["batch_size"].get<int64_t>();
+      const at::Tensor gates = mask == "full" ? at::ones({6, 12}) : pruned;
+      const hs::sweep::Importance got =
+          hs::sweep::gradient_importance(s.model, s.head, s.task, s.inputs, s.gold, gates, s.tok.pad_id(), opts);
+      check_golden(got, ref["results"][method + "_classifier." + mask], method + " classifier " + mask, method, gates);
+    }
+  }
 }
 
 namespace {
