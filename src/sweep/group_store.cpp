@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include "util/error.h"
 #include "util/fd_io.h"
@@ -15,7 +16,20 @@
 namespace hs::sweep {
 namespace {
 
-constexpr char kMagic[8] = {'H', 'S', 'G', 'R', 'O', 'U', 'P', '1'};
+constexpr char kMagic[8] = {'H', 'S', 'G', 'R', 'O', 'U', 'P', '2'};
+
+// A finished batch's record: the CRC-32 of its block, then kDone. A block damaged on disk (a bad
+// sector, a write lost when a node went down) fails its CRC and is computed again, rather than
+// scored into a file that is then marked complete.
+constexpr uint32_t kDone = 0x454e4f44;  // "DONE"
+struct DoneRecord {
+  uint32_t crc = 0, done = 0;
+};
+
+uint32_t block_crc(const at::Tensor& block) {
+  return static_cast<uint32_t>(
+      crc32_z(0, static_cast<const Bytef*>(block.data_ptr()), static_cast<z_size_t>(block.numel()) * sizeof(float)));
+}
 
 // FNV-1a over each batch's sequence list: a resumed run must have cut the same batches.
 uint64_t fingerprint(const std::vector<Batch>& batches) {
@@ -74,7 +88,7 @@ std::vector<bool> FileGroupStore::begin(const std::vector<int64_t>& masks, const
   const int64_t S = k > 0 ? outputs[0].size(0) : 0, X = k > 0 ? outputs[0].size(1) : 0;
   const std::vector<char> head = header(masks, S, X, batches, key_);
   done_at_ = static_cast<int64_t>(head.size());
-  offsets_.assign(1, (done_at_ + n + 7) / 8 * 8);
+  offsets_.assign(1, (done_at_ + n * static_cast<int64_t>(sizeof(DoneRecord)) + 7) / 8 * 8);
   for (const Batch& b : batches) {
     offsets_.push_back(offsets_.back() + k * static_cast<int64_t>(b.sequence_index.size()) * X * 4);
   }
@@ -84,15 +98,17 @@ std::vector<bool> FileGroupStore::begin(const std::vector<int64_t>& masks, const
   fd_ = ::open(path_.c_str(), O_RDWR);
   if (fd_ >= 0) {
     std::vector<char> found(head.size());
-    std::vector<uint8_t> done(static_cast<size_t>(n));
+    std::vector<DoneRecord> done(static_cast<size_t>(n));
     if (read_all(fd_, found.data(), found.size(), 0) && found == head &&
-        read_all(fd_, done.data(), done.size(), done_at_)) {
+        read_all(fd_, done.data(), done.size() * sizeof(DoneRecord), done_at_)) {
       for (int64_t bi = 0; bi < n; ++bi) {
-        if (done[bi] != 1) continue;
+        if (done[bi].done != kDone) continue;
         const std::vector<int64_t>& idx = batches[bi].sequence_index;
         const int64_t B = static_cast<int64_t>(idx.size());
         at::Tensor block = at::empty({k, B, X}, at::kFloat);
-        if (!read_all(fd_, block.data_ptr(), static_cast<size_t>(block.numel()) * 4, offsets_[bi])) continue;
+        if (!read_all(fd_, block.data_ptr(), static_cast<size_t>(block.numel()) * 4, offsets_[bi]) ||
+            block_crc(block) != done[bi].crc)
+          continue;
         const at::Tensor rows = at::tensor(idx, at::kLong);
         for (int64_t m = 0; m < k; ++m) outputs[m].index_copy_(0, rows, block[m]);
         have[bi] = true;
@@ -109,7 +125,7 @@ std::vector<bool> FileGroupStore::begin(const std::vector<int64_t>& masks, const
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
   if (fd_ < 0) hs::input_error("{}: cannot create the group's outputs file: {}", path_, std::strerror(errno));
   std::vector<char> start = head;
-  start.resize(static_cast<size_t>(offsets_[0]), 0);  // done bytes 0, padding
+  start.resize(static_cast<size_t>(offsets_[0]), 0);  // no batch done yet, padding
   write_all(fd_, start.data(), start.size(), 0, path_, kWhat);
   sync_data(fd_, path_, kWhat);
   return have;
@@ -122,10 +138,10 @@ void FileGroupStore::batch_done(size_t bi, const std::vector<at::Tensor>& output
   for (const at::Tensor& o : outputs) parts.push_back(o.index_select(0, rows));
   const at::Tensor block = at::stack(parts).to(at::kFloat).contiguous();  // (k, B, X)
   write_all(fd_, block.data_ptr(), static_cast<size_t>(block.numel()) * 4, offsets_[bi], path_, kWhat);
-  // The rows reach the disk before the byte that says they are there.
+  // The rows reach the disk before the record that says they are there.
   sync_data(fd_, path_, kWhat);
-  const uint8_t one = 1;
-  write_all(fd_, &one, 1, done_at_ + static_cast<int64_t>(bi), path_, kWhat);
+  const DoneRecord record{block_crc(block), kDone};
+  write_all(fd_, &record, sizeof record, done_at_ + static_cast<int64_t>(bi * sizeof record), path_, kWhat);
   sync_data(fd_, path_, kWhat);
 }
 

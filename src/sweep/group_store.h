@@ -31,8 +31,9 @@ class GroupStore {
 // Keeps the group in one file, `path` (the results file's name with ".group" after it), removed by
 // end(). `key` names the run (its results file's identity), so that a file left by another sweep is
 // never read back. Layout: a header (magic, k, S, X, the batch count, a fingerprint of the batches'
-// sequences, the key, the k mask indices), one done byte per batch, then batch after batch, each as
-// k × (its sequences) × X float32, in `masks` order. A batch's bytes are synced before its done byte.
+// sequences, the key, the k mask indices), one 8-byte record per batch (the CRC-32 of its block and a
+// done marker), then batch after batch, each as k × (its sequences) × X float32, in `masks` order. A
+// batch's bytes are synced before its record; a block whose CRC does not match is computed again.
 class FileGroupStore : public GroupStore {
  public:
   FileGroupStore(std::string path, std::string key);

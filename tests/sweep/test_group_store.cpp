@@ -2,6 +2,7 @@
 // key, masks, outputs and batches), into the right rows; end() removes the file.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include <ATen/ATen.h>
 #include <catch2/catch.hpp>
@@ -88,4 +89,47 @@ CATCH_TEST_CASE("a group's finished batches are read back by a run of the same g
     store.end();
   }
   CATCH_CHECK_FALSE(std::filesystem::exists(path));
+}
+
+CATCH_TEST_CASE("a finished batch damaged on disk is computed again, not read back", "[sweep][group]") {
+  // The length stays, so only the batch's CRC can tell: one flipped bit in its block, or in its
+  // record, and the batch counts as not done.
+  hs::test::TempDir dir;
+  const std::string path = dir.file("out.h5.group");
+  const std::vector<Batch> batches = {batch({4, 0}), batch({2, 1, 3})};
+  const std::vector<int64_t> masks = {7, 3};
+  auto finish_both = [&] {
+    FileGroupStore store(path, "run A");
+    std::vector<at::Tensor> out = fresh(2);
+    store.begin(masks, batches, out);
+    for (int m = 0; m < 2; ++m) out[m] = at::arange(10, at::kFloat).view({5, 2}) + 100 * m;
+    store.batch_done(0, out);
+    store.batch_done(1, out);
+  };
+  auto resumed = [&] {
+    FileGroupStore store(path, "run A");
+    std::vector<at::Tensor> out = fresh(2);
+    return store.begin(masks, batches, out);
+  };
+  auto flip = [&](int64_t from_end) {  // one bit of the byte `from_end` bytes before the file's end
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-from_end, std::ios::end);
+    char c = 0;
+    f.read(&c, 1);
+    c ^= 0x10;
+    f.seekp(-from_end, std::ios::end);
+    f.write(&c, 1);
+  };
+  finish_both();
+  const auto size = std::filesystem::file_size(path);
+  CATCH_CHECK(resumed() == std::vector<bool>{true, true});
+  finish_both();
+  // Blocks are k × (the batch's sequences) × X float32: batch 1's 48 bytes end the file, batch 0's
+  // 32 come before them.
+  flip(5);
+  CATCH_CHECK(std::filesystem::file_size(path) == size);
+  CATCH_CHECK(resumed() == std::vector<bool>{true, false});
+  finish_both();
+  flip(48 + 19);
+  CATCH_CHECK(resumed() == std::vector<bool>{false, true});
 }
