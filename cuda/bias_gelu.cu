@@ -1,4 +1,5 @@
-// x = GELU(x + b): erf form 0.5·x·(1 + erf(x/√2)), or the tanh approximation when asked.
+// x = GELU(x + b) in place, x (rows, F) with row stride, b (F): erf form 0.5·x·(1 + erf(x/√2)), or
+// the tanh approximation when asked. In the model, rows = B·T tokens and F the feed-forward width.
 // Grid: x over a row's 16-byte packs (one element each where cols or the pointers do not allow
 // packs), y over groups of kRowsPerThread rows (striding past 65,535 groups). Each thread loads its
 // bias pack once, has the packs of all its rows in flight before it computes (one 16-byte load per

@@ -14,7 +14,7 @@ bool cuda_device_available() {
   int n = 0;
   const cudaError_t err = cudaGetDeviceCount(&n);
   if (err != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky "no device" error so later calls start clean
+    cudaGetLastError();  // reset the last error to cudaSuccess, so the next check does not report this one
     return false;
   }
   return n > 0;

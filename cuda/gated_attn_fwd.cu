@@ -2,7 +2,8 @@
 // t's sequence b (flash-style online softmax, so T is bounded only by the grid).
 // This is the SIMT kernel, for fp32 storage and for fp16/bf16 rows the tensor-core kernel
 // (gated_attn_mma.cu) cannot load 16 bytes at a time; the launcher picks.
-// Grid: (⌈T/16⌉ query blocks, H, B); block: 4 warps, each owning 4 query rows. Key/value tiles of 32
+// Grid: x over (sequence, 16-query tile) pairs, y over heads (attn_grid); block: 4 warps, each owning
+// 4 query rows. Key/value tiles of 32
 // rows are staged in shared memory as fp32; within a tile lane j scores key j (no shuffles per key),
 // then each lane accumulates D/32 output columns. fp32 arithmetic for every storage type; a gated-off
 // head exits before touching Q, K or V. Tested by tests/ops/test_gated_attn.cpp against

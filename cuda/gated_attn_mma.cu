@@ -1,5 +1,6 @@
 // gated_attn_fwd on tensor cores, for fp16 and bf16 storage (FlashAttention-2's scheme on mma.sync).
-// Grid: (⌈T/(16·W)⌉ query blocks, H, B); block: W warps, each owning 16 query rows: 1, 2 or 4, the
+// Grid: x over (sequence, 16·W-query tile) pairs, y over heads (attn_grid); block: W warps, each owning
+// 16 query rows: 1, 2 or 4, the
 // fewest that cover T (so short sequences leave no warp idle), and 8 for T > 64 at D ≤ 64. Q, key
 // and value tiles (64 rows, or 16·W for W < 4) reach shared memory by cp.async (rows padded by 16
 // bytes, so ldmatrix's eight rows fall in different banks), each in its own commit group: Q, K and V
@@ -47,6 +48,8 @@ constexpr int kStages = kWarps == 8 ? 2 : 1;
 // D ≤ 64 (at most 128 registers, no spills); D = 128 needs its ~220 registers.
 template <int D, int kWarps>
 constexpr int kMinBlocks = D <= 64 ? 16 / kWarps : 1;
+
+// ---- kernels
 
 template <typename T>
 __device__ __forceinline__ Pack<T, kPackBytes / sizeof(T)> zero_pack() {
@@ -286,9 +289,12 @@ __global__ void __launch_bounds__(kWarps * kWarpSize, kMinBlocks<D, kWarps>)
   }
 }
 
+// ---- launcher
+
 template <typename T, int D, int kWarps>
 void launch_typed(const GatedAttnParams& p, cudaStream_t stream) {
   HS_LAUNCH(attn_grid(p, kWarps * kRows), kWarps * kWarpSize, stream, gated_attn_mma_kernel<T, D, kWarps>)(p);
+  HS_CUDA_CHECK(cudaGetLastError());
 }
 
 template <typename T, int D>

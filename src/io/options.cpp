@@ -225,9 +225,10 @@ const std::vector<OptionSpec>& plan_options() {
                 "classifier, otherwise `similarity` (cosine of the two pooled sentence embeddings)."),
       Opt("model", "pooling", &Plan::model, &ModelOptions::pooling)
           .default_value("auto")
-          .one_of({"auto", "mean", "cls"})
-          .help("How token states become a sentence embedding. `auto`: the checkpoint's "
-                "1_Pooling/config.json, or `mean` when it has none."),
+          .one_of({"auto", "mean", "cls", "max"})
+          .help("How token states become a sentence embedding (a similarity head; a classifier "
+                "reads [CLS] through the pooler). `auto`: the checkpoint's 1_Pooling/config.json, or "
+                "`mean` when it has none; `max`: each dimension's largest value over the real tokens."),
       Opt("model", "labels", &Plan::model, &ModelOptions::labels)
           .default_value(std::vector<std::string>{"auto"})
           .help("The task label of each classifier output, in output order, e.g. `[contradiction, "

@@ -71,7 +71,7 @@ struct ImportanceOptions {
   int64_t limit = 0;   // 0 = every example of the split
   std::string sample;  // first | random: which `limit` examples
   int64_t batch_size = 0;
-  bool normalize = true;
+  bool normalize = false;
   bool operator==(const ImportanceOptions& o) const;
 };
 

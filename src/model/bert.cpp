@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 #include <set>
+
+#include <ATen/core/grad_mode.h>
 #include <fmt/ranges.h>
 
 #include "model/safetensors.h"
@@ -233,8 +235,8 @@ at::Tensor BertModel::layer(int l, const at::Tensor& x, const AttentionBias& bia
   const int64_t B = x.size(0), T = x.size(1), C = config_.hidden_size;
   const int64_t H = config_.num_attention_heads, D = C / H;
   if (runs_cuda_kernels(x, gates) && !probs_out && gates.dim() <= 2) {
-    // The gated attention kernel: whole-head gates only; probabilities and per-token gates take
-    // the composite below.
+    // The CUDA attention chosen (attention_: libtorch's fused attention or headsweep's kernel):
+    // whole-head gates only; probabilities and per-token gates take the composite below.
     const at::Tensor g = gates.dim() == 1 ? gates.view({1, H}) : gates;
     const at::Tensor rows = gates.dim() == 1 ? at::Tensor() : at::arange(B, x.options().dtype(at::kInt));
     const at::Tensor ctx = attention(at::linear(x, w.qkv_w, w.qkv_b).view({B, T, 3, H, D}), bias,

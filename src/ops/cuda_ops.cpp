@@ -96,10 +96,10 @@ at::Tensor gated_attn_fwd_cuda(const at::Tensor& q, const at::Tensor& k, const a
                                double scale) {
   const int64_t B = q.size(0), T = q.size(1), H = q.size(2), D = q.size(3);
   // The kernel addresses token t of sequence b as (b·T + t)·row_stride, so batch stride = T·row stride.
-  for (const at::Tensor* x : {&q, &k, &v}) {
-    HS_CHECK_LAST_DIM_CONTIGUOUS(*x);
-    TORCH_CHECK(x->stride(2) == D && x->stride(0) == T * x->stride(1),
-                "q, k and v must be (B, T, H, D) views with uniformly strided tokens");
+  for (const auto& [x, name] : {std::pair{&q, "q"}, {&k, "k"}, {&v, "v"}}) {
+    TORCH_CHECK(x->stride(-1) == 1, name, " must have a contiguous last dimension");
+    TORCH_CHECK(x->stride(2) == D && x->stride(0) == T * x->stride(1), name,
+                " must be a (B, T, H, D) view with uniformly strided tokens");
   }
   const c10::cuda::CUDAGuard guard(q.device());
   const at::Tensor lens = upload(key_lens, q.device()).contiguous();

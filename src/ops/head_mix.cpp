@@ -1,5 +1,7 @@
 #include "ops/head_mix.h"
 
+#include <utility>
+
 #include "ops/cuda_ops.h"
 #include "ops/tensor_checks.h"
 
@@ -11,14 +13,13 @@ void check_args(const at::Tensor& proj, const at::Tensor& gates, const at::Tenso
   HS_CHECK_DIM(proj, 3);
   const int64_t H = proj.size(0), tokens = proj.size(1), C = proj.size(2);
   check_gates(gates, H);
-  for (const at::Tensor* t : {&bias, &ln_weight, &ln_bias}) {
+  for (const auto& [t, name] : {std::pair{&bias, "bias"}, {&ln_weight, "ln_weight"}, {&ln_bias, "ln_bias"}}) {
     if (!t->defined()) continue;
-    TORCH_CHECK(t->dim() == 1 && t->size(0) == C, "bias and LayerNorm parameters must be (C=", C, "), got ",
-                t->sizes());
-    TORCH_CHECK(t->scalar_type() == proj.scalar_type(), "bias and LayerNorm parameters must have proj's dtype");
+    TORCH_CHECK(t->dim() == 1 && t->size(0) == C, name, " must be (C=", C, "), got ", t->sizes());
+    TORCH_CHECK(t->scalar_type() == proj.scalar_type(), name, " must have proj's dtype, got ", t->scalar_type());
     // The kernel reads them as plain (C) arrays on proj's device.
-    HS_CHECK_SAME_DEVICE(*t, proj);
-    HS_CHECK_CONTIGUOUS(*t);
+    TORCH_CHECK(t->device() == proj.device(), name, " is on ", t->device(), " but proj is on ", proj.device());
+    TORCH_CHECK(t->is_contiguous(), name, " must be contiguous");
   }
   TORCH_CHECK(ln_weight.defined() == ln_bias.defined(), "ln_weight and ln_bias go together");
   if (residual.defined()) {

@@ -1,6 +1,7 @@
 #pragma once
 // Tensor preconditions at the op seam; messages name the argument.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <c10/util/Exception.h>
 
 #define HS_CHECK_DIM(x, n) TORCH_CHECK((x).dim() == (n), #x " must have ", (n), " dimensions, got ", (x).sizes())
@@ -10,7 +11,6 @@
 #define HS_CHECK_SAME_DEVICE(x, y) \
   TORCH_CHECK((x).device() == (y).device(), #x " is on ", (x).device(), " but " #y " is on ", (y).device())
 #define HS_CHECK_CONTIGUOUS(x) TORCH_CHECK((x).is_contiguous(), #x " must be contiguous")
-#define HS_CHECK_LAST_DIM_CONTIGUOUS(x) TORCH_CHECK((x).stride(-1) == 1, #x " must have a contiguous last dimension")
 
 namespace hs::ops {
 

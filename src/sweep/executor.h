@@ -1,6 +1,7 @@
 #pragma once
-// Scores every mask of a mask set on one dataset. This executor runs one full forward per mask and
-// batch; it is the reference that faster executors are checked against.
+// Scores every mask of a mask set on one dataset: the executors' interface (SweepProblem, MaskResult,
+// run_executor, which picks one by name) and the naive executor, one full forward per mask and
+// batch, the reference that the trie (sweep/trie.h) is checked against.
 #include <functional>
 #include <map>
 #include <string>

@@ -30,6 +30,8 @@ CATCH_TEST_CASE("a minimal config gets every default", "[io][plan]") {
   CATCH_CHECK(p.model.path == "/models/bert");
   CATCH_CHECK(p.model.head == "auto");
   CATCH_CHECK(p.model.pooling == "auto");
+  for (const char* pooling : {"mean", "cls", "max"})
+    CATCH_CHECK(load(kMinimalConfig, {std::string("model.pooling=") + pooling}).model.pooling == pooling);
   CATCH_CHECK(p.task.name == "mnli");
   CATCH_CHECK(p.task.data_dir == "/data/glue");
   CATCH_CHECK(p.task.split == "dev");

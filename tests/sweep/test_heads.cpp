@@ -98,6 +98,28 @@ CATCH_TEST_CASE("resolve_head maps a reversed id2label onto the task's label ord
   CATCH_CHECK_THROWS_AS(hs::sweep::resolve_head(dir, stsb, "auto", "auto", where), hs::InputError);
 }
 
+CATCH_TEST_CASE("model.pooling chooses a similarity head's pooling; a classifier reads [CLS] whatever it says",
+                "[sweep][heads]") {
+  HS_REQUIRE_MODEL(minilm);
+  const hs::model::ModelDir st = hs::model::inspect_model_dir(minilm);  // 1_Pooling: mean
+  const hs::data::TaskSpec& stsb = hs::data::find_task("stsb");
+  using hs::model::Pooling;
+  const std::vector<std::pair<const char*, Pooling>> cases = {
+      {"auto", Pooling::Mean}, {"mean", Pooling::Mean}, {"cls", Pooling::Cls}, {"max", Pooling::Max}};
+  for (const auto& [name, pooling] : cases) {
+    CATCH_INFO(name);
+    const hs::sweep::HeadSpec spec = hs::sweep::resolve_head(st, stsb, "auto", name);
+    CATCH_CHECK(spec.kind == HeadKind::Similarity);
+    CATCH_CHECK(spec.pooling == pooling);
+    CATCH_CHECK(hs::sweep::reads_cls_only(spec) == (pooling == Pooling::Cls));
+  }
+  hs::test::TempDir tmp;
+  hs::test::write_classifier_model_dir(tmp.path(), minilm, hs::test::golden_dir(), "rte");
+  const hs::model::ModelDir classifier = hs::model::inspect_model_dir(tmp.path());
+  for (const char* name : {"auto", "mean", "max"})
+    CATCH_CHECK(hs::sweep::reads_cls_only(hs::sweep::resolve_head(classifier, hs::data::find_task("rte"), "auto", name)));
+}
+
 CATCH_TEST_CASE("model.labels names each classifier output's label over config.json's id2label", "[sweep][heads]") {
   HS_REQUIRE_MODEL(minilm);
   hs::test::TempDir tmp;
