@@ -8,8 +8,8 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <zlib.h>
 
+#include "util/crc32.h"
 #include "util/error.h"
 #include "util/fd_io.h"
 
@@ -27,8 +27,7 @@ struct DoneRecord {
 };
 
 uint32_t block_crc(const at::Tensor& block) {
-  return static_cast<uint32_t>(
-      crc32_z(0, static_cast<const Bytef*>(block.data_ptr()), static_cast<z_size_t>(block.numel()) * sizeof(float)));
+  return crc32_of(block.data_ptr(), static_cast<size_t>(block.numel()) * sizeof(float));
 }
 
 // FNV-1a over each batch's sequence list: a resumed run must have cut the same batches.

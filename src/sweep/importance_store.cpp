@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/crc32.h"
 #include "util/error.h"
 #include "util/fd_io.h"
 
@@ -19,7 +20,9 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr const char* kFormat = "headsweep importance store 1";
+// Each line is JSON and its CRC-32 (util/crc32.h): a line damaged on disk, like one cut short by a
+// crash, is dropped with everything after it, and computed again.
+constexpr const char* kFormat = "headsweep importance store 2";
 constexpr const char* kWhat = "the importances computed so far";
 
 std::string mask_text(const std::vector<uint8_t>& mask) {
@@ -62,7 +65,7 @@ std::string record_line(const std::string& mask, const io::HeadImportance& h) {
                   {"normalized", h.normalized},
                   {"scores", to_bits(h.scores)},
                   {"raw", to_bits(h.raw)}};
-  return j.dump() + "\n";
+  return with_crc(j.dump()) + "\n";
 }
 
 std::string part_line(const std::string& mask, int64_t batch, const ImportancePart& p) {
@@ -73,7 +76,7 @@ std::string part_line(const std::string& mask, int64_t batch, const ImportancePa
                   {"loss", bits_of(p.loss)},
                   {"tokens", p.tokens},
                   {"examples", p.examples}};
-  return j.dump() + "\n";
+  return with_crc(j.dump()) + "\n";
 }
 
 ImportancePart parse_part(const json& j) {
@@ -119,15 +122,16 @@ ImportanceStore::ImportanceStore(std::string path, std::string key, bool fresh)
     text.resize(static_cast<size_t>(st.st_size));
     if (!read_all(fd_, text.data(), text.size(), 0)) text.clear();
   }
-  // Complete lines only: the first must be this sweep's header; a record cut short by a crash, and
-  // anything after it, is dropped.
+  // Complete lines only: the first must be this sweep's header; a record cut short by a crash or
+  // damaged on disk (its CRC), and anything after it, is dropped.
   bool ours = false;
   size_t pos = 0;
   while (!fresh) {
     const size_t nl = text.find('\n', pos);
     if (nl == std::string::npos) break;
-    const json j = json::parse(text.begin() + static_cast<std::ptrdiff_t>(pos),
-                               text.begin() + static_cast<std::ptrdiff_t>(nl), nullptr, /*allow_exceptions=*/false);
+    const std::optional<std::string> line = checked_text(text.substr(pos, nl - pos));
+    if (!line) break;
+    const json j = json::parse(*line, nullptr, /*allow_exceptions=*/false);
     if (pos == 0) {
       ours = j.is_object() && j.value("format", "") == kFormat && j.value("key", "") == key_;
       if (!ours) break;
@@ -155,7 +159,7 @@ ImportanceStore::ImportanceStore(std::string path, std::string key, bool fresh)
   parts_.clear();
   if (::ftruncate(fd_, 0) != 0) input_error("{}: cannot truncate {}: {}", path_, kWhat, std::strerror(errno));
   end_ = 0;
-  write_at_end(json({{"format", kFormat}, {"key", key_}}).dump() + "\n");
+  write_at_end(with_crc(json({{"format", kFormat}, {"key", key_}}).dump()) + "\n");
 }
 
 ImportanceStore::~ImportanceStore() {

@@ -23,8 +23,9 @@ namespace hs::sweep {
 // it. Layout: JSON lines; the first {"format", "key"}, then one record per importance (the mask,
 // "0"/"1" per head, and the io::HeadImportance fields) or per finished batch of one (the mask, the
 // batch and the ImportancePart fields), doubles as their IEEE-754 bits so that what is read back is
-// exactly what was computed. Each record is synced before it is taken as kept; a record cut short by
-// a crash is dropped when the file is next opened.
+// exactly what was computed; each line ends in its CRC-32. Each record is synced before it is taken
+// as kept; a record cut short by a crash, or damaged on disk, is dropped (with any after it) when the
+// file is next opened.
 class ImportanceStore {
  public:
   // Opens or creates `path`. Records under another key, or every record when `fresh` (a run that

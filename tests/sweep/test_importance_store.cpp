@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <memory>
@@ -141,6 +142,39 @@ CATCH_TEST_CASE("a record cut short by a crash is dropped, and the store goes on
   ImportanceStore store(path, "sweep A", false);
   CATCH_CHECK(store.size() == 3);
   check_same(*store.find(kPruned), importance(2));
+}
+
+CATCH_TEST_CASE("a record damaged on disk is dropped with those after it, though the file's length is intact",
+                "[sweep][importance_store]") {
+  hs::test::TempDir dir;
+  const std::string path = dir.file("out.h5.importance");
+  {
+    ImportanceStore store(path, "sweep A", false);
+    store.add(kFull, importance(1));
+    store.add(kPruned, importance(2));
+    store.add(kOther, importance(3));
+  }
+  // One digit of a double's bits in the second record: still valid JSON, a different number.
+  std::string text;
+  {
+    std::ifstream in(path, std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const size_t second = text.find('\n', text.find('\n') + 1) + 1;
+  const size_t digit = text.find_first_of("123456789", text.find("\"raw\"", second));
+  text[digit] = text[digit] == '9' ? '8' : static_cast<char>(text[digit] + 1);
+  { std::ofstream(path, std::ios::binary) << text; }
+  {
+    ImportanceStore store(path, "sweep A", false);
+    CATCH_CHECK(store.size() == 1);
+    check_same(*store.find(kFull), importance(1));
+    CATCH_CHECK_FALSE(store.find(kPruned));
+    CATCH_CHECK_FALSE(store.find(kOther));
+  }
+  // A damaged first line (the header) starts the store afresh.
+  { std::ofstream(path, std::ios::binary | std::ios::in | std::ios::out).write("[", 1); }
+  ImportanceStore store(path, "sweep A", false);
+  CATCH_CHECK(store.size() == 0);
 }
 
 CATCH_TEST_CASE("a second run on the same store is refused while the first holds it", "[sweep][importance_store]") {
