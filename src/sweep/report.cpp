@@ -7,11 +7,27 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "masks/mask_set.h"
+
 namespace hs::sweep {
 namespace {
 
 // "1 mask", "2 masks".
 std::string counted(int64_t n, const char* noun) { return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s"); }
+
+// " L0.H3 0.912 L2.H7 0.850 ...": the top_k heads by value, largest first (ties in head order).
+std::string top_heads(const std::vector<double>& values /* (L, H) */, int n_heads, int top_k,
+                      fmt::format_string<double> value_format) {
+  std::vector<size_t> order(values.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return values[a] > values[b]; });
+  std::string out;
+  for (size_t k = 0; k < std::min<size_t>(top_k, order.size()); ++k) {
+    out += " " + masks::head_name(static_cast<int>(order[k] / n_heads), static_cast<int>(order[k] % n_heads)) + " " +
+           fmt::format(value_format, values[order[k]]);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -82,14 +98,8 @@ std::string format_importance(const std::vector<io::HeadImportance>& importance,
                               int n_heads, int top_k) {
   std::string out;
   for (const io::HeadImportance& i : importance) {
-    std::vector<size_t> order(i.scores.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return i.scores[a] > i.scores[b]; });
-    out += fmt::format("{} importance ({} split, {} examples), most important:", i.method, i.split, i.examples);
-    for (size_t k = 0; k < std::min<size_t>(top_k, order.size()); ++k) {
-      out += fmt::format(" L{}.H{} {:.3f}", order[k] / n_heads, order[k] % n_heads, i.scores[order[k]]);
-    }
-    out += "\n";
+    out += fmt::format("{} importance ({} split, {} examples), most important:{}\n", i.method, i.split, i.examples,
+                       top_heads(i.scores, n_heads, top_k, "{:.3f}"));
   }
   if (!agreement.empty()) {
     const auto covered = std::count_if(ablation.begin(), ablation.end(), [](double v) { return std::isfinite(v); });
@@ -104,14 +114,7 @@ std::string format_attention(const std::vector<io::HeadStatistic>& attention, in
   std::string out;
   for (const io::HeadStatistic& st : attention) {
     if (st.name != "cls" && st.name != "sep" && st.name != "punct" && st.name != "prev" && st.name != "next") continue;
-    std::vector<size_t> order(st.values.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return st.values[a] > st.values[b]; });
-    out += fmt::format("attention on {:<5}, most:", st.name);
-    for (size_t k = 0; k < std::min<size_t>(top_k, order.size()); ++k) {
-      out += fmt::format(" L{}.H{} {:.2f}", order[k] / n_heads, order[k] % n_heads, st.values[order[k]]);
-    }
-    out += "\n";
+    out += fmt::format("attention on {:<5}, most:{}\n", st.name, top_heads(st.values, n_heads, top_k, "{:.2f}"));
   }
   return out;
 }

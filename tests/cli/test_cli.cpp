@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -84,6 +85,9 @@ CATCH_TEST_CASE("run: importance, its agreement with ablation and attention stat
   CATCH_CHECK(r.out.find("agreement with the single-head ablation drops (Spearman over 72 heads): michel") !=
               std::string::npos);
   CATCH_CHECK(r.out.find("attention on sep  , most:") != std::string::npos);
+  // Heads as L{l}.H{h}, each with its value, largest first.
+  CATCH_CHECK(std::regex_search(r.out, std::regex(R"(most important:( L[0-5]\.H([0-9]|1[01]) [01]\.[0-9]{3}){5}\n)")));
+  CATCH_CHECK(std::regex_search(r.out, std::regex(R"(attention on cls  , most:( L[0-5]\.H([0-9]|1[01]) [01]\.[0-9]{2}){3}\n)")));
   const std::string cmd = fmt::format("/usr/bin/python3 {}/tests/cli/check_analyses.py {} michel",
                                       hs::test::source_dir(), out);
   CATCH_CHECK(std::system(cmd.c_str()) == 0);
