@@ -79,9 +79,4 @@ void h5_fail(const std::string& path, const std::string& what, const std::string
   throw std::runtime_error(path + ": " + what + (detail.empty() ? "" : " (HDF5: " + detail + ")"));
 }
 
-hid_t h5_check(hid_t id, const std::string& path, const std::string& what) {
-  if (id < 0) h5_fail(path, what);
-  return id;
-}
-
 }  // namespace hs::io

@@ -60,7 +60,4 @@ bool h5_lock_failure(const std::string& detail);
 [[noreturn]] void h5_fail(const std::string& path, const std::string& what);
 [[noreturn]] void h5_fail(const std::string& path, const std::string& what, const std::string& detail);
 
-// Returns `id`, or throws via h5_fail when it is negative.
-hid_t h5_check(hid_t id, const std::string& path, const std::string& what);
-
 }  // namespace hs::io

@@ -166,24 +166,6 @@ BertModel BertModel::to(at::Device device, at::ScalarType dtype, CudaAttention a
   return moved;
 }
 
-int64_t BertModel::n_parameters() const {
-  int64_t n = 0;
-  auto add = [&](const at::Tensor& t) {
-    if (t.defined()) n += t.numel();
-  };
-  for (const auto& t : {weights_.word_emb, weights_.pos_emb, weights_.type_emb, weights_.emb_ln_w, weights_.emb_ln_b,
-                        weights_.pooler_w, weights_.pooler_b, weights_.classifier_w, weights_.classifier_b}) {
-    add(t);
-  }
-  for (const LayerWeights& l : weights_.layers) {
-    for (const auto& t : {l.qkv_w, l.qkv_b, l.out_w, l.out_b, l.ln1_w, l.ln1_b, l.ff1_w, l.ff1_b, l.ff2_w, l.ff2_b,
-                          l.ln2_w, l.ln2_b}) {
-      add(t);
-    }
-  }
-  return n;
-}
-
 at::Tensor BertModel::embed(const EncoderInput& in) const {
   const int64_t T = in.input_ids.size(1);
   if (T > config_.max_position_embeddings) {

@@ -89,7 +89,6 @@ class BertModel {
   const BertWeights& weights() const { return weights_; }
   int n_layers() const { return config_.num_hidden_layers; }
   int n_heads() const { return config_.num_attention_heads; }
-  int64_t n_parameters() const;
 
   at::Tensor embed(const EncoderInput& in) const;                 // (B, T, C)
   AttentionBias attention_bias(const at::Tensor& attention_mask /* (B, T) */) const;
