@@ -205,7 +205,7 @@ namespace {
 
 // headsweep's CUDA kernels have no backward: where autograd records through these tensors (gradient
 // importance), a CUDA model takes the libtorch composites, as the CPU does.
-bool runs_cuda_kernels(const at::Tensor& a, const at::Tensor& b) {
+bool runs_cuda_kernels(const at::Tensor& a, const at::Tensor& b = {}) {
   return a.is_cuda() && !(at::GradMode::is_enabled() && (a.requires_grad() || (b.defined() && b.requires_grad())));
 }
 
@@ -342,7 +342,7 @@ at::Tensor BertModel::attention_residual(int l, const at::Tensor& attn, const at
 at::Tensor BertModel::feed_forward(int l, const at::Tensor& h) const {
   const LayerWeights& w = weights_.layers.at(l);
   const int64_t C = config_.hidden_size;
-  if (runs_cuda_kernels(h, h)) {
+  if (runs_cuda_kernels(h)) {
     // Fused kernels: bias + GELU on the intermediate, bias + residual + LayerNorm after the second GEMM.
     const int64_t rows = h.size(0) * h.size(1);
     const at::Tensor h2 = h.reshape({rows, C});

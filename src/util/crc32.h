@@ -24,11 +24,9 @@ inline std::string with_crc(const std::string& text) {
 
 // The TEXT of a line with_crc wrote, or nothing when the line does not match its CRC.
 inline std::optional<std::string> checked_text(const std::string& line) {
-  if (line.size() < 9 || line[line.size() - 9] != ' ') return std::nullopt;
-  const std::string text = line.substr(0, line.size() - 9);
-  char hex[10];
-  std::snprintf(hex, sizeof hex, " %08x", crc32_of(text.data(), text.size()));
-  if (line.compare(line.size() - 9, 9, hex) != 0) return std::nullopt;
+  if (line.size() < 9) return std::nullopt;
+  std::string text = line.substr(0, line.size() - 9);
+  if (with_crc(text) != line) return std::nullopt;
   return text;
 }
 
